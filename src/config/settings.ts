@@ -1,0 +1,62 @@
+/**
+ * Cluster-wide settings: the `settings` section of the config document. One zod schema is the
+ * source of truth; the `Settings` type is inferred from it and every field has a default, so an
+ * empty object is a complete, valid configuration.
+ */
+import { z } from "zod";
+
+const MiB = 1024 * 1024;
+
+export const shardSchema = z.object({
+  name: z.string().min(1).max(64),
+  weight: z.number().positive().max(1000).default(1),
+});
+
+export const settingsSchema = z.object({
+  /** Shard names and weights for rendezvous hashing, or a count of equally weighted shards named shard-0 … shard-(n-1). */
+  shards: z.union([z.number().int().min(1).max(1024), z.array(shardSchema).min(1).max(1024)]).default(16),
+  /** How many shards share each key (1 = one origin fetch per object per cluster). */
+  primaries: z.number().int().min(1).max(8).default(1),
+  /** How many further shards, in HRW order, are tried when a shard fails, before going to the origin directly. */
+  fallback: z.number().int().min(0).max(16).default(3),
+  /** How long the edge waits for a shard's response headers before trying the next shard. */
+  shardTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+  /** Longest time an object may stay in the edge tier (caches.default and the in-isolate memory tier). */
+  edgeTtlCapSeconds: z.number().int().min(0).max(86_400).default(60),
+  /** Bodies larger than this stream through to the client and are not stored. */
+  maxObjectBytes: z.number().int().min(0).max(512 * MiB).default(10 * MiB),
+  /** Byte budget of each shard's in-memory LRU (the SQLite store behind it has no such bound). */
+  memoryBudgetBytes: z.number().int().min(0).max(96 * MiB).default(32 * MiB),
+  /** Byte budget of the edge's in-isolate hot-object tier, in front of caches.default. */
+  edgeMemoryBudgetBytes: z.number().int().min(0).max(64 * MiB).default(8 * MiB),
+  /** Most stored variants (from Vary) per cache key; the least recently stored is dropped beyond it. */
+  maxVariants: z.number().int().min(1).max(64).default(8),
+  /** How long coalesced waiters wait for the leader's response headers before fetching on their own. */
+  collapseTimeoutMs: z.number().int().min(100).max(120_000).default(15_000),
+  /** How long a key whose response was not storable skips coalescing (hit-for-pass). */
+  hitForPassSeconds: z.number().int().min(0).max(3600).default(30),
+  /** Add the X-Cache-Info reason header to every response. */
+  verbose: z.boolean().default(false),
+  /** Add the X-Cluster-Trace header naming every hop and its result. */
+  trace: z.boolean().default(false),
+  /** Origin used when no pool applies; defaults to the ORIGIN_URL variable. */
+  origin: z.url().optional(),
+});
+
+export type SettingsInput = z.input<typeof settingsSchema>;
+export type ParsedSettings = z.output<typeof settingsSchema>;
+export type Shard = z.output<typeof shardSchema>;
+
+/** Settings with the shard list expanded, ready for the request path. */
+export type Settings = Omit<ParsedSettings, "shards"> & { shards: readonly Shard[] };
+
+export function expandShards(shards: ParsedSettings["shards"]): Shard[] {
+  if (typeof shards !== "number") return shards;
+  return Array.from({ length: shards }, (_, i) => ({ name: `shard-${i}`, weight: 1 }));
+}
+
+export function normaliseSettings(parsed: ParsedSettings): Settings {
+  return { ...parsed, shards: expandShards(parsed.shards) };
+}
+
+export const defaultSettings: Settings = normaliseSettings(settingsSchema.parse({}));

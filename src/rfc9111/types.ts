@@ -1,0 +1,143 @@
+/**
+ * Plain-data types shared by the RFC 9111 policy layer: what a stored response remembers, what a
+ * reuse decision says, and the reason codes that flow into Cache-Status and X-Cache-Info.
+ * Nothing here touches the runtime; every value is JSON-serialisable so the shard's SQLite store,
+ * its memory LRU and the edge tier keep the same record.
+ */
+import type { EpochMillis, Seconds } from "../lib/units";
+
+/** The parts of a request the policy reads. `Headers` is web-standard, so Node and workerd both have it. */
+export interface RequestLike {
+  method: string;
+  url: string;
+  headers: Headers;
+}
+
+/** The parts of a response the policy reads. */
+export interface ResponseLike {
+  status: number;
+  headers: Headers;
+}
+
+/** Rule overrides that change what the origin's headers alone would decide (issue 4 fills these from rules). */
+export interface PolicyOverrides {
+  /** Store even if headers say not to (except `Vary: *`, too-large bodies and non-GET), with this freshness lifetime. */
+  forcedTtlSeconds?: Seconds;
+  /** Serve-stale windows added to (or replacing absent) response stale-while-revalidate / stale-if-error. */
+  staleWhileRevalidateSeconds?: Seconds;
+  staleIfErrorSeconds?: Seconds;
+}
+
+/** Limits the caller enforces through the policy, so refusals carry a reason. */
+export interface StoreLimits {
+  maxObjectBytes: number;
+  /** Bytes of selecting request-header values a variant may carry (names + values). */
+  maxVaryBytes: number;
+  /** Cap on heuristic freshness (RFC 9111 §4.2.2 suggests 10% of Last-Modified age; we cap it). */
+  maxHeuristicSeconds: Seconds;
+}
+
+/**
+ * Why a response was not stored (or is stored but always revalidated). Each code has one exact
+ * human text (see `reasonText`) in the wording traffic-manager users know.
+ */
+export type NotStorableReason =
+  | { code: "method"; method: string }
+  | { code: "request-body" }
+  | { code: "request-no-store" }
+  | { code: "authorization" }
+  | { code: "response-no-store"; header: string }
+  | { code: "response-private"; header: string }
+  | { code: "vary-star" }
+  | { code: "vary-too-large"; bytes: number }
+  | { code: "too-large"; bytes: number }
+  | { code: "status"; status: number }
+  | { code: "max-age-zero-no-validator"; header: string }
+  | { code: "already-expired" }
+  | { code: "redirect-without-freshness"; status: number }
+  | { code: "no-freshness-no-validator" }
+  | { code: "partial-content" };
+
+/** A storability verdict. `stored` entries may still be flagged always-revalidate (response no-cache). */
+export type StoreVerdict =
+  | { store: true; reason: "cached" | "forced"; alwaysRevalidate: boolean; strippedFields: string[] }
+  | { store: false; reason: NotStorableReason };
+
+/** The record a cache keeps for one stored response (one variant). Absolute instants: reads become comparisons. */
+export interface StoredMeta {
+  v: 1;
+  /** The URL the response was stored under (for invalidation and Content-Location checks). */
+  url: string;
+  status: number;
+  /** Stored response header fields, lower-case names, hop-by-hop and no-cache=/private= fields removed. */
+  headers: [string, string][];
+  /** When the request that produced this response was sent (RFC 9111 §4.2.3 request_time). */
+  requestTime: EpochMillis;
+  /** When the response was received (response_time). */
+  responseTime: EpochMillis;
+  /** corrected_initial_age from §4.2.3, in seconds, at responseTime. */
+  initialAgeSeconds: Seconds;
+  /** Freshness lifetime chosen for this cache (CDN-Cache-Control > s-maxage > max-age > Expires > heuristic, or forced). */
+  freshnessLifetimeSeconds: Seconds;
+  /** Instant the entry becomes stale: responseTime - initialAge + lifetime. */
+  staleAt: EpochMillis;
+  /** Last instant a stale entry may be served while revalidating in the background (RFC 5861). Equal to staleAt when none. */
+  staleWhileRevalidateUntil: EpochMillis;
+  /** Last instant a stale entry may be served when the origin fails (RFC 5861). Equal to staleAt when none. */
+  staleIfErrorUntil: EpochMillis;
+  /** After this instant nothing can use the entry (max of the windows); a store may evict it. */
+  expireAt: EpochMillis;
+  /** no-cache without field names: store but revalidate before every reuse. */
+  alwaysRevalidate: boolean;
+  /** must-revalidate or proxy-revalidate (or s-maxage, §5.2.2.10): never serve stale without revalidating. */
+  mustRevalidate: boolean;
+  immutable: boolean;
+  etag: string | null;
+  lastModified: string | null;
+  /** Vary: lower-case field names, and the normalised values the storing request sent (null = absent). */
+  vary: { names: string[]; values: (string | null)[] } | null;
+  /** Secondary key derived from `vary` (empty string when the response does not vary). */
+  variantKey: string;
+  /** Body length in bytes once known. */
+  bodyBytes: number;
+  /** Purge tags from Cache-Tag / Surrogate-Key. */
+  tags: string[];
+  /** Stored because a rule forced it, regardless of the origin's headers. */
+  forced: boolean;
+}
+
+/** Why a stored response cannot be used without contacting the origin. */
+export type RevalidateReason =
+  | "stale"
+  | "no-cache-response"
+  | "no-cache-request"
+  | "request-max-age"
+  | "request-min-fresh"
+  | "must-revalidate";
+
+/** What to do with a stored response for a given request. One exhaustive switch renders it. */
+export type ReuseDecision =
+  | { kind: "fresh"; ageSeconds: Seconds; ttlSeconds: Seconds }
+  /** Serve it now and revalidate in the background (stale-while-revalidate, or request max-stale). */
+  | { kind: "stale-while-revalidate"; ageSeconds: Seconds; ttlSeconds: Seconds }
+  /** Serve stale because the request's max-stale allows it; no revalidation needed. */
+  | { kind: "stale-allowed"; ageSeconds: Seconds; ttlSeconds: Seconds }
+  | { kind: "revalidate"; reason: RevalidateReason; ageSeconds: Seconds; ttlSeconds: Seconds };
+
+/** RFC 9211 forward reasons. */
+export type ForwardReason = "bypass" | "method" | "uri-miss" | "vary-miss" | "miss" | "request" | "stale" | "partial";
+
+/** Everything one cache hop knows when it renders its Cache-Status member and X-Cache-Info line. */
+export interface CacheOutcome {
+  /** Cache name in Cache-Status, e.g. "shardcache-edge" or "shardcache-shard". */
+  cache: string;
+  hit: boolean;
+  fwd?: ForwardReason;
+  fwdStatus?: number;
+  /** Remaining freshness in seconds (negative when stale). */
+  ttlSeconds?: Seconds;
+  stored?: boolean;
+  collapsed?: boolean;
+  /** Free-form detail (e.g. "stale-if-error", "hit-for-pass", a reason code). */
+  detail?: string;
+}
