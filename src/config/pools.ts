@@ -1,0 +1,114 @@
+/**
+ * Origin pools and active health monitors: the `pools` and `monitors` sections of the config
+ * document, as zod schemas (strict, every tunable defaulted) with their types inferred from them.
+ */
+import { z } from "zod";
+
+export const nodeStates = ["active", "draining", "disabled"] as const;
+export const lbAlgorithms = ["round-robin", "weighted-round-robin", "least-connections", "fastest-response-time", "random"] as const;
+
+export const poolNodeSchema = z.strictObject({
+  /** Base URL of the node; the client's path and query are appended to it. */
+  url: z.url({ protocol: /^https?$/, error: "must be an absolute http:// or https:// URL" }),
+  /** Share of traffic relative to the other nodes (weighted algorithms only). */
+  weight: z.number().positive().max(1000).default(1),
+  /** `draining` finishes in-flight requests but takes no new ones; `disabled` takes nothing. */
+  state: z.enum(nodeStates).default("active"),
+});
+
+export const poolSchema = z
+  .strictObject({
+    nodes: z.array(poolNodeSchema).min(1, "a pool needs at least one node"),
+    algorithm: z.enum(lbAlgorithms).default("round-robin"),
+    /** Time allowed to establish the connection to a node. */
+    connectTimeoutMs: z.number().int().min(100).max(60_000).default(5000),
+    /** Time allowed from sending the request until response headers arrive. */
+    firstByteTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+    /** Further nodes tried for an idempotent request whose node failed (0 = no retry). */
+    retries: z.number().int().min(0).max(10).default(2),
+    /** Consecutive failed requests after which passive health marks a node failed. */
+    failuresToFail: z.number().int().min(1).max(1000).default(3),
+    /** How long a failed node gets no traffic before live traffic probes it again. */
+    nodeFailTimeSeconds: z.number().int().min(1).max(86_400).default(60),
+    /** Names of entries in the `monitors` section that probe every node of this pool. */
+    monitors: z.array(z.string().min(1)).default([]),
+  })
+  .superRefine((pool, ctx) => {
+    // Health state and events are keyed by node URL, so two nodes with one URL would share them.
+    const seen = new Set<string>();
+    pool.nodes.forEach((node, i) => {
+      if (seen.has(node.url)) ctx.addIssue({ code: "custom", path: ["nodes", i, "url"], message: `duplicate node ${node.url} in this pool` });
+      seen.add(node.url);
+    });
+  });
+
+const statusCode = z.number().int().min(100).max(599);
+
+export const monitorSchema = z
+  .strictObject({
+    method: z.enum(["GET", "HEAD"]).default("GET"),
+    path: z.string().startsWith("/", "must start with /").default("/"),
+    /** Host header to send, for nodes addressed by IP that serve several virtual hosts. */
+    host: z.string().min(1).optional(),
+    expectStatus: z
+      .strictObject({ min: statusCode, max: statusCode })
+      .refine((r) => r.min <= r.max, { message: "min must not exceed max", path: ["max"] })
+      .default({ min: 200, max: 399 }),
+    /** A regular expression the response body must match (GET monitors only). */
+    bodyRegex: z
+      .string()
+      .superRefine((source, ctx) => {
+        const problem = regexProblem(source);
+        if (problem !== null) ctx.addIssue({ code: "custom", message: `not a valid regular expression: ${problem}` });
+      })
+      .optional(),
+    timeoutMs: z.number().int().min(100).max(60_000).default(2000),
+    intervalSeconds: z.number().int().min(1).max(3600).default(10),
+    /** Consecutive failed probes before the node is marked down (hysteresis against flapping). */
+    failuresToMarkDown: z.number().int().min(1).max(100).default(3),
+    /** Consecutive good probes before a down node is marked up again. */
+    successesToMarkUp: z.number().int().min(1).max(100).default(2),
+  })
+  .superRefine((monitor, ctx) => {
+    // A HEAD response has no body, so a body check could never pass and would hold the node down.
+    if (monitor.method === "HEAD" && monitor.bodyRegex !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["bodyRegex"], message: "a HEAD monitor receives no body; use GET to check the body" });
+    }
+  });
+
+export const poolsSchema = z.record(z.string(), poolSchema);
+export const monitorsSchema = z.record(z.string(), monitorSchema);
+
+export type PoolInput = z.input<typeof poolSchema>;
+export type Pool = z.output<typeof poolSchema>;
+export type PoolNode = z.output<typeof poolNodeSchema>;
+export type NodeState = PoolNode["state"];
+export type LbAlgorithm = Pool["algorithm"];
+export type MonitorInput = z.input<typeof monitorSchema>;
+export type Monitor = z.output<typeof monitorSchema>;
+export type Pools = z.output<typeof poolsSchema>;
+export type Monitors = z.output<typeof monitorsSchema>;
+
+/** Why `source` does not compile as a JavaScript regular expression, or null when it does. */
+export function regexProblem(source: string): string | null {
+  try {
+    new RegExp(source);
+    return null;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
+/**
+ * Pools naming a monitor that the `monitors` section does not define. This crosses two sections,
+ * so the config document's own superRefine calls it; paths are relative to the document root.
+ */
+export function unknownMonitorIssues(pools: Pools, monitors: Monitors): { path: (string | number)[]; message: string }[] {
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  for (const [poolName, pool] of Object.entries(pools)) {
+    pool.monitors.forEach((name, i) => {
+      if (!Object.hasOwn(monitors, name)) issues.push({ path: ["pools", poolName, "monitors", i], message: `no monitor named "${name}"` });
+    });
+  }
+  return issues;
+}

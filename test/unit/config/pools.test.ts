@@ -1,0 +1,76 @@
+/** Pool and monitor schemas: defaults, and errors that name the offending path. */
+import { describe, expect, it } from "vitest";
+import { monitorSchema, monitorsSchema, poolSchema, poolsSchema, unknownMonitorIssues } from "../../../src/config/pools";
+
+const issues = (result: { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } }) =>
+  (result.error?.issues ?? []).map((i) => ({ path: i.path.join("."), message: i.message }));
+
+describe("pool schema", () => {
+  it("fills every default from a list of URLs", () => {
+    expect(poolSchema.parse({ nodes: [{ url: "https://a.example" }] })).toEqual({
+      nodes: [{ url: "https://a.example", weight: 1, state: "active" }],
+      algorithm: "round-robin",
+      connectTimeoutMs: 5000,
+      firstByteTimeoutMs: 30_000,
+      retries: 2,
+      failuresToFail: 3,
+      nodeFailTimeSeconds: 60,
+      monitors: [],
+    });
+  });
+
+  it("reports a bad URL with its path", () => {
+    const found = issues(poolsSchema.safeParse({ web: { nodes: [{ url: "https://a.example" }, { url: "not a url" }] } }));
+    expect(found).toEqual([{ path: "web.nodes.1.url", message: "must be an absolute http:// or https:// URL" }]);
+    expect(issues(poolsSchema.safeParse({ web: { nodes: [{ url: "ftp://a.example" }] } }))[0]?.path).toBe("web.nodes.0.url");
+  });
+
+  it("refuses empty pools, zero weights, unknown keys and duplicate nodes", () => {
+    expect(issues(poolSchema.safeParse({ nodes: [] })).map((i) => i.path)).toEqual(["nodes"]);
+    expect(issues(poolSchema.safeParse({ nodes: [{ url: "https://a.example", weight: 0 }] })).map((i) => i.path)).toEqual(["nodes.0.weight"]);
+    expect(issues(poolSchema.safeParse({ nodes: [{ url: "https://a.example" }], algoritm: "random" }))[0]?.message).toMatch(/algoritm/);
+    const dup = issues(poolSchema.safeParse({ nodes: [{ url: "https://a.example" }, { url: "https://a.example" }] }));
+    expect(dup).toEqual([{ path: "nodes.1.url", message: "duplicate node https://a.example in this pool" }]);
+  });
+
+  it("names an unknown algorithm", () => {
+    expect(issues(poolSchema.safeParse({ nodes: [{ url: "https://a.example" }], algorithm: "hash" })).map((i) => i.path)).toEqual(["algorithm"]);
+  });
+});
+
+describe("monitor schema", () => {
+  it("fills every default from an empty object", () => {
+    expect(monitorSchema.parse({})).toEqual({
+      method: "GET",
+      path: "/",
+      expectStatus: { min: 200, max: 399 },
+      timeoutMs: 2000,
+      intervalSeconds: 10,
+      failuresToMarkDown: 3,
+      successesToMarkUp: 2,
+    });
+  });
+
+  it("reports a regex that does not compile with its path and a clear message", () => {
+    const found = issues(monitorsSchema.safeParse({ health: { bodyRegex: "ok(" } }));
+    expect(found).toHaveLength(1);
+    expect(found[0]!.path).toBe("health.bodyRegex");
+    expect(found[0]!.message).toMatch(/^not a valid regular expression: /);
+    expect(monitorSchema.safeParse({ bodyRegex: "ok\\(" }).success).toBe(true);
+  });
+
+  it("refuses an inverted status range, a body check on HEAD and a sub-second interval", () => {
+    expect(issues(monitorSchema.safeParse({ expectStatus: { min: 400, max: 200 } })).map((i) => i.path)).toEqual(["expectStatus.max"]);
+    expect(issues(monitorSchema.safeParse({ method: "HEAD", bodyRegex: "ok" })).map((i) => i.path)).toEqual(["bodyRegex"]);
+    expect(issues(monitorSchema.safeParse({ intervalSeconds: 0 })).map((i) => i.path)).toEqual(["intervalSeconds"]);
+    expect(issues(monitorSchema.safeParse({ path: "health" })).map((i) => i.path)).toEqual(["path"]);
+  });
+});
+
+describe("unknownMonitorIssues", () => {
+  it("names pools that refer to a monitor the document does not define", () => {
+    const pools = poolsSchema.parse({ web: { nodes: [{ url: "https://a.example" }], monitors: ["http", "tcp"] } });
+    const monitors = monitorsSchema.parse({ http: {} });
+    expect(unknownMonitorIssues(pools, monitors)).toEqual([{ path: ["pools", "web", "monitors", 1], message: 'no monitor named "tcp"' }]);
+  });
+});
