@@ -7,7 +7,7 @@ import { z } from "zod";
 
 const MiB = 1024 * 1024;
 
-export const shardSchema = z.object({
+export const shardSchema = z.strictObject({
   name: z.string().min(1).max(64),
   weight: z.number().positive().max(1000).default(1),
 });

@@ -1,11 +1,114 @@
 /**
  * Cache keys: the primary key under which a response is stored. The default key is the scheme,
- * host, path and the query parameters in a stable order, so `?b=1&a=2` and `?a=2&b=1` share an entry.
+ * host, path and the query parameters in a stable order, so `?b=1&a=2` and `?a=2&b=1` share an entry;
+ * a rule's `cacheKey` spec narrows the query and adds request headers and cookies to it.
+ *
+ * Key format with a spec: `scheme://host/path?sorted-query` then `#h:name=value` per header and
+ * `#c:name=value` per cookie (names sorted, names and values percent-encoded, `#h:name` alone when
+ * the request lacks it). `#` separates components because the URL serialiser never leaves a raw
+ * `#` in a host, path or query — unlike `|`, which is legal raw in a path, so `/a|h:x=1` could pose
+ * as `/a` plus a header. Keys therefore never collide unless every included component is equal.
+ *
+ * A `custom` template replaces the key: `scheme://` + the expanded template. The scheme stays so
+ * http and https never share an entry (an origin's http→https redirect must not be served on https).
+ * Query, header and cookie values are percent-encoded in it and absent ones expand to "";
+ * distinctness of a custom key is the template author's choice (e.g. `${host}${path}` drops the query).
  */
+import { parseCookies } from "./cookies";
+import type { RuleRequest } from "./match";
+import type { CacheKeySpec } from "./schema";
+import { parseTemplate, type TemplatePart } from "./template";
+
+type Pair = [string, string];
+
+const byNameThenValue = ([a, av]: Pair, [b, bv]: Pair): number => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0);
+
+function queryString(params: Pair[]): string {
+  return params.length === 0 ? "" : "?" + new URLSearchParams(params.sort(byNameThenValue)).toString();
+}
 
 /** The default primary cache key for a request URL. */
 export function defaultCacheKey(url: URL): string {
-  const params = [...url.searchParams].sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
-  const query = params.length === 0 ? "" : "?" + new URLSearchParams(params).toString();
-  return `${url.protocol}//${url.host}${url.pathname}${query}`;
+  return `${url.protocol}//${url.host}${url.pathname}${queryString([...url.searchParams])}`;
+}
+
+function selectedQuery(url: URL, query: CacheKeySpec["query"]): string {
+  if (query === undefined) return queryString([...url.searchParams]);
+  if (query === "ignore") return "";
+  if ("include" in query) {
+    const include = new Set(query.include);
+    return queryString([...url.searchParams].filter(([name]) => include.has(name)));
+  }
+  const exclude = new Set(query.exclude);
+  return queryString([...url.searchParams].filter(([name]) => !exclude.has(name)));
+}
+
+const sortedUnique = (names: readonly string[]): string[] => [...new Set(names)].sort();
+
+function component(tag: "h" | "c", name: string, value: string | null | undefined): string {
+  const head = `#${tag}:${encodeURIComponent(name)}`;
+  return value === null || value === undefined ? head : `${head}=${encodeURIComponent(value)}`;
+}
+
+/** Parsed templates by text; configs hold few templates, the bound only guards against churn. */
+const templates = new Map<string, TemplatePart[]>();
+
+function templateParts(template: string): TemplatePart[] {
+  let parts = templates.get(template);
+  if (parts === undefined) {
+    const parsed = parseTemplate(template);
+    // The schema refuses invalid templates, so this is a programmer error.
+    if (typeof parsed === "string") throw new Error(`invalid cache-key template "${template}": ${parsed}`);
+    if (templates.size >= 256) templates.clear();
+    templates.set(template, (parts = parsed));
+  }
+  return parts;
+}
+
+function customKey(req: RuleRequest, template: string): string {
+  let key = `${req.url.protocol}//`;
+  let cookies: Map<string, string> | null = null;
+  for (const part of templateParts(template)) {
+    switch (part.kind) {
+      case "literal":
+        key += part.text;
+        break;
+      case "host":
+        key += req.url.host;
+        break;
+      case "path":
+        key += req.url.pathname;
+        break;
+      case "method":
+        key += req.method;
+        break;
+      case "query":
+        key += encodeURIComponent(req.url.searchParams.get(part.name) ?? "");
+        break;
+      case "header":
+        key += encodeURIComponent(req.headers.get(part.name) ?? "");
+        break;
+      case "cookie":
+        cookies ??= parseCookies(req.headers.get("cookie"));
+        key += encodeURIComponent(cookies.get(part.name) ?? "");
+        break;
+    }
+  }
+  return key;
+}
+
+/** The primary cache key for a request under a rule's cache-key spec (the default key when there is none). */
+export function cacheKeyFor(req: RuleRequest, spec: CacheKeySpec | undefined): string {
+  if (spec === undefined) return defaultCacheKey(req.url);
+  if (spec.custom !== undefined) return customKey(req, spec.custom);
+  const { url } = req;
+  let key = `${url.protocol}//${url.host}${url.pathname}${selectedQuery(url, spec.query)}`;
+  if (spec.headers !== undefined) {
+    for (const name of sortedUnique(spec.headers.map((h) => h.toLowerCase()))) key += component("h", name, req.headers.get(name));
+  }
+  if (spec.cookies !== undefined && spec.cookies.length > 0) {
+    const cookies = parseCookies(req.headers.get("cookie"));
+    for (const name of sortedUnique(spec.cookies)) key += component("c", name, cookies.get(name));
+  }
+  return key;
 }

@@ -1,0 +1,222 @@
+/**
+ * Rule evaluation: rules are compiled once per config version, and each request is tested only
+ * against the rules whose host and method conditions admit it (memoised by what those conditions
+ * can tell apart), in rule order, cheapest conditions first, reading each query parameter, header
+ * and cookie at most once.
+ */
+import { cidrContains, parseIpInto } from "./cidr";
+import { parseCookies } from "./cookies";
+import { compileRule, PathKind, SlotTable, type CompiledRule, type Condition, type RuleResult, type Slots } from "./compile";
+import type { Actions, Presence, Rule } from "./schema";
+
+export type { RuleResult } from "./compile";
+
+/** The parts of a request the rules can see. */
+export interface RuleRequest {
+  method: string;
+  url: URL;
+  headers: Headers;
+  /** From CF-Connecting-IP (or the socket); null when unknown. */
+  clientIp: string | null;
+  /** ISO 3166-1 alpha-2 code from `request.cf.country`; null when unknown. */
+  country: string | null;
+}
+
+export interface CompiledRules {
+  readonly size: number;
+  /** First match wins; a matched rule with `continue` merges its actions and evaluation goes on. */
+  evaluate(req: RuleRequest): RuleResult;
+}
+
+const NO_MATCH: RuleResult = Object.freeze({ actions: Object.freeze({}), matched: Object.freeze([]) as readonly string[] });
+
+/** A safety bound on memo entries (known hosts × known methods); beyond it the memo starts over. */
+const MEMO_LIMIT = 4096;
+
+/** A per-request cache of looked-up values: slot i is valid while `gens[i]` equals the current generation. */
+class SlotValues {
+  readonly values: (string | null)[];
+  readonly gens: Uint32Array;
+  constructor(readonly names: readonly string[]) {
+    this.values = new Array<string | null>(names.length).fill(null);
+    this.gens = new Uint32Array(names.length);
+  }
+}
+
+const meets = (value: string | null, want: Presence): boolean => (want === true ? value !== null : want === false ? value === null : value === want);
+
+function hostAdmits(rule: CompiledRule, host: string): boolean {
+  if (rule.hostExact === null) return true;
+  if (rule.hostExact.has(host)) return true;
+  return rule.hostSuffixes !== null && rule.hostSuffixes.some((suffix) => host.endsWith(suffix));
+}
+
+function pathAdmits(rule: CompiledRule, path: string): boolean {
+  switch (rule.pathKind) {
+    case PathKind.Any:
+      return true;
+    case PathKind.Exact:
+      return path === rule.pathText;
+    case PathKind.Subtree:
+      return path.startsWith(rule.pathText) && (path.length === rule.pathText.length || path.charCodeAt(rule.pathText.length) === 47);
+    case PathKind.Regex:
+      return path.startsWith(rule.pathText) && rule.pathRegex!.test(path);
+  }
+}
+
+/** Later scalars override earlier ones; tags and removals concatenate; header maps and cache-key specs merge. */
+function mergeInto(into: Actions, from: Readonly<Actions>): void {
+  for (const key of Object.keys(from) as (keyof Actions)[]) {
+    switch (key) {
+      case "tags":
+        into.tags = [...(into.tags ?? []), ...from.tags!.filter((tag) => !into.tags?.includes(tag))];
+        break;
+      case "removeResponseHeaders":
+        into.removeResponseHeaders = [...new Set([...(into.removeResponseHeaders ?? []), ...from.removeResponseHeaders!])];
+        break;
+      case "setResponseHeaders":
+        into.setResponseHeaders = { ...into.setResponseHeaders, ...from.setResponseHeaders };
+        break;
+      case "cacheKey":
+        into.cacheKey = { ...into.cacheKey, ...from.cacheKey };
+        break;
+      default:
+        (into as Record<string, unknown>)[key] = from[key];
+    }
+  }
+}
+
+class RuleSet implements CompiledRules {
+  readonly #rules: CompiledRule[];
+  readonly #memo = new Map<string, Map<string, Uint32Array>>();
+  readonly #knownHosts = new Set<string>();
+  readonly #knownMethods = new Set<string>();
+  readonly #suffixes: string[];
+  #memoSize = 0;
+  readonly #query: SlotValues;
+  readonly #headers: SlotValues;
+  readonly #cookies: SlotValues;
+  readonly #ipWords = new Uint32Array(4);
+  // Per-evaluation state; evaluate() is synchronous, so one set of scratch fields is never shared.
+  #gen = 0;
+  #req: RuleRequest | null = null;
+  #cookieMap: Map<string, string> | null = null;
+  #ipFamily: "v4" | "v6" | null | undefined = undefined;
+  #country: string | null | undefined = undefined;
+
+  constructor(rules: readonly Rule[]) {
+    const slots: Slots = { query: new SlotTable(), headers: new SlotTable(), cookies: new SlotTable() };
+    this.#rules = rules.map((rule, i) => compileRule(rule, i, slots));
+    const suffixes = new Set<string>();
+    for (const rule of this.#rules) {
+      rule.hostExact?.forEach((host) => this.#knownHosts.add(host));
+      rule.hostSuffixes?.forEach((suffix) => suffixes.add(suffix));
+      rule.methods?.forEach((method) => this.#knownMethods.add(method));
+    }
+    this.#suffixes = [...suffixes];
+    this.#query = new SlotValues(slots.query.names);
+    this.#headers = new SlotValues(slots.headers.names);
+    this.#cookies = new SlotValues(slots.cookies.names);
+  }
+
+  get size(): number {
+    return this.#rules.length;
+  }
+
+  evaluate(req: RuleRequest): RuleResult {
+    const candidates = this.#candidates(req.method, req.url.hostname);
+    if (candidates.length === 0) return NO_MATCH;
+    this.#begin(req);
+    const path = req.url.pathname;
+    let merged: { actions: Actions; matched: string[] } | null = null;
+    for (let i = 0; i < candidates.length; i++) {
+      const rule = this.#rules[candidates[i]!]!;
+      if (!pathAdmits(rule, path) || !this.#restAdmits(rule)) continue;
+      if (merged === null && !rule.continue) return rule.alone;
+      merged ??= { actions: {}, matched: [] };
+      mergeInto(merged.actions, rule.actions);
+      merged.matched.push(rule.label);
+      if (!rule.continue) break;
+    }
+    return merged ?? NO_MATCH;
+  }
+
+  /**
+   * Indices of the rules whose host and method conditions admit the request, memoised by what the
+   * conditions can tell apart: a host no rule names (and no wildcard covers) and a method no rule
+   * names share one entry, so forged Host headers and methods neither miss the memo nor grow it.
+   */
+  #candidates(method: string, hostname: string): Uint32Array {
+    const host = hostname.endsWith(".") ? hostname.slice(0, -1) : hostname;
+    const methodKey = this.#knownMethods.has(method) ? method : "";
+    let hostKey = this.#knownHosts.has(host) ? host : "";
+    // "\n" cannot occur in a host name, so the suffix indices never blur into it.
+    for (let i = 0; i < this.#suffixes.length; i++) if (host.endsWith(this.#suffixes[i]!)) hostKey += `\n${i}`;
+    let byHost = this.#memo.get(methodKey);
+    const hit = byHost?.get(hostKey);
+    if (hit !== undefined) return hit;
+    if (this.#memoSize >= MEMO_LIMIT) {
+      this.#memo.clear();
+      this.#memoSize = 0;
+      byHost = undefined;
+    }
+    const indices: number[] = [];
+    this.#rules.forEach((rule, i) => {
+      if ((rule.methods === null || rule.methods.has(method)) && hostAdmits(rule, host)) indices.push(i);
+    });
+    const list = Uint32Array.from(indices);
+    if (byHost === undefined) this.#memo.set(methodKey, (byHost = new Map()));
+    byHost.set(hostKey, list);
+    this.#memoSize++;
+    return list;
+  }
+
+  #begin(req: RuleRequest): void {
+    this.#req = req;
+    // Wrapping to 0 would make stale slots look current, so skip it.
+    this.#gen = this.#gen === 0xffffffff ? 1 : this.#gen + 1;
+    this.#cookieMap = null;
+    this.#ipFamily = undefined;
+    this.#country = undefined;
+  }
+
+  #restAdmits(rule: CompiledRule): boolean {
+    const req = this.#req!;
+    if (rule.countries !== null) {
+      this.#country ??= req.country === null ? null : req.country.toUpperCase();
+      if (this.#country === null || !rule.countries.has(this.#country)) return false;
+    }
+    if (rule.query !== null && !this.#all(rule.query, this.#query, 0)) return false;
+    if (rule.headers !== null && !this.#all(rule.headers, this.#headers, 1)) return false;
+    if (rule.cookies !== null && !this.#all(rule.cookies, this.#cookies, 2)) return false;
+    if (rule.cidrs !== null) {
+      if (this.#ipFamily === undefined) this.#ipFamily = req.clientIp === null ? null : parseIpInto(req.clientIp, this.#ipWords);
+      const family = this.#ipFamily;
+      if (family === null || !rule.cidrs.some((cidr) => cidrContains(cidr, family, this.#ipWords))) return false;
+    }
+    return true;
+  }
+
+  #all(conditions: readonly Condition[], table: SlotValues, kind: 0 | 1 | 2): boolean {
+    for (const { slot, want } of conditions) {
+      if (table.gens[slot] !== this.#gen) {
+        table.values[slot] = this.#read(kind, table.names[slot]!);
+        table.gens[slot] = this.#gen;
+      }
+      if (!meets(table.values[slot] ?? null, want)) return false;
+    }
+    return true;
+  }
+
+  #read(kind: 0 | 1 | 2, name: string): string | null {
+    const req = this.#req!;
+    if (kind === 0) return req.url.searchParams.get(name);
+    if (kind === 1) return req.headers.get(name);
+    this.#cookieMap ??= parseCookies(req.headers.get("cookie"));
+    return this.#cookieMap.get(name) ?? null;
+  }
+}
+
+export function compileRules(rules: readonly Rule[]): CompiledRules {
+  return new RuleSet(rules);
+}

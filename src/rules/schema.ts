@@ -1,0 +1,126 @@
+/**
+ * The cache-rule schema: one zod definition per rule part, strict everywhere so a misspelt key is
+ * an error rather than a silently ignored condition; the TypeScript types are inferred from it.
+ */
+import { z } from "zod";
+import { parseCidr } from "./cidr";
+import { parseTemplate } from "./template";
+
+/** One value, or a non-empty list of them (any one may match). */
+const oneOrMany = <T extends z.ZodType>(item: T, what: string) =>
+  z.union([item, z.array(item).min(1)], { error: `expected ${what} or a non-empty array of them` });
+
+/** RFC 9110 token: the characters a header (or cookie) name may contain. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const headerName = z.string().regex(TOKEN, "not a valid header name");
+const cookieName = z.string().regex(TOKEN, "not a valid cookie name");
+const queryName = z.string().min(1, "query parameter names cannot be empty");
+
+const seconds = z.number().int("expected whole seconds").min(0).max(31_536_000);
+
+/** Lower-case labels, optionally led by `*.` (any subdomain, at any depth); no port. */
+export const hostPatternSchema = z
+  .string()
+  .regex(/^(?:\*\.)?(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?\.)*[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?$/, 'expected a host name or "*.domain" (no scheme, port or path)');
+
+const globSchema = z.string().regex(/^\//, "path globs start with /");
+const regexSchema = z.string().superRefine((source, ctx) => {
+  try {
+    new RegExp(source);
+  } catch (error) {
+    // V8's message already reads "Invalid regular expression: /(/: Unterminated group".
+    ctx.addIssue({ code: "custom", message: error instanceof Error ? error.message : `invalid regular expression: ${String(error)}` });
+  }
+});
+
+/** A path condition: a glob (`*` within a segment, `**` across segments, `?` one character) or a regex on the URL path. */
+export const pathMatchSchema = z.union([globSchema, z.strictObject({ glob: globSchema }), z.strictObject({ regex: regexSchema })], {
+  error: 'expected a glob string, { "glob": "/…" } or { "regex": "…" }',
+});
+
+/** `true` = must be present, `false` = must be absent, a string = must equal it exactly. */
+export const presenceSchema = z.union([z.boolean(), z.string()], { error: "expected true (present), false (absent) or an exact string value" });
+
+const cidrSchema = z.string().superRefine((text, ctx) => {
+  const parsed = parseCidr(text);
+  if (typeof parsed === "string") ctx.addIssue({ code: "custom", message: `invalid CIDR: ${parsed}` });
+});
+
+export const matchSchema = z.strictObject({
+  host: oneOrMany(hostPatternSchema, "a host pattern").optional(),
+  path: pathMatchSchema.optional(),
+  method: oneOrMany(z.string().regex(TOKEN, "not a valid method"), "a method").optional(),
+  query: z.record(queryName, presenceSchema).optional(),
+  headers: z.record(headerName, presenceSchema).optional(),
+  cookies: z.record(cookieName, presenceSchema).optional(),
+  clientIp: oneOrMany(cidrSchema, "a CIDR").optional(),
+  // Two letters (ISO 3166-1 alpha-2) or Cloudflare's two-character specials such as T1 (Tor) and XX.
+  country: oneOrMany(z.string().regex(/^[A-Za-z0-9]{2}$/, "expected a two-character country code"), "a country code").optional(),
+});
+
+const customTemplateSchema = z.string().min(1).superRefine((template, ctx) => {
+  const parsed = parseTemplate(template);
+  if (typeof parsed === "string") ctx.addIssue({ code: "custom", message: `invalid key template: ${parsed}` });
+});
+
+export const cacheKeySpecSchema = z.strictObject({
+  query: z
+    .union([z.literal("ignore"), z.strictObject({ include: z.array(queryName) }), z.strictObject({ exclude: z.array(queryName) })], {
+      error: 'expected "ignore", { "include": [...] } or { "exclude": [...] }',
+    })
+    .optional(),
+  headers: z.array(headerName).optional(),
+  cookies: z.array(cookieName).optional(),
+  custom: customTemplateSchema
+    .optional()
+    .describe("Replaces the whole key (after the scheme): ${host} ${path} ${method} ${query.NAME} ${header.NAME} ${cookie.NAME}."),
+});
+
+const nameSchema = z.string().min(1).max(128);
+
+export const rateClassRefSchema = z.strictObject({
+  name: nameSchema,
+  context: z
+    .union([z.literal("ip"), z.literal("path"), z.strictObject({ header: headerName }), z.strictObject({ cookie: cookieName })], {
+      error: 'expected "ip", "path", { "header": "…" } or { "cookie": "…" }',
+    })
+    .optional(),
+});
+
+export const actionsSchema = z.strictObject({
+  pass: z.boolean().optional().describe("Bypass the cache: forward to the origin and store nothing."),
+  ttl: seconds.optional().describe("Forced freshness lifetime in seconds: store and reuse for this long even if the response says not to."),
+  edgeTtl: seconds.optional().describe("Longest time in seconds the edge tier keeps the object (still capped by settings.edgeTtlCapSeconds)."),
+  staleWhileRevalidate: seconds.optional().describe("Seconds a stale object may be served while one background revalidation runs (RFC 5861)."),
+  staleIfError: seconds.optional().describe("Seconds a stale object may be served when the origin fails (RFC 5861)."),
+  setResponseHeaders: z
+    .record(headerName, z.string().regex(/^[^\r\n\0]*$/, "header values cannot contain CR, LF or NUL"))
+    .optional()
+    .describe("Response headers set before the cacheability test (after removals)."),
+  removeResponseHeaders: z.array(headerName).optional().describe("Response headers removed before the cacheability test."),
+  cacheKey: cacheKeySpecSchema.optional(),
+  tags: z
+    .array(z.string().regex(/^[^\s,]{1,1024}$/, "tags are 1–1024 characters without spaces or commas"))
+    .optional()
+    .describe("Purge tags, added to the ones the origin sends in Cache-Tag / Surrogate-Key."),
+  pool: nameSchema.optional(),
+  rateClass: rateClassRefSchema.optional(),
+  slmClass: nameSchema.optional(),
+  skipSharding: z.boolean().optional().describe("Fetch from the origin at the edge instead of through a shard (no cluster-wide coalescing)."),
+});
+
+export const ruleSchema = z.strictObject({
+  name: nameSchema.optional(),
+  match: matchSchema.describe("Every given condition must hold; {} matches every request."),
+  actions: actionsSchema,
+  continue: z.boolean().optional().describe("After matching, merge these actions and keep evaluating later rules."),
+});
+
+export type Rule = z.output<typeof ruleSchema>;
+export type RuleInput = z.input<typeof ruleSchema>;
+export type Match = z.output<typeof matchSchema>;
+export type PathMatch = z.output<typeof pathMatchSchema>;
+export type Presence = z.output<typeof presenceSchema>;
+export type Actions = z.output<typeof actionsSchema>;
+export type CacheKeySpec = z.output<typeof cacheKeySpecSchema>;
+export type RateClassRef = z.output<typeof rateClassRefSchema>;
