@@ -1,0 +1,25 @@
+/**
+ * The public API of the pure RFC 9111 shared-cache policy layer (plus RFC 9110, 5861, 9211, 9213):
+ * no runtime bindings, no clock — every time-dependent function takes `now`.
+ */
+export type * from "./types";
+export { parseCacheControl, effectiveCacheControl, cacheControlSource, formatCacheControl } from "./cache-control";
+export type { CacheControl, CacheControlSource, Directive } from "./cache-control";
+export { canStore } from "./storability";
+export type { CanStoreOptions } from "./storability";
+export { buildStoredMeta } from "./stored-meta";
+export { variantKeyFor, selectVariant } from "./vary";
+export { evaluateReuse } from "./reuse";
+export { canServeStaleOnError } from "./stale";
+export { currentAgeSeconds } from "./age";
+export { headersForServe } from "./headers";
+export { conditionalHeadersFor, freshenWithNotModified } from "./validation";
+export { clientConditionalMatches, notModifiedHeaders } from "./conditional";
+export { invalidationTargets } from "./invalidation";
+export { planRange } from "./range";
+export type { RangePlan } from "./range";
+export { isRequestOnlyIfCached, requestForbidsStoring } from "./request-directives";
+export { parseHttpDate } from "./dates";
+export { renderCacheStatus } from "./cache-status";
+export { reasonText, cacheInfo } from "./reasons";
+export type { CacheInfo } from "./reasons";

@@ -1,0 +1,166 @@
+/**
+ * Owns the storage decision of RFC 9111 §3 for this shared cache: `canStore` returns either a store
+ * verdict (with always-revalidate and the fields to strip) or the first reason the response is refused.
+ */
+import type { EpochMillis } from "../lib/units";
+import {
+  cacheControlSource,
+  directiveHeaderText,
+  effectiveCacheControl,
+  parseFieldNames,
+  type CacheControl,
+  type CacheControlSource,
+} from "./cache-control";
+import { parseAgeValue, parseDeltaSeconds, parseHttpDate } from "./dates";
+import { HEURISTICALLY_CACHEABLE, freshnessLifetime, hasExplicitFreshness, type Lifetime } from "./freshness";
+import { requestForbidsStoring } from "./request-directives";
+import { staleWindows, validSeconds } from "./stale";
+import type { NotStorableReason, PolicyOverrides, RequestLike, ResponseLike, StoreLimits, StoreVerdict } from "./types";
+import { parseVary, varyBytes } from "./vary";
+
+export interface CanStoreOptions {
+  limits: StoreLimits;
+  overrides?: PolicyOverrides;
+  requestHasBody: boolean;
+  /** Body length when known up front (Content-Length); null when it streams without one. */
+  contentLength: number | null;
+  /**
+   * Receive time, used as date_value when the response has no valid Date (RFC 9110 §6.6.1). Without
+   * it (and without Date) an Expires in the past cannot be told apart and is trusted; the entry is
+   * then simply stale once `buildStoredMeta` computes with the real receive time.
+   */
+  now?: EpochMillis;
+}
+
+/** Everything the checks read, computed once. */
+interface Ctx {
+  req: RequestLike;
+  res: ResponseLike;
+  opts: CanStoreOptions;
+  cc: CacheControl;
+  source: CacheControlSource;
+  date: EpochMillis;
+}
+
+/** A check returns the reason it refuses, or null. `forcible` ones are skipped when a rule forces a TTL. */
+interface Check {
+  forcible: boolean;
+  refuse: (ctx: Ctx) => NotStorableReason | null;
+}
+
+/** Statuses this cache understands (RFC 9110 §15), for must-understand (RFC 9111 §5.2.2.3). */
+const UNDERSTOOD: ReadonlySet<number> = new Set([
+  200, 201, 202, 203, 204, 205, 300, 301, 302, 303, 307, 308, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410,
+  411, 412, 413, 414, 415, 416, 417, 421, 422, 426, 500, 501, 502, 503, 504, 505,
+]);
+
+/** RFC 9111 §3, in the order the reasons are reported. */
+const CHECKS: readonly Check[] = [
+  // §3: the request method must be understood and cacheable; only GET/HEAD are served from cache.
+  { forcible: false, refuse: ({ req }) => (req.method === "GET" || req.method === "HEAD" ? null : { code: "method", method: req.method }) },
+  // deviation: a GET/HEAD with a body is not stored (its response may depend on content the key lacks).
+  { forcible: false, refuse: ({ opts }) => (opts.requestHasBody ? { code: "request-body" } : null) },
+  // §5.2.1.5 request no-store.
+  { forcible: true, refuse: ({ req }) => (requestForbidsStoring(req) ? { code: "request-no-store" } : null) },
+  // §3: 206 needs §3.3 (we store complete responses only); 1xx/304 are not final, storable responses.
+  { forcible: false, refuse: ({ res }) => (res.status === 206 ? { code: "partial-content" } : null) },
+  { forcible: false, refuse: ({ res }) => (res.status < 200 || res.status === 304 || res.status > 599 ? { code: "status", status: res.status } : null) },
+  // §5.2.2.3 must-understand: store only a status code we understand.
+  { forcible: true, refuse: ({ cc, res }) => (cc.mustUnderstand && !UNDERSTOOD.has(res.status) ? { code: "status", status: res.status } : null) },
+  { forcible: false, refuse: tooLarge },
+  { forcible: false, refuse: varyRefusal },
+  { forcible: true, refuse: responseNoStore },
+  // §5.2.2.7: unqualified private forbids a shared cache from storing.
+  { forcible: true, refuse: ({ cc, source }) => (cc.private ? { code: "response-private", header: directiveHeaderText(source, cc, "private", isUnqualified) } : null) },
+  { forcible: true, refuse: authorization },
+  { forcible: true, refuse: explicitFreshnessNeeded },
+  { forcible: true, refuse: freshnessOrValidator },
+];
+
+/** RFC 9111 §3: may this response be stored, and how. */
+export function canStore(req: RequestLike, res: ResponseLike, opts: CanStoreOptions): StoreVerdict {
+  const source = cacheControlSource(res.headers);
+  const cc = effectiveCacheControl(res.headers);
+  const date = parseHttpDate(res.headers.get("date")) ?? opts.now ?? Number.NEGATIVE_INFINITY;
+  const ctx: Ctx = { req, res, opts, cc, source, date };
+  const forced = forcedTtlSeconds(opts.overrides) !== null;
+  for (const check of CHECKS) {
+    if (forced && check.forcible) continue;
+    const reason = check.refuse(ctx);
+    if (reason !== null) return { store: false, reason };
+  }
+  const strippedFields = [...new Set([...cc.noCacheFields, ...cc.privateFields])];
+  if (forced) return { store: true, reason: "forced", alwaysRevalidate: false, strippedFields };
+  // §5.2.2.4 unqualified no-cache: store, but validate before every reuse.
+  return { store: true, reason: "cached", alwaysRevalidate: cc.noCache, strippedFields };
+}
+
+/** A rule's forced lifetime, whole seconds; absent, negative or non-finite → null (not forced). */
+export function forcedTtlSeconds(overrides: PolicyOverrides | undefined): number | null {
+  return validSeconds(overrides?.forcedTtlSeconds);
+}
+
+function isUnqualified(d: { value: string | null }): boolean {
+  return d.value === null || parseFieldNames(d.value).length === 0;
+}
+
+function tooLarge({ opts }: Ctx): NotStorableReason | null {
+  const bytes = opts.contentLength;
+  return bytes !== null && bytes > opts.limits.maxObjectBytes ? { code: "too-large", bytes } : null;
+}
+
+/** §4.1: `Vary: *` can never be matched; huge selecting values are not worth a variant. */
+function varyRefusal({ req, res, opts }: Ctx): NotStorableReason | null {
+  const names = parseVary(res.headers.get("vary"));
+  if (names.includes("*")) return { code: "vary-star" };
+  const bytes = varyBytes(names, req.headers);
+  return bytes > opts.limits.maxVaryBytes ? { code: "vary-too-large", bytes } : null;
+}
+
+/** §5.2.2.5 no-store; §5.2.2.3: with must-understand and an understood status, no-store is ignored. */
+function responseNoStore({ cc, source, res }: Ctx): NotStorableReason | null {
+  if (!cc.noStore || (cc.mustUnderstand && UNDERSTOOD.has(res.status))) return null;
+  return { code: "response-no-store", header: directiveHeaderText(source, cc, "no-store") };
+}
+
+/** §3.5: a request with Authorization needs public, s-maxage or must-revalidate in the response. */
+function authorization({ req, cc }: Ctx): NotStorableReason | null {
+  if (!req.headers.has("authorization")) return null;
+  return cc.public || cc.sMaxage !== null || cc.mustRevalidate ? null : { code: "authorization" };
+}
+
+/**
+ * §3: without explicit freshness a response is storable only for heuristically cacheable statuses
+ * (RFC 9110 §15.1) or when marked public; 302/307 get their own reason.
+ */
+function explicitFreshnessNeeded({ cc, res, source }: Ctx): NotStorableReason | null {
+  if (hasExplicitFreshness({ cc, headers: res.headers, source })) return null;
+  if (res.status === 302 || res.status === 307) return { code: "redirect-without-freshness", status: res.status };
+  return HEURISTICALLY_CACHEABLE.has(res.status) || cc.public ? null : { code: "status", status: res.status };
+}
+
+/**
+ * A response that is never fresh and cannot be validated can never be reused: refuse it.
+ * deviation (policy, not RFC): such responses are storable per §3, but we refuse them, except when a
+ * stale-while-revalidate / stale-if-error window gives them a use (e.g. `max-age=0, stale-while-revalidate=60`).
+ */
+function freshnessOrValidator(ctx: Ctx): NotStorableReason | null {
+  const { res, cc, source } = ctx;
+  if (res.headers.has("etag") || res.headers.has("last-modified")) return null;
+  const lifetime = freshnessLifetime({ status: res.status, headers: res.headers, cc, source, date: ctx.date, maxHeuristicSeconds: ctx.opts.limits.maxHeuristicSeconds });
+  if (lifetime.source === "none") return { code: "no-freshness-no-validator" };
+  const windows = staleWindows(cc, ctx.opts.overrides, cc.noCache || cc.mustRevalidate || cc.proxyRevalidate);
+  if (windows.staleWhileRevalidateSeconds > 0 || windows.staleIfErrorSeconds > 0) return null;
+  return expiredOnArrival(ctx, lifetime);
+}
+
+/** Zero lifetime from max-age / s-maxage (incl. invalid values), an Expires in the past, or an Age beyond the lifetime. */
+function expiredOnArrival({ res, cc, source }: Ctx, lifetime: Lifetime): NotStorableReason | null {
+  if (lifetime.seconds === 0 && (lifetime.source === "s-maxage" || lifetime.source === "max-age")) {
+    const isZero = (d: { value: string | null }) => (d.value === null ? 0 : parseDeltaSeconds(d.value) ?? 0) === 0;
+    return { code: "max-age-zero-no-validator", header: directiveHeaderText(source, cc, lifetime.source, isZero) };
+  }
+  if (lifetime.seconds === 0) return { code: "already-expired" }; // §5.3: Expires in the past, or invalid
+  const age = parseAgeValue(res.headers.get("age"));
+  return age !== null && age >= lifetime.seconds ? { code: "already-expired" } : null;
+}

@@ -1,0 +1,183 @@
+import { describe, expect, it } from "vitest";
+import { canStore, type NotStorableReason, type PolicyOverrides, type RequestLike, type ResponseLike, type StoreVerdict } from "../../../src/rfc9111";
+import { HTTP_T0, LIMITS, T0, httpDate, req, res, stored } from "./fixtures";
+
+interface Case {
+  name: string;
+  request?: RequestLike;
+  response: ResponseLike;
+  overrides?: PolicyOverrides;
+  requestHasBody?: boolean;
+  contentLength?: number | null;
+}
+
+function verdict(c: Case): StoreVerdict {
+  return canStore(c.request ?? req(), c.response, {
+    limits: LIMITS,
+    requestHasBody: c.requestHasBody ?? false,
+    contentLength: c.contentLength ?? null,
+    ...(c.overrides ? { overrides: c.overrides } : {}),
+  });
+}
+
+const fresh = { date: HTTP_T0, "cache-control": "max-age=60" };
+const ETAG = { etag: '"v1"' };
+
+describe("canStore refuses with one reason per code (RFC 9111 §3)", () => {
+  it.each<[Case, NotStorableReason]>([
+    [{ name: "POST", request: req({}, "POST"), response: res(200, fresh) }, { code: "method", method: "POST" }],
+    [{ name: "PUT", request: req({}, "PUT"), response: res(200, fresh) }, { code: "method", method: "PUT" }],
+    [{ name: "lower-case get is another method", request: req({}, "get"), response: res(200, fresh) }, { code: "method", method: "get" }],
+    [{ name: "GET with a body", response: res(200, fresh), requestHasBody: true }, { code: "request-body" }],
+    [{ name: "request no-store", request: req({ "cache-control": "no-store" }), response: res(200, fresh) }, { code: "request-no-store" }],
+    [{ name: "Authorization without permission", request: req({ authorization: "Bearer x" }), response: res(200, fresh) }, { code: "authorization" }],
+    [{ name: "response no-store", response: res(200, { ...fresh, "cache-control": "max-age=60, no-store" }) }, { code: "response-no-store", header: "Cache-Control: no-store" }],
+    [{ name: "CDN-Cache-Control no-store", response: res(200, { ...fresh, "cdn-cache-control": "no-store" }) }, { code: "response-no-store", header: "CDN-Cache-Control: no-store" }],
+    [{ name: "Shardcache-Cache-Control no-store", response: res(200, { ...fresh, "shardcache-cache-control": "No-Store" }) }, { code: "response-no-store", header: "Shardcache-Cache-Control: no-store" }],
+    [{ name: "private", response: res(200, { ...fresh, "cache-control": "private, max-age=60" }) }, { code: "response-private", header: "Cache-Control: private" }],
+    [{ name: "empty qualified private", response: res(200, { ...fresh, "cache-control": 'private="", max-age=60' }) }, { code: "response-private", header: 'Cache-Control: private=""' }],
+    [{ name: "Vary: *", response: res(200, { ...fresh, vary: "Accept, *" }) }, { code: "vary-star" }],
+    [{ name: "vary data too large", request: req({ "x-big": "v".repeat(300) }), response: res(200, { ...fresh, vary: "X-Big" }) }, { code: "vary-too-large", bytes: 305 }],
+    [{ name: "too large", response: res(200, fresh), contentLength: LIMITS.maxObjectBytes + 1 }, { code: "too-large", bytes: LIMITS.maxObjectBytes + 1 }],
+    [{ name: "500 without explicit freshness", response: res(500, { date: HTTP_T0, etag: '"e"' }) }, { code: "status", status: 500 }],
+    [{ name: "201 without explicit freshness", response: res(201, { date: HTTP_T0, "last-modified": httpDate(-3600) }) }, { code: "status", status: 201 }],
+    [{ name: "303 without explicit freshness", response: res(303, { date: HTTP_T0 }) }, { code: "status", status: 303 }],
+    [{ name: "304 is never stored", response: res(304, fresh) }, { code: "status", status: 304 }],
+    [{ name: "1xx is never stored", response: res(103, fresh) }, { code: "status", status: 103 }],
+    [{ name: "must-understand with an unknown status", response: res(299, { ...fresh, "cache-control": "max-age=60, must-understand, no-store" }) }, { code: "status", status: 299 }],
+    [{ name: "max-age=0 without validator", response: res(200, { date: HTTP_T0, "cache-control": "max-age=0" }) }, { code: "max-age-zero-no-validator", header: "Cache-Control: max-age=0" }],
+    [{ name: "s-maxage=0 without validator", response: res(200, { date: HTTP_T0, "cache-control": "s-maxage=0, max-age=60" }) }, { code: "max-age-zero-no-validator", header: "Cache-Control: s-maxage=0" }],
+    [{ name: "invalid max-age counts as 0", response: res(200, { date: HTTP_T0, "cache-control": "max-age=soon" }) }, { code: "max-age-zero-no-validator", header: "Cache-Control: max-age=soon" }],
+    [{ name: "duplicate max-age: the zero one is reported", response: res(200, { date: HTTP_T0, "cache-control": "max-age=60, max-age=0" }) }, { code: "max-age-zero-no-validator", header: "Cache-Control: max-age=0" }],
+    [{ name: "CDN-Cache-Control max-age=0", response: res(200, { date: HTTP_T0, "cache-control": "max-age=60", "cdn-cache-control": "max-age=0" }) }, { code: "max-age-zero-no-validator", header: "CDN-Cache-Control: max-age=0" }],
+    [{ name: "Expires in the past", response: res(200, { date: HTTP_T0, expires: httpDate(-60) }) }, { code: "already-expired" }],
+    [{ name: "Expires equal to Date", response: res(200, { date: HTTP_T0, expires: HTTP_T0 }) }, { code: "already-expired" }],
+    [{ name: "invalid Expires (§5.3)", response: res(200, { date: HTTP_T0, expires: "0" }) }, { code: "already-expired" }],
+    [{ name: "Age beyond max-age", response: res(200, { date: HTTP_T0, "cache-control": "max-age=60", age: "60" }) }, { code: "already-expired" }],
+    [{ name: "302 without explicit freshness", response: res(302, { date: HTTP_T0, location: "/b" }) }, { code: "redirect-without-freshness", status: 302 }],
+    [{ name: "307 without explicit freshness", response: res(307, { date: HTTP_T0, location: "/b", "last-modified": httpDate(-3600) }) }, { code: "redirect-without-freshness", status: 307 }],
+    [{ name: "200 without freshness or validator", response: res(200, { date: HTTP_T0 }) }, { code: "no-freshness-no-validator" }],
+    [{ name: "public 500 without freshness or validator", response: res(500, { date: HTTP_T0, "cache-control": "public" }) }, { code: "no-freshness-no-validator" }],
+    [{ name: "bare no-cache without validator", response: res(200, { date: HTTP_T0, "cache-control": "no-cache" }) }, { code: "no-freshness-no-validator" }],
+    [{ name: "206", response: res(206, { ...fresh, "content-range": "bytes 0-9/100" }) }, { code: "partial-content" }],
+  ])("$name", (c, reason) => {
+    expect(verdict(c)).toEqual({ store: false, reason });
+  });
+});
+
+describe("canStore accepts (RFC 9111 §3)", () => {
+  it.each<[Case, { alwaysRevalidate: boolean; strippedFields: string[] }]>([
+    [{ name: "max-age", response: res(200, fresh) }, { alwaysRevalidate: false, strippedFields: [] }],
+    [{ name: "HEAD", request: req({}, "HEAD"), response: res(200, fresh) }, { alwaysRevalidate: false, strippedFields: [] }],
+    [{ name: "Authorization + public", request: req({ authorization: "x" }), response: res(200, { ...fresh, "cache-control": "public, max-age=60" }) }, { alwaysRevalidate: false, strippedFields: [] }],
+    [{ name: "Authorization + s-maxage", request: req({ authorization: "x" }), response: res(200, { ...fresh, "cache-control": "s-maxage=60" }) }, { alwaysRevalidate: false, strippedFields: [] }],
+    [{ name: "Authorization + must-revalidate", request: req({ authorization: "x" }), response: res(200, { ...fresh, "cache-control": "max-age=60, must-revalidate" }) }, { alwaysRevalidate: false, strippedFields: [] }],
+    [{ name: "no-cache with a validator", response: res(200, { ...ETAG, date: HTTP_T0, "cache-control": "no-cache" }) }, { alwaysRevalidate: true, strippedFields: [] }],
+    [{ name: "no-cache with max-age", response: res(200, { date: HTTP_T0, "cache-control": "no-cache, max-age=60" }) }, { alwaysRevalidate: true, strippedFields: [] }],
+    [{ name: "no-cache=field", response: res(200, { ...fresh, "cache-control": 'max-age=60, no-cache="Set-Cookie"' }) }, { alwaysRevalidate: false, strippedFields: ["set-cookie"] }],
+    [{ name: "private=field", response: res(200, { ...fresh, "cache-control": 'max-age=60, private="X-User"' }) }, { alwaysRevalidate: false, strippedFields: ["x-user"] }],
+    [{ name: "both qualified forms", response: res(200, { ...fresh, "cache-control": 'max-age=60, private="a, b", no-cache="b, c"' }) }, { alwaysRevalidate: false, strippedFields: ["b", "c", "a"] }],
+    [{ name: "must-understand ignores no-store for a known status", response: res(200, { ...fresh, "cache-control": "max-age=60, must-understand, no-store" }) }, { alwaysRevalidate: false, strippedFields: [] }],
+    [{ name: "500 with max-age", response: res(500, fresh) }, { alwaysRevalidate: false, strippedFields: [] }],
+    [{ name: "302 with max-age", response: res(302, fresh) }, { alwaysRevalidate: false, strippedFields: [] }],
+    [{ name: "302 with Expires", response: res(302, { date: HTTP_T0, expires: httpDate(60) }) }, { alwaysRevalidate: false, strippedFields: [] }],
+    [{ name: "public 500 with Last-Modified (heuristic)", response: res(500, { date: HTTP_T0, "cache-control": "public", "last-modified": httpDate(-3600) }) }, { alwaysRevalidate: false, strippedFields: [] }],
+    [{ name: "200 with ETag only (stored stale)", response: res(200, { date: HTTP_T0, ...ETAG }) }, { alwaysRevalidate: false, strippedFields: [] }],
+    [{ name: "max-age=0 with ETag", response: res(200, { date: HTTP_T0, ...ETAG, "cache-control": "max-age=0" }) }, { alwaysRevalidate: false, strippedFields: [] }],
+    [{ name: "max-age=0 with Last-Modified", response: res(200, { date: HTTP_T0, "last-modified": httpDate(-10), "cache-control": "max-age=0" }) }, { alwaysRevalidate: false, strippedFields: [] }],
+    [{ name: "max-age=0 with stale-while-revalidate", response: res(200, { date: HTTP_T0, "cache-control": "max-age=0, stale-while-revalidate=30" }) }, { alwaysRevalidate: false, strippedFields: [] }],
+    [{ name: "max-age=0 with a rule stale-if-error window", response: res(200, { date: HTTP_T0, "cache-control": "max-age=0" }), overrides: { staleIfErrorSeconds: 60 } }, { alwaysRevalidate: false, strippedFields: [] }],
+    [{ name: "Expires in the past with ETag (stored stale)", response: res(200, { date: HTTP_T0, ...ETAG, expires: httpDate(-60) }) }, { alwaysRevalidate: false, strippedFields: [] }],
+    [{ name: "max-age wins over a past Expires", response: res(200, { date: HTTP_T0, "cache-control": "max-age=60", expires: httpDate(-60) }) }, { alwaysRevalidate: false, strippedFields: [] }],
+    [{ name: "CDN-Cache-Control replaces Expires (RFC 9213)", response: res(200, { date: HTTP_T0, "cdn-cache-control": "max-age=60", expires: "0" }) }, { alwaysRevalidate: false, strippedFields: [] }],
+    [{ name: "targeted field lifts Cache-Control private", response: res(200, { date: HTTP_T0, "cache-control": "private", "cdn-cache-control": "max-age=60" }) }, { alwaysRevalidate: false, strippedFields: [] }],
+    [{ name: "Expires without Date cannot be judged", response: res(200, { expires: httpDate(-60) }) }, { alwaysRevalidate: false, strippedFields: [] }],
+    [{ name: "Vary within the limit", request: req({ "accept-encoding": "gzip" }), response: res(200, { ...fresh, vary: "Accept-Encoding" }) }, { alwaysRevalidate: false, strippedFields: [] }],
+    [{ name: "size at the limit", response: res(200, fresh), contentLength: LIMITS.maxObjectBytes }, { alwaysRevalidate: false, strippedFields: [] }],
+  ])("$name", (c, expected) => {
+    expect(verdict(c)).toEqual({ store: true, reason: "cached", ...expected });
+  });
+
+  it.each([200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501])("heuristically cacheable %i with Last-Modified is stored", (status) => {
+    expect(verdict({ name: "", response: res(status, { date: HTTP_T0, "last-modified": httpDate(-86_400) }) }).store).toBe(true);
+  });
+
+  it.each([201, 202, 400, 403, 500, 502, 503])("status %i with Last-Modified but without explicit freshness is refused", (status) => {
+    const v = verdict({ name: "", response: res(status, { date: HTTP_T0, "last-modified": httpDate(-86_400) }) });
+    expect(v).toEqual({ store: false, reason: { code: "status", status } });
+  });
+});
+
+describe("canStore with a forced TTL (rule override)", () => {
+  const forced: PolicyOverrides = { forcedTtlSeconds: 300 };
+  it.each<[Case]>([
+    [{ name: "response no-store", response: res(200, { "cache-control": "no-store" }) }],
+    [{ name: "response private", response: res(200, { "cache-control": "private" }) }],
+    [{ name: "no freshness, no validator", response: res(200, {}) }],
+    [{ name: "max-age=0", response: res(200, { "cache-control": "max-age=0" }) }],
+    [{ name: "500 status", response: res(500, {}) }],
+    [{ name: "302 without freshness", response: res(302, { location: "/x" }) }],
+    [{ name: "Authorization", request: req({ authorization: "x" }), response: res(200, { "cache-control": "max-age=5" }) }],
+    [{ name: "request no-store", request: req({ "cache-control": "no-store" }), response: res(200, {}) }],
+    [{ name: "no-cache response", response: res(200, { "cache-control": "no-cache" }) }],
+  ])("stores anyway: $name", (c) => {
+    expect(verdict({ ...c, overrides: forced })).toEqual({ store: true, reason: "forced", alwaysRevalidate: false, strippedFields: [] });
+  });
+
+  it.each<[Case, NotStorableReason["code"]]>([
+    [{ name: "POST", request: req({}, "POST"), response: res(200, {}) }, "method"],
+    [{ name: "request body", response: res(200, {}), requestHasBody: true }, "request-body"],
+    [{ name: "Vary: *", response: res(200, { vary: "*" }) }, "vary-star"],
+    [{ name: "too large", response: res(200, {}), contentLength: LIMITS.maxObjectBytes + 1 }, "too-large"],
+    [{ name: "206", response: res(206, {}) }, "partial-content"],
+    [{ name: "304", response: res(304, {}) }, "status"],
+  ])("still refuses: $name", (c, code) => {
+    const v = verdict({ ...c, overrides: forced });
+    expect(v.store ? null : v.reason.code).toBe(code);
+  });
+
+  it("keeps stripping qualified private fields", () => {
+    expect(verdict({ name: "", response: res(200, { "cache-control": 'private="set-cookie"' }), overrides: forced })).toMatchObject({ strippedFields: ["set-cookie"] });
+  });
+
+  it.each([-1, Number.NaN, Number.POSITIVE_INFINITY])("an invalid forced TTL (%s) is no override", (ttl) => {
+    expect(verdict({ name: "", response: res(200, { "cache-control": "no-store" }), overrides: { forcedTtlSeconds: ttl } }).store).toBe(false);
+  });
+});
+
+describe("canStore with an explicit receive time", () => {
+  it("judges Expires against `now` when the response has no Date", () => {
+    const v = canStore(req(), res(200, { expires: httpDate(-60) }), { limits: LIMITS, requestHasBody: false, contentLength: null, now: T0 });
+    expect(v).toEqual({ store: false, reason: { code: "already-expired" } });
+  });
+});
+
+describe("stored header fields (RFC 9111 §3.1)", () => {
+  const names = (h: [string, string][]) => h.map(([n]) => n);
+
+  it.each<[Record<string, string>, string[], string[]]>([
+    [{ connection: "close", "keep-alive": "timeout=5", "transfer-encoding": "chunked", te: "trailers", trailer: "x", upgrade: "h2c" }, [], ["connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade"]],
+    [{ "proxy-authenticate": "Basic", "proxy-connection": "keep-alive", "proxy-x": "1", "x-keep": "1" }, ["x-keep"], ["proxy-authenticate", "proxy-connection", "proxy-x"]],
+    [{ connection: "X-Hop, x-other", "x-hop": "1", "x-other": "2", "x-keep": "3" }, ["x-keep"], ["x-hop", "x-other"]],
+    [{ "cache-control": 'max-age=60, no-cache="Set-Cookie"', "set-cookie": "a=1", "x-keep": "1" }, ["x-keep", "cache-control"], ["set-cookie"]],
+    [{ "cache-control": 'max-age=60, private="x-user"', "x-user": "bob" }, ["cache-control"], ["x-user"]],
+    [{ "cache-control": "max-age=60", age: "5" }, ["cache-control"], ["age"]],
+  ])("%j keeps %j and drops %j", (headers, kept, dropped) => {
+    const meta = stored(res(200, { date: HTTP_T0, "cache-control": "max-age=60", ...headers }));
+    for (const n of kept) expect(names(meta.headers)).toContain(n);
+    for (const n of dropped) expect(names(meta.headers)).not.toContain(n);
+  });
+
+  it("adds Date (the receive time) when the response has none, and replaces an invalid one (RFC 9110 §6.6.1)", () => {
+    expect(stored(res(200, { "cache-control": "max-age=60" }), { responseTime: T0 + 1500 }).headers).toContainEqual(["date", HTTP_T0.replace(":37", ":38")]);
+    expect(stored(res(200, { "cache-control": "max-age=60", date: "garbage" })).headers).toContainEqual(["date", HTTP_T0]);
+  });
+
+  it("keeps repeated Set-Cookie lines apart and lower-cases names", () => {
+    const h = new Headers({ date: HTTP_T0, "Cache-Control": "max-age=60" });
+    h.append("Set-Cookie", "a=1");
+    h.append("Set-Cookie", "b=2");
+    const meta = stored({ status: 200, headers: h });
+    expect(meta.headers.filter(([n]) => n === "set-cookie")).toEqual([["set-cookie", "a=1"], ["set-cookie", "b=2"]]);
+  });
+});
