@@ -1,12 +1,48 @@
+/**
+ * Two projects: `unit` runs the pure modules in Node (fast, no runtime), `workers` runs the edge
+ * worker and its Durable Objects on workerd through the Workers pool, with real DO, KV and Cache
+ * bindings. The only thing the tests control is the origin: the demo origin, started once per run
+ * on a free loopback port (test/helpers/global-setup.ts).
+ */
+import { createServer } from "node:net";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
+    });
+  });
+}
+
+process.env.TEST_ORIGIN_PORT ??= String(await freePort());
+const originUrl = `http://127.0.0.1:${process.env.TEST_ORIGIN_PORT}`;
+
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: "unit", include: ["test/unit/**/*.test.ts"], environment: "node" } },
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings: { ORIGIN_URL: `http://127.0.0.1:${process.env.TEST_ORIGIN_PORT ?? 1}` } } })],
-        test: { name: "workers", include: ["test/workers/**/*.test.ts"] },
+        test: { name: "unit", include: ["test/unit/**/*.test.ts"], environment: "node" },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            // Config is re-read from KV on every request, so a test's KV write applies at once.
+            miniflare: { bindings: { ORIGIN_URL: originUrl, TEST_ORIGIN_URL: originUrl, CONFIG_MEMO_MS: "0", CLUSTER_TOKEN: "test-cluster-token" } },
+          }),
+        ],
+        test: {
+          name: "workers",
+          include: ["test/workers/**/*.test.ts"],
+          globalSetup: ["test/helpers/global-setup.ts"],
+          setupFiles: ["test/helpers/setup-workers.ts"],
+          testTimeout: 20_000,
+        },
       },
     ],
   },

@@ -1,11 +1,249 @@
+/**
+ * CacheShard: the Durable Object that is the primary for the cache keys HRW maps to it. It answers
+ * from its store when it may, and otherwise makes ONE origin fetch per key that every concurrent
+ * request shares (streamed while it is stored), revalidates stale copies, serves stale when the origin
+ * fails, and keeps its objects in SQLite so a restarted object still has its cache.
+ */
 import { DurableObject } from "cloudflare:workers";
-export class CacheShard extends DurableObject {
-  async handle(request: Request, ctx: { key: string }): Promise<Response> {
-    const url = new URL(request.url);
-    const env = this.env as { ORIGIN_URL: string };
-    const r = await fetch(env.ORIGIN_URL + url.pathname + url.search);
-    const { readable, writable } = new TransformStream();
-    void r.body!.pipeTo(writable);
-    return new Response(readable, { status: r.status, headers: { "x-key": ctx.key, "x-h": request.headers.get("x-h") ?? "" } });
+import { defaultSettings } from "../src/config/settings";
+import type { Env } from "../src/env";
+import type { EpochMillis } from "../src/lib/units";
+import { buildOriginRequest, fetchOrigin, type OriginFailure } from "../src/origin/fetch-origin";
+import {
+  canServeStaleOnError,
+  canStore,
+  conditionalHeadersFor,
+  evaluateReuse,
+  freshenWithNotModified,
+  isRequestOnlyIfCached,
+  selectVariant,
+} from "../src/rfc9111";
+import type { ForwardReason, RequestLike } from "../src/rfc9111/types";
+import { respondFromStored } from "../src/serve/stored-response";
+import { BodyBroadcast } from "./body-broadcast";
+import { awaitFlight, Flights, type Flight } from "./coalesce";
+import { buildMeta, limitsFor, originHost, parseContentLength, withResponseHeaderEdits, isResponseCaused } from "./shard-policy";
+import { ShardReply, type Served } from "./shard-reply";
+import type { ShardFault, ShardRequestContext } from "./shard-protocol";
+import { newShardStats, type ShardStats } from "./shard-stats";
+import { ShardStore, type StoredObject } from "./shard-store";
+
+/** Client validators and ranges are answered by the cache itself; the cache fetches full objects. */
+const CLIENT_ONLY_FIELDS = ["range", "if-range", "if-none-match", "if-modified-since", "if-match", "if-unmodified-since"];
+const SWEEP_INTERVAL_MS = 5 * 60 * 1000;
+const HANG_MS = 120_000;
+
+type Timing = { requestTime: EpochMillis; responseTime: EpochMillis };
+
+export class CacheShard extends DurableObject<Env> {
+  readonly #store: ShardStore;
+  readonly #flights = new Flights();
+  /** Keys whose last response was not storable, until when: they skip coalescing (hit-for-pass). */
+  readonly #hitForPass = new Map<string, EpochMillis>();
+  readonly #stats: ShardStats = newShardStats();
+  #fault: ShardFault = { mode: "none" };
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#store = new ShardStore(ctx.storage.sql, defaultSettings.memoryBudgetBytes);
   }
+
+  /** The request path inside the shard: stored copy, coalesced origin fetch, or pass-through. */
+  async handle(request: Request, ctx: ShardRequestContext): Promise<Response> {
+    await this.#injectFault();
+    this.#store.setMemoryBudget(ctx.settings.memoryBudgetBytes);
+    const now = Date.now();
+    const req = requestLike(request);
+    const variants = this.#store.variants(ctx.key);
+    const stored = variants.length > 0 ? selectVariant(variants, req) : undefined;
+    if (stored !== undefined) {
+      const decision = evaluateReuse(stored.meta, req, now);
+      if (decision.kind !== "revalidate") {
+        const swr = decision.kind === "stale-while-revalidate";
+        if (swr) this.#revalidateInBackground(request, ctx, stored);
+        this.#stats.hits += 1;
+        const detail = swr ? "stale-while-revalidate" : decision.kind === "stale-allowed" ? "max-stale" : undefined;
+        return this.#reply(ctx, req).served(respondFromStored(stored.meta, stored.body, req, now), { hit: true, ttlSeconds: decision.ttlSeconds, detail }, stored.meta, swr ? "STALE" : "HIT");
+      }
+      return this.#viaOrigin(request, req, ctx, "stale", stored);
+    }
+    if (isRequestOnlyIfCached(req)) return this.#reply(ctx, req).onlyIfCachedMiss();
+    return this.#viaOrigin(request, req, ctx, variants.length > 0 ? "vary-miss" : "uri-miss", undefined);
+  }
+
+  /** Deletes every variant of each key (unsafe-method invalidation, purge by URL). */
+  async invalidate(keys: string[]): Promise<number> {
+    let deleted = 0;
+    for (const key of keys) {
+      deleted += this.#store.delete(key);
+      this.#hitForPass.delete(key);
+    }
+    return deleted;
+  }
+
+  async stats(): Promise<ShardStats & { storedBytes: number; memoryEvictions: number; inFlight: number }> {
+    return { ...this.#stats, storedBytes: this.#store.storedBytes(), memoryEvictions: this.#store.memoryEvictions, inFlight: this.#flights.size };
+  }
+
+  /** Fault injection for tests and simulations: makes `handle` throw or hang, to exercise the edge's fallback. */
+  async setFault(fault: ShardFault): Promise<void> {
+    this.#fault = fault;
+  }
+
+  override async alarm(): Promise<void> {
+    const { next } = this.#store.sweep(Date.now());
+    if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now() + SWEEP_INTERVAL_MS));
+  }
+
+  async #viaOrigin(request: Request, req: RequestLike, ctx: ShardRequestContext, fwd: ForwardReason, stale: StoredObject | undefined): Promise<Response> {
+    const until = this.#hitForPass.get(ctx.key);
+    if (until !== undefined && until > Date.now()) return this.#passThrough(request, req, ctx, fwd, "hit-for-pass");
+    const flight = this.#flights.join(ctx.key);
+    if (flight !== undefined) return this.#asWaiter(flight, request, req, ctx, fwd, stale);
+    return this.#asLeader(request, req, ctx, fwd, stale);
+  }
+
+  async #asWaiter(flight: Flight, request: Request, req: RequestLike, ctx: ShardRequestContext, fwd: ForwardReason, stale: StoredObject | undefined): Promise<Response> {
+    this.#stats.coalesced += 1;
+    const outcome = await awaitFlight(flight, ctx.settings.collapseTimeoutMs);
+    const reply = this.#reply(ctx, req);
+    const now = Date.now();
+    if (outcome === "timeout") return this.#passThrough(request, req, ctx, fwd, "collapse-timeout");
+    switch (outcome.kind) {
+      case "streaming": {
+        const { meta, broadcast, bodyBytes } = outcome;
+        if (!broadcast.canJoin || selectVariant([outcome], req) === undefined) return this.#passThrough(request, req, ctx, fwd, "collapse-released");
+        const response = respondFromStored(meta, { bytes: bodyBytes, stream: () => broadcast.reader() }, req, now);
+        return reply.served(response, { hit: false, fwd, collapsed: true, stored: true }, meta, "COLLAPSED");
+      }
+      case "revalidated":
+        return reply.served(respondFromStored(outcome.object.meta, outcome.object.body, req, now), { hit: false, fwd, collapsed: true, fwdStatus: 304 }, outcome.object.meta, "COLLAPSED");
+      case "not-shared":
+        return this.#passThrough(request, req, ctx, fwd, "collapse-released");
+      case "failed":
+        return this.#failure(reply, outcome.failure, req, stale ?? outcome.stale ?? undefined, fwd);
+    }
+  }
+
+  async #asLeader(request: Request, req: RequestLike, ctx: ShardRequestContext, fwd: ForwardReason, stale: StoredObject | undefined): Promise<Response> {
+    const flight = this.#flights.open(ctx.key);
+    const reply = this.#reply(ctx, req).fromOrigin(originHost(ctx.origin));
+    try {
+      const conditional = stale !== undefined && (stale.meta.etag !== null || stale.meta.lastModified !== null) ? stale : undefined;
+      const originRequest = buildOriginRequest(request, {
+        origin: ctx.origin,
+        firstByteTimeoutMs: ctx.settings.originTimeoutMs,
+        method: "GET",
+        removeHeaders: CLIENT_ONLY_FIELDS,
+        ...(conditional !== undefined ? { setHeaders: conditionalHeadersFor(conditional.meta) } : {}),
+      });
+      const requestTime = Date.now();
+      this.#stats.originFetches += 1;
+      const result = await fetchOrigin(originRequest, ctx.settings.originTimeoutMs);
+      const timing = { requestTime, responseTime: Date.now() };
+      if (!result.ok) return this.#leaderFailed(flight, ctx, reply, result.error, req, stale, fwd);
+      const response = result.value;
+      if (conditional !== undefined && response.status === 304) return this.#revalidated(flight, ctx, reply, conditional, response, req, timing);
+      if (response.status >= 500 && stale !== undefined && canServeStaleOnError(stale.meta, req, timing.responseTime)) {
+        void response.body?.cancel();
+        return this.#leaderFailed(flight, ctx, reply, { kind: "status", status: response.status }, req, stale, fwd);
+      }
+      return this.#storeAndServe(flight, withResponseHeaderEdits(response, ctx.responseHeaders), req, ctx, reply, fwd, timing);
+    } catch (error) {
+      this.#flights.settle(flight, { kind: "not-shared" });
+      this.#flights.close(ctx.key, flight);
+      throw error;
+    }
+  }
+
+  #storeAndServe(flight: Flight, response: Response, req: RequestLike, ctx: ShardRequestContext, reply: ShardReply, fwd: ForwardReason, timing: Timing): Response {
+    const policyReq = req.method === "HEAD" ? { ...req, method: "GET" } : req;
+    const limits = limitsFor(ctx.settings);
+    const contentLength = parseContentLength(response.headers);
+    const verdict = canStore(policyReq, response, { limits, requestHasBody: false, contentLength, ...(ctx.overrides ? { overrides: ctx.overrides } : {}) });
+    if (!verdict.store) {
+      if (isResponseCaused(verdict.reason)) this.#hitForPass.set(ctx.key, Date.now() + ctx.settings.hitForPassSeconds * 1000);
+      this.#flights.settle(flight, { kind: "not-shared" });
+      this.#flights.close(ctx.key, flight);
+      this.#stats.passes += 1;
+      return reply.notStored(response, verdict.reason, fwd);
+    }
+    this.#stats.misses += 1;
+    const meta = buildMeta(policyReq, response, timing, verdict, limits, ctx, contentLength);
+    const broadcast = new BodyBroadcast(response.body ?? new ReadableStream(), ctx.settings.maxObjectBytes);
+    this.#flights.settle(flight, { kind: "streaming", meta, broadcast, bodyBytes: contentLength });
+    void broadcast.result.then((result) => {
+      this.#flights.close(ctx.key, flight);
+      if (result.stored) {
+        this.#store.put(ctx.key, { ...meta, bodyBytes: result.bytes }, result.chunks, ctx.settings.maxVariants);
+        this.#stats.stores += 1;
+        void this.#scheduleSweep();
+      } else if (result.reason === "too-large") {
+        this.#hitForPass.set(ctx.key, Date.now() + ctx.settings.hitForPassSeconds * 1000);
+      }
+    });
+    const served = respondFromStored(meta, { bytes: contentLength, stream: () => broadcast.reader() }, req, timing.responseTime);
+    return reply.served(served, { hit: false, fwd, fwdStatus: response.status, stored: true, ttlSeconds: Math.round((meta.staleAt - timing.responseTime) / 1000) }, meta, "MISS", "caching");
+  }
+
+  #revalidated(flight: Flight, ctx: ShardRequestContext, reply: ShardReply, stale: StoredObject, response: Response, req: RequestLike, timing: Timing): Response {
+    const meta = freshenWithNotModified(stale.meta, response, timing, { limits: limitsFor(ctx.settings), ...(ctx.overrides ? { overrides: ctx.overrides } : {}) });
+    const object: StoredObject = { meta, body: stale.body };
+    this.#store.updateMeta(ctx.key, meta);
+    this.#stats.revalidations += 1;
+    this.#flights.settle(flight, { kind: "revalidated", object });
+    this.#flights.close(ctx.key, flight);
+    return reply.served(respondFromStored(meta, stale.body, req, timing.responseTime), { hit: false, fwd: "stale", fwdStatus: 304, detail: "revalidated" }, meta, "REVALIDATED", "revalidated");
+  }
+
+  #leaderFailed(flight: Flight, ctx: ShardRequestContext, reply: ShardReply, failure: OriginFailure | { kind: "status"; status: number }, req: RequestLike, stale: StoredObject | undefined, fwd: ForwardReason): Response {
+    this.#flights.settle(flight, { kind: "failed", failure, stale: stale ?? null });
+    this.#flights.close(ctx.key, flight);
+    return this.#failure(reply, failure, req, stale, fwd);
+  }
+
+  #failure(reply: ShardReply, failure: OriginFailure | { kind: "status"; status: number }, req: RequestLike, stale: StoredObject | undefined, fwd: ForwardReason): Response {
+    const now = Date.now();
+    if (stale !== undefined && canServeStaleOnError(stale.meta, req, now)) {
+      this.#stats.staleServed += 1;
+      return reply.served(respondFromStored(stale.meta, stale.body, req, now), { hit: true, detail: "stale-if-error" }, stale.meta, "STALE", "stale-if-error");
+    }
+    return reply.originFailed(failure, fwd);
+  }
+
+  /** Forwards the client's request as it is (validators and Range included) and stores nothing. */
+  async #passThrough(request: Request, req: RequestLike, ctx: ShardRequestContext, fwd: ForwardReason, detail: string): Promise<Response> {
+    const reply = this.#reply(ctx, req).fromOrigin(originHost(ctx.origin));
+    this.#stats.originFetches += 1;
+    this.#stats.passes += 1;
+    const result = await fetchOrigin(buildOriginRequest(request, { origin: ctx.origin, firstByteTimeoutMs: ctx.settings.originTimeoutMs }), ctx.settings.originTimeoutMs);
+    if (!result.ok) return reply.originFailed(result.error, fwd);
+    return reply.passed(withResponseHeaderEdits(result.value, ctx.responseHeaders), fwd, detail);
+  }
+
+  /** RFC 5861: serve stale now and refresh once in the background; a flight already open means one is running. */
+  #revalidateInBackground(request: Request, ctx: ShardRequestContext, stored: StoredObject): void {
+    if (this.#flights.has(ctx.key)) return;
+    const background = this.#asLeader(request, requestLike(request), ctx, "stale", stored).then((response) => response.body?.cancel());
+    this.ctx.waitUntil(background.catch(() => {}));
+  }
+
+  async #scheduleSweep(): Promise<void> {
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + SWEEP_INTERVAL_MS);
+  }
+
+  async #injectFault(): Promise<void> {
+    if (this.#fault.mode === "throw") throw new Error("shard fault injected: throw");
+    if (this.#fault.mode === "hang") await new Promise((resolve) => setTimeout(resolve, HANG_MS));
+  }
+
+  #reply(ctx: ShardRequestContext, req: RequestLike): ShardReply {
+    return new ShardReply(ctx, req);
+  }
+}
+
+export type { Served };
+
+function requestLike(request: Request): RequestLike {
+  return { method: request.method, url: request.url, headers: request.headers };
 }

@@ -1,9 +1,66 @@
-import { CacheShard } from "../durable/cache-shard";
-export { CacheShard };
-export interface Env { CACHE_SHARD: DurableObjectNamespace<CacheShard>; ORIGIN_URL: string }
+/**
+ * Composition root: the only module that reads `env`. It builds the per-isolate pieces (config
+ * loader, HRW ranking, edge tier) once, wires them into the edge request path, and re-exports the
+ * Durable Object classes for wrangler.
+ */
+import { defaultConfigDocument, parseConfig, type ConfigDocument } from "./config/document";
+import { ConfigLoader } from "./config/load";
+import type { Settings } from "./config/settings";
+import { handleEdgeRequest } from "./edge/handler";
+import { EdgeTier } from "./edge/edge-tier";
+import { CONFIG_KV_KEY, DEFAULT_CONFIG_MEMO_MS, type Env } from "./env";
+import { createHrw, type Hrw } from "./routing/hrw";
+
+export { CacheShard } from "../durable/cache-shard";
+
+interface Isolate {
+  loader: ConfigLoader<ConfigDocument>;
+  edgeTier: EdgeTier;
+  hrw: { version: string; hrw: Hrw } | null;
+}
+
+let isolate: Isolate | null = null;
+
+function isolateFor(env: Env): Isolate {
+  isolate ??= {
+    loader: new ConfigLoader({
+      read: () => env.CONFIG.get(CONFIG_KV_KEY),
+      parse: parseConfig,
+      fallback: defaultConfigDocument,
+      memoMs: env.CONFIG_MEMO_MS === undefined ? DEFAULT_CONFIG_MEMO_MS : Number(env.CONFIG_MEMO_MS),
+      report: (problem) => console.error(problem),
+    }),
+    edgeTier: new EdgeTier(defaultConfigDocument.settings.edgeMemoryBudgetBytes, typeof caches === "undefined" ? null : caches.default),
+    hrw: null,
+  };
+  return isolate;
+}
+
+function hrwFor(state: Isolate, version: string, settings: Settings): Hrw {
+  if (state.hrw?.version !== version) state.hrw = { version, hrw: createHrw(settings.shards) };
+  return state.hrw.hrw;
+}
+
 export default {
-  async fetch(request: Request, env: Env): Promise<Response> {
-    const stub = env.CACHE_SHARD.get(env.CACHE_SHARD.idFromName("shard-0"));
-    return stub.handle(request, { key: "k1" });
+  async fetch(request, env, ctx): Promise<Response> {
+    const state = isolateFor(env);
+    const loaded = await state.loader.get(Date.now());
+    const config = loaded.config;
+    const settings = config.settings;
+    state.edgeTier.setMemoryBudget(settings.edgeMemoryBudgetBytes);
+    return handleEdgeRequest(request, {
+      config,
+      settings,
+      hrw: hrwFor(state, loaded.version, settings),
+      shards: env.CACHE_SHARD,
+      edgeTier: state.edgeTier,
+      origin: settings.origin ?? env.ORIGIN_URL,
+      colo: (request.cf?.colo as string | undefined) ?? "local",
+      clientIp: request.headers.get("cf-connecting-ip"),
+      country: (request.cf?.country as string | undefined) ?? null,
+      clusterToken: env.CLUSTER_TOKEN,
+      waitUntil: (promise) => ctx.waitUntil(promise),
+      now: Date.now,
+    });
   },
 } satisfies ExportedHandler<Env>;

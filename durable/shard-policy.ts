@@ -1,0 +1,58 @@
+/**
+ * The small decisions the shard makes around the RFC 9111 policy: the limits it enforces, which
+ * refusals are the response's fault (and so worth hit-for-pass), and rule-driven header edits.
+ */
+import { buildStoredMeta } from "../src/rfc9111";
+import type { NotStorableReason, RequestLike, StoreLimits, StoredMeta, StoreVerdict } from "../src/rfc9111/types";
+import type { ShardRequestContext, ShardSettings } from "./shard-protocol";
+
+/** Selecting header bytes per variant: beyond this a Vary'd response is not worth storing. */
+const MAX_VARY_BYTES = 4096;
+/** Heuristic freshness never exceeds a day, however old Last-Modified is. */
+const MAX_HEURISTIC_SECONDS = 86_400;
+
+export function limitsFor(settings: ShardSettings): StoreLimits {
+  return { maxObjectBytes: settings.maxObjectBytes, maxVaryBytes: MAX_VARY_BYTES, maxHeuristicSeconds: MAX_HEURISTIC_SECONDS };
+}
+
+export function parseContentLength(headers: Headers): number | null {
+  const value = headers.get("content-length");
+  if (value === null || !/^\d+$/.test(value.trim())) return null;
+  return Number(value.trim());
+}
+
+/** Refusals caused by the request say nothing about the next request for the key: no hit-for-pass for them. */
+export function isResponseCaused(reason: NotStorableReason): boolean {
+  return !["method", "request-body", "request-no-store", "authorization"].includes(reason.code);
+}
+
+export function buildMeta(
+  req: RequestLike,
+  response: Response,
+  timing: { requestTime: number; responseTime: number },
+  verdict: Extract<StoreVerdict, { store: true }>,
+  limits: StoreLimits,
+  ctx: ShardRequestContext,
+  contentLength: number | null,
+): StoredMeta {
+  const meta = buildStoredMeta(req, response, timing, verdict, { limits, bodyBytes: contentLength ?? 0, ...(ctx.overrides ? { overrides: ctx.overrides } : {}) });
+  if (ctx.tags === undefined || ctx.tags.length === 0) return meta;
+  return { ...meta, tags: [...new Set([...meta.tags, ...ctx.tags])] };
+}
+
+/** Applies a rule's response header edits, before the cacheability test sees the response. */
+export function withResponseHeaderEdits(response: Response, edits: ShardRequestContext["responseHeaders"]): Response {
+  if (edits === undefined || (Object.keys(edits.set ?? {}).length === 0 && (edits.remove ?? []).length === 0)) return response;
+  const headers = new Headers(response.headers);
+  for (const name of edits.remove ?? []) headers.delete(name);
+  for (const [name, value] of Object.entries(edits.set ?? {})) headers.set(name, value);
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
+
+export function originHost(origin: string): string {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return origin;
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Dressing a shard's response for the edge: its Cache-Status member, X-Cache-Info when verbose, its
+ * part of the trace, and (for a stored, full response) the metadata the edge tier needs to keep a copy.
+ * One place renders every outcome, so the headers always agree with what the shard did.
+ */
+import type { OriginFailure } from "../src/origin/fetch-origin";
+import { reasonText, renderCacheStatus } from "../src/rfc9111";
+import type { CacheOutcome, ForwardReason, NotStorableReason, RequestLike, StoredMeta } from "../src/rfc9111/types";
+import { CACHE_INFO_HEADER } from "../src/serve/internal-headers";
+import { EDGE_META_HEADER, SHARD_TRACE_HEADER, type ShardRequestContext } from "./shard-protocol";
+
+export const SHARD_CACHE_NAME = "shardcache-shard";
+
+/** What happened in the shard, as a word in X-Cluster-Trace. */
+export type Served = "HIT" | "MISS" | "STALE" | "REVALIDATED" | "COLLAPSED" | "PASS" | "ERROR";
+
+type Member = Omit<CacheOutcome, "cache">;
+
+export class ShardReply {
+  #originHost: string | null = null;
+
+  constructor(
+    private readonly ctx: ShardRequestContext,
+    private readonly req: RequestLike,
+  ) {}
+
+  /** Records that this reply involved the origin, for the trace. */
+  fromOrigin(host: string): this {
+    this.#originHost = host;
+    return this;
+  }
+
+  /** A response built from a stored (or being-stored) object. */
+  served(response: Response, member: Member, meta: StoredMeta, word: Served, info = "cached"): Response {
+    const out = this.#dress(response, member, word, info);
+    // The edge may keep a copy only of a complete GET representation, never of a 304, 206 or HEAD answer.
+    if (this.req.method === "GET" && out.status === meta.status && member.detail !== "stale-if-error") {
+      out.headers.set(EDGE_META_HEADER, encodeURIComponent(JSON.stringify(meta)));
+    }
+    return out;
+  }
+
+  notStored(response: Response, reason: NotStorableReason, fwd: ForwardReason): Response {
+    return this.#dress(this.#forClient(response), { hit: false, fwd, fwdStatus: response.status, stored: false, detail: reason.code }, "PASS", reasonText(reason));
+  }
+
+  passed(response: Response, fwd: ForwardReason, detail: string): Response {
+    return this.#dress(this.#forClient(response), { hit: false, fwd, fwdStatus: response.status, stored: false, detail }, "PASS", `not cacheable; ${detail}`);
+  }
+
+  originFailed(failure: OriginFailure | { kind: "status"; status: number }, fwd: ForwardReason): Response {
+    const status = failure.kind === "timeout" ? 504 : 502;
+    const text = failure.kind === "timeout" ? `origin did not answer within ${failure.afterMs} ms` : failure.kind === "network" ? `origin unreachable: ${failure.message}` : `origin answered ${failure.status}`;
+    const response = new Response(`shardcache: ${text}\n`, { status, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
+    return this.#dress(response, { hit: false, fwd, detail: `origin-${failure.kind}` }, "ERROR", `not cached; ${text}`);
+  }
+
+  /** RFC 9111 §5.2.1.7: only-if-cached with nothing usable stored → 504. */
+  onlyIfCachedMiss(): Response {
+    const response = new Response("shardcache: not in cache (only-if-cached)\n", { status: 504, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
+    return this.#dress(response, { hit: false, fwd: "miss", detail: "only-if-cached" }, "ERROR", "not cached; request specified \"Cache-Control: only-if-cached\"");
+  }
+
+  /** A HEAD that was fetched as GET, or a null-body status, must not carry the body on to the client. */
+  #forClient(response: Response): Response {
+    if (this.req.method !== "HEAD" || response.body === null) return response;
+    void response.body.cancel();
+    return new Response(null, response);
+  }
+
+  #dress(response: Response, member: Member, word: Served, info: string): Response {
+    const out = new Response(response.body, response);
+    const mine = renderCacheStatus([{ cache: SHARD_CACHE_NAME, ...member }]);
+    const upstream = out.headers.get("cache-status");
+    out.headers.set("cache-status", upstream ? `${upstream}, ${mine}` : mine);
+    if (this.ctx.settings.verbose) out.headers.set(CACHE_INFO_HEADER, info);
+    const trace = this.#originHost === null ? `${this.ctx.shard}->${word}` : `${this.ctx.shard}->${word}, origin:${this.#originHost}`;
+    out.headers.set(SHARD_TRACE_HEADER, trace);
+    return out;
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * The bundled demo origin: a small Node HTTP server whose responses are shaped by query parameters,
+ * and which counts the requests it receives. `npm start`, the workers tests and the benchmarks all
+ * put it behind the cache, so "how many times did the origin see this?" is always answerable.
+ *
+ * Query parameters:
+ *   delay=MS        wait before sending headers          size=BYTES   body length (default: a short text)
+ *   cc=VALUE        Cache-Control (default "public, max-age=60"; cc= with no value sends none)
+ *   status=N        response status (default 200)        etag=TAG     ETag (answers If-None-Match with 304)
+ *   lm=HTTP-DATE    Last-Modified                         vary=NAMES   Vary
+ *   h-NAME=VALUE    any other response header            chunks=N&chunkDelay=MS  stream the body in N chunks
+ *   fail=reset      destroy the connection without a response
+ * Any path under /__echo answers JSON {method, url, headers, body} describing the request it received
+ *   (Cache-Control from `cc` as above, default "no-store"), so tests can see exactly what reached the origin.
+ * Control endpoints: GET /__stats → {"requests": {"/path?query": n}, "total": n}; POST /__reset zeroes them;
+ *   POST /__fail?mode=reset|503|off makes every request fail that way (for health checks and stale-if-error).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { pathToFileURL } from "node:url";
+
+export interface DemoOrigin {
+  url: string;
+  port: number;
+  stats(): { requests: Record<string, number>; total: number };
+  reset(): void;
+  close(): Promise<void>;
+}
+
+type FailMode = "off" | "reset" | "503";
+
+interface OriginState {
+  requests: Map<string, number>;
+  total: number;
+  serial: number;
+  failMode: FailMode;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function statsOf(state: OriginState) {
+  return { requests: Object.fromEntries(state.requests), total: state.total };
+}
+
+function handleControl(req: IncomingMessage, res: ServerResponse, url: URL, state: OriginState): boolean {
+  if (url.pathname === "/__stats") {
+    res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
+    res.end(JSON.stringify(statsOf(state)));
+    return true;
+  }
+  if (url.pathname === "/__reset" && req.method === "POST") {
+    state.requests.clear();
+    state.total = 0;
+    res.writeHead(204, { "cache-control": "no-store" }).end();
+    return true;
+  }
+  if (url.pathname === "/__fail" && req.method === "POST") {
+    const mode = url.searchParams.get("mode");
+    state.failMode = mode === "reset" || mode === "503" ? mode : "off";
+    res.writeHead(204, { "cache-control": "no-store" }).end();
+    return true;
+  }
+  return false;
+}
+
+/** Body text for one response: names the path and the response's serial number, padded to `size`. */
+function bodyFor(url: URL, serial: number, size: number | null): Buffer {
+  const text = `demo origin: ${url.pathname}${url.search} #${serial}\n`;
+  if (size === null) return Buffer.from(text);
+  const out = Buffer.alloc(size, ".");
+  out.write(text.slice(0, size));
+  return out;
+}
+
+function responseHeaders(url: URL, bodyBytes: number, streamed: boolean): Record<string, string> {
+  const q = url.searchParams;
+  const headers: Record<string, string> = { "content-type": "text/plain; charset=utf-8", date: new Date().toUTCString() };
+  const cc = q.has("cc") ? q.get("cc")! : "public, max-age=60";
+  if (cc !== "") headers["cache-control"] = cc;
+  if (q.has("etag")) headers["etag"] = q.get("etag")!;
+  if (q.has("lm")) headers["last-modified"] = q.get("lm")!;
+  if (q.has("vary")) headers["vary"] = q.get("vary")!;
+  for (const [name, value] of q) if (name.startsWith("h-")) headers[name.slice(2).toLowerCase()] = value;
+  if (!streamed) headers["content-length"] = String(bodyBytes);
+  return headers;
+}
+
+async function writeBody(res: ServerResponse, body: Buffer, chunks: number, chunkDelayMs: number): Promise<void> {
+  if (chunks <= 1) return void res.end(body);
+  const step = Math.ceil(body.length / chunks);
+  for (let offset = 0; offset < body.length; offset += step) {
+    res.write(body.subarray(offset, offset + step));
+    if (chunkDelayMs > 0) await sleep(chunkDelayMs);
+  }
+  res.end();
+}
+
+function echo(req: IncomingMessage, res: ServerResponse, url: URL, requestBody: Buffer): void {
+  const body = JSON.stringify({ method: req.method, url: url.pathname + url.search, headers: req.headers, body: requestBody.toString("utf8") });
+  const cc = url.searchParams.get("cc") ?? "no-store";
+  res.writeHead(200, { "content-type": "application/json", ...(cc === "" ? {} : { "cache-control": cc }) });
+  res.end(body);
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, requestBody: Buffer, state: OriginState): Promise<void> {
+  const url = new URL(req.url ?? "/", "http://origin.local");
+  if (handleControl(req, res, url, state)) return;
+  const counted = url.pathname + url.search;
+  state.requests.set(counted, (state.requests.get(counted) ?? 0) + 1);
+  state.total += 1;
+  const serial = ++state.serial;
+  const q = url.searchParams;
+  if (url.pathname.startsWith("/__echo")) return echo(req, res, url, requestBody);
+
+  if (state.failMode === "reset" || q.get("fail") === "reset") return void req.socket.destroy();
+  if (state.failMode === "503") return void res.writeHead(503, { "retry-after": "1" }).end("origin failing on purpose\n");
+  const delayMs = Number(q.get("delay") ?? 0);
+  if (delayMs > 0) await sleep(Math.min(delayMs, 60_000));
+
+  const etag = q.get("etag");
+  if (etag !== null && req.headers["if-none-match"] === etag) {
+    const headers = responseHeaders(url, 0, true);
+    return void res.writeHead(304, headers).end();
+  }
+  const sizeParam = q.get("size");
+  const body = bodyFor(url, serial, sizeParam === null ? null : Math.max(0, Number(sizeParam) | 0));
+  const chunks = Math.max(1, Number(q.get("chunks") ?? 1) | 0);
+  const status = Number(q.get("status") ?? 200);
+  res.writeHead(status, responseHeaders(url, body.length, chunks > 1));
+  if (req.method === "HEAD") return void res.end();
+  await writeBody(res, body, chunks, Number(q.get("chunkDelay") ?? 0));
+}
+
+/** Start the demo origin on loopback. Port 0 picks a free port. */
+export async function startDemoOrigin(port = 0, host = "127.0.0.1"): Promise<DemoOrigin> {
+  const state: OriginState = { requests: new Map(), total: 0, serial: 0, failMode: "off" };
+  const server: Server = createServer((req, res) => {
+    // Read any request body first so pass-through uploads complete (and can be echoed) before we answer.
+    const chunks: Buffer[] = [];
+    req.on("error", () => res.destroy());
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => void handle(req, res, Buffer.concat(chunks), state).catch(() => res.destroy()));
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, resolve);
+  });
+  const actualPort = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${host}:${actualPort}`,
+    port: actualPort,
+    stats: () => statsOf(state),
+    reset: () => {
+      state.requests.clear();
+      state.total = 0;
+    },
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const origin = await startDemoOrigin(Number(process.env.ORIGIN_PORT ?? 8788));
+  console.log(`demo origin listening on ${origin.url}`);
+  const stop = () => void origin.close().then(() => process.exit(0));
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}

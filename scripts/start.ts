@@ -1,0 +1,86 @@
+/**
+ * `npm start`: the whole cache on this machine, no Cloudflare account needed. Starts the demo origin
+ * (unless ORIGIN_URL names another origin), seeds the default config into local KV, runs the worker
+ * on workerd through `wrangler dev`, prints where to point curl, and stops everything on Ctrl-C.
+ *
+ * Environment: PORT (cache, default 8787), ORIGIN_PORT (demo origin, default 8788),
+ * ORIGIN_URL (use this origin instead of the demo one), CONFIG (config file, default config/default.json),
+ * ADMIN_TOKEN (admin API token, default "dev-admin-token").
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { startDemoOrigin, type DemoOrigin } from "./demo-origin";
+
+const host = "127.0.0.1";
+const port = Number(process.env.PORT ?? 8787);
+const originPort = Number(process.env.ORIGIN_PORT ?? 8788);
+const configFile = process.env.CONFIG ?? "config/default.json";
+const adminToken = process.env.ADMIN_TOKEN ?? "dev-admin-token";
+const wranglerBin = createRequire(import.meta.url).resolve("wrangler/bin/wrangler.js");
+
+function runWrangler(args: string[], inherit: boolean): ChildProcess {
+  return spawn(process.execPath, [wranglerBin, ...args], { stdio: inherit ? ["ignore", "inherit", "inherit"] : ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+}
+
+async function seedConfig(): Promise<void> {
+  if (!existsSync(configFile)) {
+    console.log(`(no ${configFile}: the cache runs on built-in defaults)`);
+    return;
+  }
+  const child = runWrangler(["kv", "key", "put", "config", "--path", configFile, "--binding", "CONFIG", "--local"], false);
+  let output = "";
+  child.stdout?.on("data", (d) => (output += d));
+  child.stderr?.on("data", (d) => (output += d));
+  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+  if (code !== 0) throw new Error(`could not seed ${configFile} into local KV:\n${output}`);
+  console.log(`config: ${configFile} seeded into local KV (key "config")`);
+}
+
+async function main(): Promise<void> {
+  let origin: DemoOrigin | null = null;
+  let originUrl = process.env.ORIGIN_URL;
+  if (originUrl === undefined) {
+    origin = await startDemoOrigin(originPort, host);
+    originUrl = origin.url;
+  }
+  await seedConfig();
+  const worker = runWrangler(
+    ["dev", "--ip", host, "--port", String(port), "--var", `ORIGIN_URL:${originUrl}`, "--var", `ADMIN_TOKEN:${adminToken}`, "--var", "CONFIG_MEMO_MS:1000", "--log-level", "warn", "--show-interactive-dev-session=false", "--test-scheduled"],
+    true,
+  );
+
+  const stop = (code: number) => {
+    if (worker.exitCode === null && worker.pid !== undefined) worker.kill("SIGTERM");
+    void (origin?.close() ?? Promise.resolve()).then(() => process.exit(code));
+  };
+  process.on("SIGINT", () => stop(0));
+  process.on("SIGTERM", () => stop(0));
+  worker.on("exit", (code) => stop(code ?? 0));
+
+  await waitUntilServing(`http://${host}:${port}/`, 60_000);
+  console.log(`
+shardcache is running
+  cache:       http://${host}:${port}/        (try: curl -i http://${host}:${port}/hello?size=2048)
+  origin:      ${originUrl}${origin ? "   (demo origin; GET /__stats, POST /__reset)" : ""}
+  admin API:   http://${host}:${port}/_shardcache/  (Authorization: Bearer ${adminToken})
+Press Ctrl-C to stop.`);
+}
+
+async function waitUntilServing(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      await fetch(url, { method: "HEAD", signal: AbortSignal.timeout(2000) });
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  throw new Error(`the worker did not start listening on ${url} within ${timeoutMs / 1000} s`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,202 @@
+/**
+ * The edge request path: clean the request, build the cache key, answer from the edge tier when the
+ * copy there is fresh, otherwise ask the key's primary shard (then the next shards in HRW order, then
+ * the origin itself), and keep a bounded copy of what the shard stored. Unsafe methods go straight to
+ * the origin and invalidate what they change.
+ */
+import type { CacheShard } from "../../durable/cache-shard";
+import { EDGE_META_HEADER, SHARD_TRACE_HEADER, type ShardRequestContext } from "../../durable/shard-protocol";
+import type { ConfigDocument } from "../config/document";
+import type { Settings } from "../config/settings";
+import type { EpochMillis } from "../lib/units";
+import { buildOriginRequest, fetchOrigin } from "../origin/fetch-origin";
+import { evaluateReuse, invalidationTargets, renderCacheStatus, selectVariant } from "../rfc9111";
+import type { CacheOutcome, ForwardReason, RequestLike, StoredMeta } from "../rfc9111/types";
+import type { Hrw } from "../routing/hrw";
+import { cacheKeyFor } from "../rules/cache-key";
+import type { RuleRequest, RuleResult } from "../rules/match";
+import { policyOverridesFrom } from "../rules/overrides";
+import { CACHE_INFO_HEADER, stripClientInternalHeaders, TRACE_HEADER, withoutInternalHeaders } from "../serve/internal-headers";
+import { respondFromStored } from "../serve/stored-response";
+import type { EdgeTier } from "./edge-tier";
+import { attemptOrder, callShards, type ShardAttempt } from "./shard-client";
+import { teeForEdge } from "./tee";
+
+export const EDGE_CACHE_NAME = "shardcache-edge";
+
+export interface EdgeDeps {
+  config: ConfigDocument;
+  settings: Settings;
+  hrw: Hrw;
+  shards: DurableObjectNamespace<CacheShard>;
+  edgeTier: EdgeTier;
+  /** Origin base URL used when no pool applies. */
+  origin: string;
+  /** Name of this data centre, for the trace. */
+  colo: string;
+  /** The client's address and country as the platform reports them (rules match on them). */
+  clientIp: string | null;
+  country: string | null;
+  clusterToken: string | undefined;
+  waitUntil(promise: Promise<unknown>): void;
+  now(): EpochMillis;
+}
+
+type EdgeMember = Omit<CacheOutcome, "cache">;
+
+/** How long the shard waits for origin headers: the edge waits a little longer for the shard. */
+const ORIGIN_TIMEOUT_MARGIN_MS = 1_000;
+
+export async function handleEdgeRequest(incoming: Request, deps: EdgeDeps): Promise<Response> {
+  const headers = stripClientInternalHeaders(incoming.headers, deps.clusterToken);
+  const request = headers === incoming.headers ? incoming : new Request(incoming, { headers });
+  const ruleRequest: RuleRequest = { method: request.method, url: new URL(request.url), headers: request.headers, clientIp: deps.clientIp, country: deps.country };
+  if (request.method !== "GET" && request.method !== "HEAD") return passUnsafeMethod(request, ruleRequest, deps);
+  const rule = deps.config.compiledRules.evaluate(ruleRequest);
+  if (rule.actions.pass === true) return passByRule(request, rule, deps);
+  const req: RequestLike = { method: request.method, url: request.url, headers: request.headers };
+  const key = cacheKeyFor(ruleRequest, rule.actions.cacheKey);
+  const now = deps.now();
+
+  const copy = await deps.edgeTier.lookup(key, now);
+  let fwd: ForwardReason = "uri-miss";
+  if (copy !== null) {
+    const variant = selectVariant([copy], req);
+    const decision = variant === undefined ? undefined : evaluateReuse(copy.meta, req, now);
+    if (decision?.kind === "fresh") {
+      const ttlSeconds = Math.floor((Math.min(copy.edgeExpireAt, copy.meta.staleAt) - now) / 1000);
+      return finish(respondFromStored(copy.meta, copy.body, req, now), deps, { hit: true, ttlSeconds }, "cached", `edge:${deps.colo}->HIT`);
+    }
+    fwd = variant === undefined ? "vary-miss" : "stale";
+  }
+  if (rule.actions.skipSharding === true) return viaOriginDirectly(request, fwd, [], deps, "skip-sharding");
+  return viaShards(request, key, fwd, rule, deps);
+}
+
+async function viaShards(request: Request, key: string, fwd: ForwardReason, rule: RuleResult, deps: EdgeDeps): Promise<Response> {
+  const { settings } = deps;
+  const ranked = deps.hrw.rank(key, settings.primaries + settings.fallback);
+  const order = attemptOrder(ranked, settings.primaries, Math.random() * settings.primaries);
+  const originTimeoutMs = Math.max(100, settings.shardTimeoutMs - ORIGIN_TIMEOUT_MARGIN_MS);
+  const result = await callShards(
+    order,
+    (shard) => {
+      const ctx: ShardRequestContext = { key, shard: shard.name, origin: deps.origin, settings: { ...pickShardSettings(settings), originTimeoutMs }, ...ruleContext(rule) };
+      return deps.shards.get(deps.shards.idFromName(shard.name)).handle(new Request(request), ctx);
+    },
+    settings.shardTimeoutMs,
+  );
+  if (!result.ok) return viaOriginDirectly(request, fwd, result.attempts, deps, "shards-unavailable");
+
+  const shardTrace = result.response.headers.get(SHARD_TRACE_HEADER) ?? result.shard;
+  const metaField = result.response.headers.get(EDGE_META_HEADER);
+  let response = new Response(result.response.body, { status: result.response.status, statusText: result.response.statusText, headers: withoutInternalHeaders(result.response.headers) });
+  let storedAtEdge = false;
+  if (metaField !== null) {
+    const meta = JSON.parse(decodeURIComponent(metaField)) as StoredMeta;
+    const ttlSeconds = edgeTtlSeconds(meta, settings, rule.actions.edgeTtl, deps.now());
+    if (ttlSeconds > 0 && response.body !== null) {
+      const [toClient, toEdge] = teeForEdge(response.body, settings.maxObjectBytes);
+      response = new Response(toClient, response);
+      deps.waitUntil(toEdge.then((body) => (body === null ? undefined : deps.edgeTier.store(key, meta, body, ttlSeconds, deps.now()))).catch(() => {}));
+      storedAtEdge = true;
+    }
+  }
+  const trace = [`edge:${deps.colo}->MISS`, ...failedAttempts(result.attempts), shardTrace].join(", ");
+  return finish(response, deps, { hit: false, fwd, stored: storedAtEdge }, null, trace);
+}
+
+/** Every shard failed: the origin answers directly, uncached, so the client still gets its response. */
+async function viaOriginDirectly(request: Request, fwd: ForwardReason, attempts: ShardAttempt[], deps: EdgeDeps, detail: "shards-unavailable" | "skip-sharding"): Promise<Response> {
+  const originRequest = buildOriginRequest(request, { origin: deps.origin, firstByteTimeoutMs: deps.settings.shardTimeoutMs });
+  const result = await fetchOrigin(originRequest, deps.settings.shardTimeoutMs);
+  const trace = [`edge:${deps.colo}->MISS`, ...failedAttempts(attempts), `origin:${new URL(originRequest.url).host}`].join(", ");
+  if (!result.ok) {
+    const failed = new Response("shardcache: no shard and no origin answered\n", { status: 502, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
+    return finish(failed, deps, { hit: false, fwd, detail: "shards-and-origin-unavailable" }, "not cached; no shard and no origin answered", trace);
+  }
+  const info = detail === "skip-sharding" ? "not cached; rule says skip sharding" : "not cached; no shard answered, fetched from origin directly";
+  return finish(result.value, deps, { hit: false, fwd, fwdStatus: result.value.status, stored: false, detail }, info, trace);
+}
+
+/** RFC 9111 §4.4: unsafe methods reach the origin untouched, then invalidate the URIs they changed. */
+async function passUnsafeMethod(request: Request, ruleRequest: RuleRequest, deps: EdgeDeps): Promise<Response> {
+  const req: RequestLike = { method: request.method, url: request.url, headers: request.headers };
+  const originRequest = buildOriginRequest(request, { origin: deps.origin, firstByteTimeoutMs: deps.settings.shardTimeoutMs, forwardBody: true });
+  const result = await fetchOrigin(originRequest, deps.settings.shardTimeoutMs);
+  const trace = `edge:${deps.colo}->PASS, origin:${new URL(originRequest.url).host}`;
+  if (!result.ok) {
+    const failed = new Response("shardcache: origin unreachable\n", { status: 502, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
+    return finish(failed, deps, { hit: false, fwd: "method", detail: `origin-${result.error.kind}` }, "not cached; origin unreachable", trace);
+  }
+  const keys = invalidationTargets(req, result.value).map((url) => cacheKeyForGet(new URL(url), ruleRequest, deps.config));
+  if (keys.length > 0) deps.waitUntil(invalidate(keys, deps).catch(() => {}));
+  return finish(result.value, deps, { hit: false, fwd: "method", fwdStatus: result.value.status, stored: false }, `not cacheable; request method was ${request.method}`, trace);
+}
+
+/** A rule says pass: the origin answers, nothing is stored, no shard is involved. */
+async function passByRule(request: Request, rule: RuleResult, deps: EdgeDeps): Promise<Response> {
+  const originRequest = buildOriginRequest(request, { origin: deps.origin, firstByteTimeoutMs: deps.settings.shardTimeoutMs });
+  const result = await fetchOrigin(originRequest, deps.settings.shardTimeoutMs);
+  const trace = `edge:${deps.colo}->PASS(${rule.matched.join("+")}), origin:${new URL(originRequest.url).host}`;
+  if (!result.ok) {
+    const failed = new Response("shardcache: origin unreachable\n", { status: 502, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
+    return finish(failed, deps, { hit: false, fwd: "bypass", detail: `origin-${result.error.kind}` }, "not cached; origin unreachable", trace);
+  }
+  return finish(result.value, deps, { hit: false, fwd: "bypass", fwdStatus: result.value.status, stored: false }, "not cacheable; rule says pass", trace);
+}
+
+/** The cache key a GET of `url` would have, so invalidation reaches the entry the rules put it under. */
+function cacheKeyForGet(url: URL, like: RuleRequest, config: ConfigDocument): string {
+  const asGet: RuleRequest = { ...like, method: "GET", url };
+  return cacheKeyFor(asGet, config.compiledRules.evaluate(asGet).actions.cacheKey);
+}
+
+/** What a matched rule tells the shard: policy overrides, extra tags, response header edits. */
+function ruleContext(rule: RuleResult): Pick<ShardRequestContext, "overrides" | "tags" | "responseHeaders"> {
+  const { actions } = rule;
+  const context: Pick<ShardRequestContext, "overrides" | "tags" | "responseHeaders"> = { overrides: policyOverridesFrom(actions) };
+  if (actions.tags !== undefined) context.tags = [...actions.tags];
+  if (actions.setResponseHeaders !== undefined || actions.removeResponseHeaders !== undefined) {
+    context.responseHeaders = { ...(actions.setResponseHeaders ? { set: { ...actions.setResponseHeaders } } : {}), ...(actions.removeResponseHeaders ? { remove: [...actions.removeResponseHeaders] } : {}) };
+  }
+  return context;
+}
+
+/** Deletes `keys` from their primary shards and from this data centre's edge tier. */
+export async function invalidate(keys: readonly string[], deps: Pick<EdgeDeps, "hrw" | "shards" | "edgeTier" | "settings">): Promise<void> {
+  await Promise.all(
+    keys.map(async (key) => {
+      await deps.edgeTier.delete(key);
+      const owners = deps.hrw.rank(key, deps.settings.primaries);
+      await Promise.all(owners.map((shard) => deps.shards.get(deps.shards.idFromName(shard.name)).invalidate([key])));
+    }),
+  );
+}
+
+/** The edge keeps a copy no longer than the cap (and a rule's edgeTtl), and never past the object's own freshness. */
+export function edgeTtlSeconds(meta: StoredMeta, settings: Pick<Settings, "edgeTtlCapSeconds">, ruleEdgeTtl: number | undefined, now: EpochMillis): number {
+  if (meta.alwaysRevalidate) return 0;
+  const freshSeconds = Math.floor((meta.staleAt - now) / 1000);
+  return Math.max(0, Math.min(settings.edgeTtlCapSeconds, ruleEdgeTtl ?? Number.POSITIVE_INFINITY, freshSeconds));
+}
+
+function failedAttempts(attempts: readonly ShardAttempt[]): string[] {
+  return attempts.filter((a) => a.error !== undefined).map((a) => `${a.shard}->FAIL(${a.error})`);
+}
+
+function pickShardSettings(settings: Settings) {
+  const { maxObjectBytes, memoryBudgetBytes, maxVariants, collapseTimeoutMs, hitForPassSeconds, verbose } = settings;
+  return { maxObjectBytes, memoryBudgetBytes, maxVariants, collapseTimeoutMs, hitForPassSeconds, verbose };
+}
+
+/** Adds the edge's Cache-Status member, X-Cache-Info (verbose) and X-Cluster-Trace (trace). */
+function finish(response: Response, deps: EdgeDeps, member: EdgeMember, info: string | null, trace: string): Response {
+  const out = new Response(response.body, response);
+  const mine = renderCacheStatus([{ cache: EDGE_CACHE_NAME, ...member }]);
+  const upstream = out.headers.get("cache-status");
+  out.headers.set("cache-status", upstream ? `${upstream}, ${mine}` : mine);
+  if (deps.settings.verbose && info !== null) out.headers.set(CACHE_INFO_HEADER, info);
+  if (deps.settings.trace) out.headers.set(TRACE_HEADER, trace);
+  return out;
+}

@@ -1,0 +1,17 @@
+/** The bindings and variables the worker receives (wrangler.toml declares them; secrets via `wrangler secret put`). */
+import type { CacheShard } from "../durable/cache-shard";
+
+export interface Env {
+  CACHE_SHARD: DurableObjectNamespace<CacheShard>;
+  /** KV namespace holding the config document under the key `config`. */
+  CONFIG: KVNamespace;
+  /** Origin used when the config names none. */
+  ORIGIN_URL: string;
+  /** How long each isolate memoises the config, in milliseconds (default 5000). */
+  CONFIG_MEMO_MS?: string;
+  /** Secret that lets a trusted client send X-Cluster-* headers (with X-Cluster-Token). */
+  CLUSTER_TOKEN?: string;
+}
+
+export const CONFIG_KV_KEY = "config";
+export const DEFAULT_CONFIG_MEMO_MS = 5_000;

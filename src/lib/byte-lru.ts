@@ -1,0 +1,77 @@
+/**
+ * A least-recently-used map bounded by bytes rather than entries: the shard's memory tier and the
+ * edge's hot-object tier both hold bodies of very different sizes, so counting entries would say
+ * nothing about memory. Map iteration order is insertion order, which makes "re-insert on use" an LRU.
+ */
+export class ByteLru<K, V> {
+  readonly #entries = new Map<K, { value: V; bytes: number }>();
+  #bytes = 0;
+  #evictions = 0;
+
+  constructor(private budgetBytes: number) {}
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+  get size(): number {
+    return this.#entries.size;
+  }
+  /** How many entries were dropped to stay within budget since creation. */
+  get evictions(): number {
+    return this.#evictions;
+  }
+
+  get(key: K): V | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    this.#entries.delete(key);
+    this.#entries.set(key, entry);
+    return entry.value;
+  }
+
+  /** Looks without refreshing recency (for stats and purges). */
+  peek(key: K): V | undefined {
+    return this.#entries.get(key)?.value;
+  }
+
+  /** Stores `value`, evicting least recently used entries as needed. A value larger than the whole budget is not kept. */
+  set(key: K, value: V, bytes: number): void {
+    this.delete(key);
+    if (bytes > this.budgetBytes) return;
+    this.#entries.set(key, { value, bytes });
+    this.#bytes += bytes;
+    this.#evictOverBudget();
+  }
+
+  delete(key: K): boolean {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return false;
+    this.#entries.delete(key);
+    this.#bytes -= entry.bytes;
+    return true;
+  }
+
+  /** Changes the budget (settings can change at run time) and evicts down to it. */
+  resize(budgetBytes: number): void {
+    this.budgetBytes = budgetBytes;
+    this.#evictOverBudget();
+  }
+
+  keys(): IterableIterator<K> {
+    return this.#entries.keys();
+  }
+
+  clear(): void {
+    this.#entries.clear();
+    this.#bytes = 0;
+  }
+
+  #evictOverBudget(): void {
+    for (const [key, entry] of this.#entries) {
+      if (this.#bytes <= this.budgetBytes) break;
+      this.#entries.delete(key);
+      this.#bytes -= entry.bytes;
+      this.#evictions += 1;
+    }
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Fetching from an origin: builds the forwarded request (hop-by-hop and internal fields removed,
+ * redirects passed back rather than followed) and bounds the wait for response headers.
+ * Failures come back as values, because a dead origin is an expected event, not a bug.
+ */
+import { err, ok, type Result } from "../lib/result";
+import type { Millis } from "../lib/units";
+import { withoutHopByHop, withoutInternalHeaders } from "../serve/internal-headers";
+
+export type OriginFailure = { kind: "timeout"; afterMs: Millis } | { kind: "network"; message: string };
+
+export interface OriginRequestOptions {
+  /** Base URL of the origin; the client's path and query are appended. */
+  origin: string;
+  /** Time allowed until response headers arrive. */
+  firstByteTimeoutMs: Millis;
+  /** Method to use instead of the client's (a HEAD miss is fetched as GET so it can be stored). */
+  method?: string;
+  /** Fields to add or replace (conditional revalidation headers). */
+  setHeaders?: Headers;
+  /** Fields to remove (Range and conditionals when the cache fetches the full object). */
+  removeHeaders?: readonly string[];
+  /** Forward the client's body (pass-through of unsafe methods). */
+  forwardBody?: boolean;
+}
+
+/** The URL the origin sees: the origin's scheme, host and base path, then the client's path and query. */
+export function originUrlFor(clientUrl: URL, origin: string): URL {
+  const base = new URL(origin);
+  const basePath = base.pathname.endsWith("/") ? base.pathname.slice(0, -1) : base.pathname;
+  return new URL(`${base.protocol}//${base.host}${basePath}${clientUrl.pathname}${clientUrl.search}`);
+}
+
+export function buildOriginRequest(request: Request, opts: OriginRequestOptions): Request {
+  const clientUrl = new URL(request.url);
+  const headers = withoutInternalHeaders(withoutHopByHop(request.headers));
+  for (const name of opts.removeHeaders ?? []) headers.delete(name);
+  opts.setHeaders?.forEach((value, name) => headers.set(name, value));
+  headers.set("x-forwarded-host", clientUrl.host);
+  headers.set("x-forwarded-proto", clientUrl.protocol.replace(":", ""));
+  const method = opts.method ?? request.method;
+  const withBody = opts.forwardBody === true && method !== "GET" && method !== "HEAD";
+  return new Request(originUrlFor(clientUrl, opts.origin), {
+    method,
+    headers,
+    body: withBody ? request.body : null,
+    redirect: "manual",
+  });
+}
+
+/** Sends `originRequest`, giving up if no response headers arrive within the timeout. The body then streams unbounded. */
+export async function fetchOrigin(originRequest: Request, firstByteTimeoutMs: Millis): Promise<Result<Response, OriginFailure>> {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), firstByteTimeoutMs);
+  try {
+    return ok(await fetch(originRequest, { signal: abort.signal }));
+  } catch (error) {
+    if (abort.signal.aborted) return err({ kind: "timeout", afterMs: firstByteTimeoutMs });
+    return err({ kind: "network", message: error instanceof Error ? error.message : String(error) });
+  } finally {
+    clearTimeout(timer);
+  }
+}

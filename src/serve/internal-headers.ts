@@ -1,0 +1,48 @@
+/**
+ * Header hygiene at the cluster's boundaries: internal X-Cluster-* fields that only shardcache may
+ * set, and hop-by-hop fields that must not be forwarded (RFC 9110 §7.6.1).
+ */
+
+export const INTERNAL_PREFIX = "x-cluster-";
+/** A client may send internal headers (for debugging a live cluster) only together with this token header. */
+export const CLUSTER_TOKEN_HEADER = "x-cluster-token";
+export const TRACE_HEADER = "x-cluster-trace";
+export const CACHE_INFO_HEADER = "x-cache-info";
+
+const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "proxy-authenticate", "proxy-authorization"];
+
+function internalNames(headers: Headers): string[] {
+  const names: string[] = [];
+  for (const [name] of headers) if (name.startsWith(INTERNAL_PREFIX)) names.push(name);
+  return names;
+}
+
+/**
+ * Removes every X-Cluster-* field a client sent, unless it carried the cluster token
+ * (and even then removes the token itself, so it never travels further).
+ */
+export function stripClientInternalHeaders(headers: Headers, clusterToken: string | undefined): Headers {
+  const names = internalNames(headers);
+  if (names.length === 0) return headers;
+  const out = new Headers(headers);
+  const trusted = clusterToken !== undefined && clusterToken !== "" && headers.get(CLUSTER_TOKEN_HEADER) === clusterToken;
+  for (const name of names) if (!trusted || name === CLUSTER_TOKEN_HEADER) out.delete(name);
+  return out;
+}
+
+/** Removes internal fields before a response leaves the cluster or a request goes to the origin. */
+export function withoutInternalHeaders(headers: Headers): Headers {
+  const names = internalNames(headers);
+  if (names.length === 0) return headers;
+  const out = new Headers(headers);
+  for (const name of names) out.delete(name);
+  return out;
+}
+
+/** Copy of `headers` without hop-by-hop fields, including those the Connection field lists. */
+export function withoutHopByHop(headers: Headers): Headers {
+  const out = new Headers(headers);
+  const listed = (headers.get("connection") ?? "").split(",").map((name) => name.trim().toLowerCase());
+  for (const name of [...HOP_BY_HOP, ...listed]) if (name !== "") out.delete(name);
+  return out;
+}

@@ -1,0 +1,83 @@
+/**
+ * Turning a stored object into the response a client asked for: 304 for a matching conditional,
+ * 206/416 for a byte range, no body for HEAD, and a correct Age. The shard and the edge tier both
+ * call this one function, so the two tiers can never answer the same request differently.
+ */
+import { clientConditionalMatches, headersForServe, notModifiedHeaders, planRange } from "../rfc9111";
+import type { RequestLike, StoredMeta } from "../rfc9111/types";
+import type { EpochMillis } from "../lib/units";
+
+/** A stored body: its length (null while still arriving without Content-Length) and a way to stream it. */
+export interface StoredBody {
+  bytes: number | null;
+  stream(): ReadableStream<Uint8Array>;
+}
+
+export function bodyFromBytes(bytes: Uint8Array): StoredBody {
+  return {
+    bytes: bytes.byteLength,
+    stream: () =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          if (bytes.byteLength > 0) controller.enqueue(bytes);
+          controller.close();
+        },
+      }),
+  };
+}
+
+/** Yields bytes [start, endInclusive] of `source`, cancelling it once the range is done. */
+export function sliceStream(source: ReadableStream<Uint8Array>, start: number, endInclusive: number): ReadableStream<Uint8Array> {
+  const reader = source.getReader();
+  let offset = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done || offset > endInclusive) {
+          controller.close();
+          if (!done) void reader.cancel().catch(() => {});
+          return;
+        }
+        const chunkStart = offset;
+        offset += value.byteLength;
+        if (offset <= start) continue;
+        const from = Math.max(0, start - chunkStart);
+        const to = Math.min(value.byteLength, endInclusive - chunkStart + 1);
+        controller.enqueue(value.subarray(from, to));
+        return;
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+}
+
+/** The response for `req` from a stored object, before any Cache-Status is added. */
+export function respondFromStored(meta: StoredMeta, body: StoredBody, req: RequestLike, now: EpochMillis): Response {
+  if (clientConditionalMatches(meta, req)) return new Response(null, { status: 304, headers: notModifiedHeaders(meta, now) });
+  const headers = headersForServe(meta, now);
+  const isHead = req.method === "HEAD";
+  const size = body.bytes;
+  const rangeable = req.method === "GET" && meta.status === 200 && size !== null;
+  const range = rangeable ? planRange(req.headers.get("range"), size, meta, req) : { kind: "full" as const };
+  switch (range.kind) {
+    case "unsatisfiable":
+      headers.set("content-range", `bytes */${size}`);
+      headers.set("content-length", "0");
+      return new Response(null, { status: 416, headers });
+    case "partial":
+      headers.set("content-range", `bytes ${range.start}-${range.end}/${size}`);
+      headers.set("content-length", String(range.end - range.start + 1));
+      return new Response(sliceStream(body.stream(), range.start, range.end), { status: 206, headers });
+    case "full":
+    case "pass":
+      if (size !== null) headers.set("content-length", String(size));
+      else headers.delete("content-length");
+      return new Response(isHead || nullBodyStatus(meta.status) ? null : body.stream(), { status: meta.status, headers });
+  }
+}
+
+/** Statuses that must not carry a body (the Response constructor rejects one). */
+export function nullBodyStatus(status: number): boolean {
+  return status === 204 || status === 205 || status === 304 || (status >= 100 && status < 200);
+}
