@@ -7,6 +7,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { defaultSettings } from "../src/config/settings";
 import type { Env } from "../src/env";
+import type { Result } from "../src/lib/result";
 import type { EpochMillis } from "../src/lib/units";
 import { buildOriginRequest, fetchOrigin, type OriginFailure } from "../src/origin/fetch-origin";
 import {
@@ -63,7 +64,8 @@ export class CacheShard extends DurableObject<Env> {
         if (swr) this.#revalidateInBackground(request, ctx, stored);
         this.#stats.hits += 1;
         const detail = swr ? "stale-while-revalidate" : decision.kind === "stale-allowed" ? "max-stale" : undefined;
-        return this.#reply(ctx, req).served(respondFromStored(stored.meta, stored.body, req, now), { hit: true, ttlSeconds: decision.ttlSeconds, detail }, stored.meta, swr ? "STALE" : "HIT");
+        const info = swr ? { kind: "stale-while-revalidate" as const } : decision.kind === "stale-allowed" ? { kind: "stale-allowed" as const } : { kind: "hit" as const };
+        return this.#reply(ctx, req).served(respondFromStored(stored.meta, stored.body, req, now), { hit: true, ttlSeconds: decision.ttlSeconds, ...(detail ? { detail } : {}) }, stored.meta, swr ? "STALE" : "HIT", info);
       }
       return this.#viaOrigin(request, req, ctx, "stale", stored);
     }
@@ -138,8 +140,7 @@ export class CacheShard extends DurableObject<Env> {
         ...(conditional !== undefined ? { setHeaders: conditionalHeadersFor(conditional.meta) } : {}),
       });
       const requestTime = Date.now();
-      this.#stats.originFetches += 1;
-      const result = await fetchOrigin(originRequest, ctx.settings.originTimeoutMs);
+      const result = await this.#fetchOrigin(originRequest, ctx);
       const timing = { requestTime, responseTime: Date.now() };
       if (!result.ok) return this.#leaderFailed(flight, ctx, reply, result.error, req, stale, fwd);
       const response = result.value;
@@ -183,7 +184,7 @@ export class CacheShard extends DurableObject<Env> {
       }
     });
     const served = respondFromStored(meta, { bytes: contentLength, stream: () => broadcast.reader() }, req, timing.responseTime);
-    return reply.served(served, { hit: false, fwd, fwdStatus: response.status, stored: true, ttlSeconds: Math.round((meta.staleAt - timing.responseTime) / 1000) }, meta, "MISS", "caching");
+    return reply.served(served, { hit: false, fwd, fwdStatus: response.status, stored: true, ttlSeconds: Math.round((meta.staleAt - timing.responseTime) / 1000) }, meta, "MISS", { kind: "stored" });
   }
 
   #revalidated(flight: Flight, ctx: ShardRequestContext, reply: ShardReply, stale: StoredObject, response: Response, req: RequestLike, timing: Timing): Response {
@@ -193,7 +194,7 @@ export class CacheShard extends DurableObject<Env> {
     this.#stats.revalidations += 1;
     this.#flights.settle(flight, { kind: "revalidated", object });
     this.#flights.close(ctx.key, flight);
-    return reply.served(respondFromStored(meta, stale.body, req, timing.responseTime), { hit: false, fwd: "stale", fwdStatus: 304, detail: "revalidated" }, meta, "REVALIDATED", "revalidated");
+    return reply.served(respondFromStored(meta, stale.body, req, timing.responseTime), { hit: false, fwd: "stale", fwdStatus: 304, detail: "revalidated" }, meta, "REVALIDATED", { kind: "revalidated" });
   }
 
   #leaderFailed(flight: Flight, ctx: ShardRequestContext, reply: ShardReply, failure: OriginFailure | { kind: "status"; status: number }, req: RequestLike, stale: StoredObject | undefined, fwd: ForwardReason): Response {
@@ -206,7 +207,7 @@ export class CacheShard extends DurableObject<Env> {
     const now = Date.now();
     if (stale !== undefined && canServeStaleOnError(stale.meta, req, now)) {
       this.#stats.staleServed += 1;
-      return reply.served(respondFromStored(stale.meta, stale.body, req, now), { hit: true, detail: "stale-if-error" }, stale.meta, "STALE", "stale-if-error");
+      return reply.served(respondFromStored(stale.meta, stale.body, req, now), { hit: true, detail: "stale-if-error" }, stale.meta, "STALE", { kind: "stale-if-error" });
     }
     return reply.originFailed(failure, fwd);
   }
@@ -214,11 +215,16 @@ export class CacheShard extends DurableObject<Env> {
   /** Forwards the client's request as it is (validators and Range included) and stores nothing. */
   async #passThrough(request: Request, req: RequestLike, ctx: ShardRequestContext, fwd: ForwardReason, detail: string): Promise<Response> {
     const reply = this.#reply(ctx, req).fromOrigin(originHost(ctx.origin));
-    this.#stats.originFetches += 1;
     this.#stats.passes += 1;
-    const result = await fetchOrigin(buildOriginRequest(request, { origin: ctx.origin, firstByteTimeoutMs: ctx.settings.originTimeoutMs }), ctx.settings.originTimeoutMs);
+    const result = await this.#fetchOrigin(buildOriginRequest(request, { origin: ctx.origin, firstByteTimeoutMs: ctx.settings.originTimeoutMs }), ctx);
     if (!result.ok) return reply.originFailed(result.error, fwd);
     return reply.passed(withResponseHeaderEdits(result.value, ctx.responseHeaders), fwd, detail);
+  }
+
+  /** Every origin fetch the shard makes goes through here (the one place pools and health plug in). */
+  async #fetchOrigin(originRequest: Request, ctx: ShardRequestContext): Promise<Result<Response, OriginFailure>> {
+    this.#stats.originFetches += 1;
+    return fetchOrigin(originRequest, ctx.settings.originTimeoutMs);
   }
 
   /** RFC 5861: serve stale now and refresh once in the background; a flight already open means one is running. */

@@ -4,7 +4,7 @@
  * One place renders every outcome, so the headers always agree with what the shard did.
  */
 import type { OriginFailure } from "../src/origin/fetch-origin";
-import { reasonText, renderCacheStatus } from "../src/rfc9111";
+import { cacheInfo, renderCacheStatus, type CacheInfo } from "../src/rfc9111";
 import type { CacheOutcome, ForwardReason, NotStorableReason, RequestLike, StoredMeta } from "../src/rfc9111/types";
 import { CACHE_INFO_HEADER } from "../src/serve/internal-headers";
 import { EDGE_META_HEADER, SHARD_TRACE_HEADER, type ShardRequestContext } from "./shard-protocol";
@@ -31,8 +31,8 @@ export class ShardReply {
   }
 
   /** A response built from a stored (or being-stored) object. */
-  served(response: Response, member: Member, meta: StoredMeta, word: Served, info = "cached"): Response {
-    const out = this.#dress(response, member, word, info);
+  served(response: Response, member: Member, meta: StoredMeta, word: Served, info: CacheInfo = { kind: "hit" }): Response {
+    const out = this.#dress(response, member, word, cacheInfo(info));
     // The edge may keep a copy only of a complete GET representation, never of a 304, 206 or HEAD answer.
     if (this.req.method === "GET" && out.status === meta.status && member.detail !== "stale-if-error") {
       out.headers.set(EDGE_META_HEADER, encodeURIComponent(JSON.stringify(meta)));
@@ -41,11 +41,12 @@ export class ShardReply {
   }
 
   notStored(response: Response, reason: NotStorableReason, fwd: ForwardReason): Response {
-    return this.#dress(this.#forClient(response), { hit: false, fwd, fwdStatus: response.status, stored: false, detail: reason.code }, "PASS", reasonText(reason));
+    return this.#dress(this.#forClient(response), { hit: false, fwd, fwdStatus: response.status, stored: false, detail: reason.code }, "PASS", cacheInfo({ kind: "not-stored", reason }));
   }
 
   passed(response: Response, fwd: ForwardReason, detail: string): Response {
-    return this.#dress(this.#forClient(response), { hit: false, fwd, fwdStatus: response.status, stored: false, detail }, "PASS", `not cacheable; ${detail}`);
+    const info = detail === "hit-for-pass" ? cacheInfo({ kind: "hit-for-pass" }) : `not cached; ${detail}`;
+    return this.#dress(this.#forClient(response), { hit: false, fwd, fwdStatus: response.status, stored: false, detail }, "PASS", info);
   }
 
   originFailed(failure: OriginFailure | { kind: "status"; status: number }, fwd: ForwardReason): Response {
@@ -58,7 +59,7 @@ export class ShardReply {
   /** RFC 9111 §5.2.1.7: only-if-cached with nothing usable stored → 504. */
   onlyIfCachedMiss(): Response {
     const response = new Response("shardcache: not in cache (only-if-cached)\n", { status: 504, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
-    return this.#dress(response, { hit: false, fwd: "miss", detail: "only-if-cached" }, "ERROR", "not cached; request specified \"Cache-Control: only-if-cached\"");
+    return this.#dress(response, { hit: false, fwd: "miss", detail: "only-if-cached" }, "ERROR", cacheInfo({ kind: "only-if-cached-miss" }));
   }
 
   /** A HEAD that was fetched as GET, or a null-body status, must not carry the body on to the client. */

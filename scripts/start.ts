@@ -20,7 +20,7 @@ const adminToken = process.env.ADMIN_TOKEN ?? "dev-admin-token";
 const wranglerBin = createRequire(import.meta.url).resolve("wrangler/bin/wrangler.js");
 
 function runWrangler(args: string[], inherit: boolean): ChildProcess {
-  return spawn(process.execPath, [wranglerBin, ...args], { stdio: inherit ? ["ignore", "inherit", "inherit"] : ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+  return spawn(process.execPath, [wranglerBin, ...args], { stdio: inherit ? ["ignore", "inherit", "inherit"] : ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } });
 }
 
 async function seedConfig(): Promise<void> {

@@ -10,7 +10,7 @@ import type { ConfigDocument } from "../config/document";
 import type { Settings } from "../config/settings";
 import type { EpochMillis } from "../lib/units";
 import { buildOriginRequest, fetchOrigin } from "../origin/fetch-origin";
-import { evaluateReuse, invalidationTargets, renderCacheStatus, selectVariant } from "../rfc9111";
+import { cacheInfo, evaluateReuse, invalidationTargets, renderCacheStatus, selectVariant } from "../rfc9111";
 import type { CacheOutcome, ForwardReason, RequestLike, StoredMeta } from "../rfc9111/types";
 import type { Hrw } from "../routing/hrw";
 import { cacheKeyFor } from "../rules/cache-key";
@@ -65,7 +65,7 @@ export async function handleEdgeRequest(incoming: Request, deps: EdgeDeps): Prom
     const decision = variant === undefined ? undefined : evaluateReuse(copy.meta, req, now);
     if (decision?.kind === "fresh") {
       const ttlSeconds = Math.floor((Math.min(copy.edgeExpireAt, copy.meta.staleAt) - now) / 1000);
-      return finish(respondFromStored(copy.meta, copy.body, req, now), deps, { hit: true, ttlSeconds }, "cached", `edge:${deps.colo}->HIT`);
+      return finish(respondFromStored(copy.meta, copy.body, req, now), deps, { hit: true, ttlSeconds }, cacheInfo({ kind: "hit" }), `edge:${deps.colo}->HIT`);
     }
     fwd = variant === undefined ? "vary-miss" : "stale";
   }
@@ -131,7 +131,7 @@ async function passUnsafeMethod(request: Request, ruleRequest: RuleRequest, deps
   }
   const keys = invalidationTargets(req, result.value).map((url) => cacheKeyForGet(new URL(url), ruleRequest, deps.config));
   if (keys.length > 0) deps.waitUntil(invalidate(keys, deps).catch(() => {}));
-  return finish(result.value, deps, { hit: false, fwd: "method", fwdStatus: result.value.status, stored: false }, `not cacheable; request method was ${request.method}`, trace);
+  return finish(result.value, deps, { hit: false, fwd: "method", fwdStatus: result.value.status, stored: false }, cacheInfo({ kind: "not-stored", reason: { code: "method", method: request.method } }), trace);
 }
 
 /** A rule says pass: the origin answers, nothing is stored, no shard is involved. */
@@ -143,7 +143,7 @@ async function passByRule(request: Request, rule: RuleResult, deps: EdgeDeps): P
     const failed = new Response("shardcache: origin unreachable\n", { status: 502, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
     return finish(failed, deps, { hit: false, fwd: "bypass", detail: `origin-${result.error.kind}` }, "not cached; origin unreachable", trace);
   }
-  return finish(result.value, deps, { hit: false, fwd: "bypass", fwdStatus: result.value.status, stored: false }, "not cacheable; rule says pass", trace);
+  return finish(result.value, deps, { hit: false, fwd: "bypass", fwdStatus: result.value.status, stored: false }, cacheInfo({ kind: "rule-pass" }), trace);
 }
 
 /** The cache key a GET of `url` would have, so invalidation reaches the entry the rules put it under. */
