@@ -10,13 +10,10 @@ import { ruleSchema } from "../rules/schema";
 import { normaliseSettings, settingsSchema, type Settings } from "./settings";
 import { crossCheck, formatPath, type ConfigError, zodIssuesToErrors } from "./errors";
 import { monitorsSchema, poolsSchema, unknownMonitorIssues } from "./pools";
+import { rateClassesSchema, slmClassesSchema, unknownSlmClassIssues } from "./rates";
 
 export type { ConfigError } from "./errors";
-
-// Placeholders until the rate-class and SLM issues define them; each stays its own schema so it can
-// be replaced without touching the document (as pools and monitors were, from ./pools).
-export const rateClassesSchema = z.record(z.string().min(1), z.unknown());
-export const slmClassesSchema = z.record(z.string().min(1), z.unknown());
+export { rateClassesSchema, slmClassesSchema };
 
 export const configDocumentSchema = z.strictObject({
   /** Lets editors find config.schema.json; ignored otherwise. */
@@ -57,11 +54,21 @@ function monitorReferences(input: unknown): ConfigError[] {
   return unknownMonitorIssues(pools.data, monitors.data).map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
 }
 
+/** Rate classes following undefined SLM classes; checked whenever both sections are valid on their own. */
+function slmReferences(input: unknown): ConfigError[] {
+  if (typeof input !== "object" || input === null) return [];
+  const doc = input as { rateClasses?: unknown; slmClasses?: unknown };
+  const rates = rateClassesSchema.safeParse(doc.rateClasses ?? {});
+  const slms = slmClassesSchema.safeParse(doc.slmClasses ?? {});
+  if (!rates.success || !slms.success) return [];
+  return unknownSlmClassIssues(rates.data, slms.data).map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
+}
+
 /** Validates a parsed JSON value as a config document; every problem is reported, none is fatal to the others. */
 export function parseConfig(input: unknown): Result<ConfigDocument, ConfigError[]> {
   const parsed = configDocumentSchema.safeParse(input);
   // Cross-field checks read the raw input, so they still run (and report) when the schema failed elsewhere.
-  const errors = [...(parsed.success ? [] : zodIssuesToErrors(parsed.error.issues)), ...crossCheck(input), ...monitorReferences(input)];
+  const errors = [...(parsed.success ? [] : zodIssuesToErrors(parsed.error.issues)), ...crossCheck(input), ...monitorReferences(input), ...slmReferences(input)];
   if (!parsed.success || errors.length > 0) return err(errors);
   const doc = parsed.data;
   return ok({ ...doc, settings: normaliseSettings(doc.settings), compiledRules: compileRules(doc.rules) });

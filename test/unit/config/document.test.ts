@@ -82,7 +82,7 @@ describe("errors carry exact paths", () => {
   it("checks rule names and references across the document, alongside schema errors", () => {
     const errors = errorsOf({
       pools: { web: { nodes: [{ url: "https://web.example" }] } },
-      rateClasses: { api: {} },
+      rateClasses: { api: { perSecond: 10 } },
       rules: [
         rule({ name: "a", actions: { pool: "web" } }),
         rule({ name: "a", actions: { pool: "db", ttl: "x", rateClass: { name: "apii" }, slmClass: "gold" } }),
