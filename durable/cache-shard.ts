@@ -10,6 +10,7 @@ import type { Env } from "../src/env";
 import type { Result } from "../src/lib/result";
 import type { EpochMillis } from "../src/lib/units";
 import { buildOriginRequest, fetchOrigin, type OriginFailure } from "../src/origin/fetch-origin";
+import { cachedSnapshot, PoolFetcher } from "../src/origin/pool-fetch";
 import {
   canServeStaleOnError,
   canStore,
@@ -33,6 +34,8 @@ import { ShardStore, type StoredObject } from "./shard-store";
 const CLIENT_ONLY_FIELDS = ["range", "if-range", "if-none-match", "if-modified-since", "if-match", "if-unmodified-since"];
 const SWEEP_INTERVAL_MS = 5 * 60 * 1000;
 const HANG_MS = 120_000;
+/** How stale a shard's copy of the cluster health may be. */
+const HEALTH_SNAPSHOT_TTL_MS = 1_000;
 
 type Timing = { requestTime: EpochMillis; responseTime: EpochMillis };
 
@@ -43,10 +46,17 @@ export class CacheShard extends DurableObject<Env> {
   readonly #hitForPass = new Map<string, EpochMillis>();
   readonly #stats: ShardStats = newShardStats();
   #fault: ShardFault = { mode: "none" };
+  /** Node choice, retries and passive health for origin pools; cluster health comes from the HealthMonitor. */
+  readonly #pools: PoolFetcher;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#store = new ShardStore(ctx.storage.sql, defaultSettings.memoryBudgetBytes);
+    const health = () => env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health"));
+    this.#pools = new PoolFetcher(
+      cachedSnapshot(() => health().snapshot(), HEALTH_SNAPSHOT_TTL_MS, Date.now),
+      (reports) => ctx.waitUntil(health().report(reports).catch(() => {})),
+    );
   }
 
   /** The request path inside the shard: stored copy, coalesced origin fetch, or pass-through. */
@@ -132,15 +142,15 @@ export class CacheShard extends DurableObject<Env> {
     const reply = this.#reply(ctx, req).fromOrigin(originHost(ctx.origin));
     try {
       const conditional = stale !== undefined && (stale.meta.etag !== null || stale.meta.lastModified !== null) ? stale : undefined;
-      const originRequest = buildOriginRequest(request, {
-        origin: ctx.origin,
+      const buildRequest = (origin: string) => buildOriginRequest(request, {
+        origin,
         firstByteTimeoutMs: ctx.settings.originTimeoutMs,
         method: "GET",
         removeHeaders: CLIENT_ONLY_FIELDS,
         ...(conditional !== undefined ? { setHeaders: conditionalHeadersFor(conditional.meta) } : {}),
       });
       const requestTime = Date.now();
-      const result = await this.#fetchOrigin(originRequest, ctx);
+      const result = await this.#fetchOrigin(buildRequest, "GET", ctx);
       const timing = { requestTime, responseTime: Date.now() };
       if (!result.ok) return this.#leaderFailed(flight, ctx, reply, result.error, req, stale, fwd);
       const response = result.value;
@@ -205,7 +215,7 @@ export class CacheShard extends DurableObject<Env> {
 
   #failure(reply: ShardReply, failure: OriginFailure | { kind: "status"; status: number }, req: RequestLike, stale: StoredObject | undefined, fwd: ForwardReason): Response {
     const now = Date.now();
-    if (stale !== undefined && canServeStaleOnError(stale.meta, req, now)) {
+    if (stale !== undefined && (canServeStaleOnError(stale.meta, req, now) || staleAllowedWhenPoolDown(failure, stale))) {
       this.#stats.staleServed += 1;
       return reply.served(respondFromStored(stale.meta, stale.body, req, now), { hit: true, detail: "stale-if-error" }, stale.meta, "STALE", { kind: "stale-if-error" });
     }
@@ -216,15 +226,16 @@ export class CacheShard extends DurableObject<Env> {
   async #passThrough(request: Request, req: RequestLike, ctx: ShardRequestContext, fwd: ForwardReason, detail: string): Promise<Response> {
     const reply = this.#reply(ctx, req).fromOrigin(originHost(ctx.origin));
     this.#stats.passes += 1;
-    const result = await this.#fetchOrigin(buildOriginRequest(request, { origin: ctx.origin, firstByteTimeoutMs: ctx.settings.originTimeoutMs }), ctx);
+    const result = await this.#fetchOrigin((origin) => buildOriginRequest(request, { origin, firstByteTimeoutMs: ctx.settings.originTimeoutMs }), request.method, ctx);
     if (!result.ok) return reply.originFailed(result.error, fwd);
     return reply.passed(withResponseHeaderEdits(result.value, ctx.responseHeaders), fwd, detail);
   }
 
   /** Every origin fetch the shard makes goes through here (the one place pools and health plug in). */
-  async #fetchOrigin(originRequest: Request, ctx: ShardRequestContext): Promise<Result<Response, OriginFailure>> {
+  async #fetchOrigin(build: (origin: string) => Request, method: string, ctx: ShardRequestContext): Promise<Result<Response, OriginFailure>> {
     this.#stats.originFetches += 1;
-    return fetchOrigin(originRequest, ctx.settings.originTimeoutMs);
+    if (ctx.pool === undefined) return fetchOrigin(build(ctx.origin), ctx.settings.originTimeoutMs);
+    return this.#pools.fetch(ctx.pool.name, ctx.pool.config, method, build, { idempotent: true, now: Date.now });
   }
 
   /** RFC 5861: serve stale now and refresh once in the background; a flight already open means one is running. */
@@ -249,6 +260,15 @@ export class CacheShard extends DurableObject<Env> {
 }
 
 export type { Served };
+
+/**
+ * With every node of the pool down, any stored copy beats an error page, however old, unless the
+ * response forbade serving it stale (must-revalidate, no-cache). Deviation: RFC 5861 would bound this
+ * by the stale-if-error window; a dead pool is the case users keep stale copies for.
+ */
+function staleAllowedWhenPoolDown(failure: OriginFailure | { kind: "status"; status: number }, stale: StoredObject): boolean {
+  return failure.kind === "pool-down" && !stale.meta.mustRevalidate && !stale.meta.alwaysRevalidate;
+}
 
 function requestLike(request: Request): RequestLike {
   return { method: request.method, url: request.url, headers: request.headers };

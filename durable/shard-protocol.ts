@@ -3,6 +3,7 @@
  * back. The edge imports these as types only; a shard holds no config of its own, so every request
  * carries the settings and rule decisions that apply to it.
  */
+import type { Pool } from "../src/config/pools";
 import type { Settings } from "../src/config/settings";
 import type { PolicyOverrides } from "../src/rfc9111/types";
 
@@ -16,8 +17,10 @@ export interface ShardRequestContext {
   key: string;
   /** This shard's name, as the edge's HRW ranking knows it (for traces and stats). */
   shard: string;
-  /** Origin base URL for this request. */
+  /** Origin base URL for this request, used when no pool applies. */
   origin: string;
+  /** The origin pool a rule or `settings.defaultPool` picked. */
+  pool?: { name: string; config: Pool };
   settings: ShardSettings;
   overrides?: PolicyOverrides;
   /** Tags a rule adds to whatever Cache-Tag / Surrogate-Key the origin sends. */

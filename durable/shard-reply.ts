@@ -7,6 +7,7 @@ import type { OriginFailure } from "../src/origin/fetch-origin";
 import { cacheInfo, renderCacheStatus, type CacheInfo } from "../src/rfc9111";
 import type { CacheOutcome, ForwardReason, NotStorableReason, RequestLike, StoredMeta } from "../src/rfc9111/types";
 import { CACHE_INFO_HEADER } from "../src/serve/internal-headers";
+import { describeFailure, failureResponse } from "../src/serve/origin-failure";
 import { EDGE_META_HEADER, SHARD_TRACE_HEADER, type ShardRequestContext } from "./shard-protocol";
 
 export const SHARD_CACHE_NAME = "shardcache-shard";
@@ -50,10 +51,8 @@ export class ShardReply {
   }
 
   originFailed(failure: OriginFailure | { kind: "status"; status: number }, fwd: ForwardReason): Response {
-    const status = failure.kind === "timeout" ? 504 : 502;
-    const text = failure.kind === "timeout" ? `origin did not answer within ${failure.afterMs} ms` : failure.kind === "network" ? `origin unreachable: ${failure.message}` : `origin answered ${failure.status}`;
-    const response = new Response(`shardcache: ${text}\n`, { status, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
-    return this.#dress(response, { hit: false, fwd, detail: `origin-${failure.kind}` }, "ERROR", `not cached; ${text}`);
+    const { text } = describeFailure(failure);
+    return this.#dress(failureResponse(failure), { hit: false, fwd, detail: `origin-${failure.kind}` }, "ERROR", `not cached; ${text}`);
   }
 
   /** RFC 9111 §5.2.1.7: only-if-cached with nothing usable stored → 504. */
@@ -80,3 +79,4 @@ export class ShardReply {
     return out;
   }
 }
+

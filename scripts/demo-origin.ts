@@ -13,7 +13,8 @@
  * Any path under /__echo answers JSON {method, url, headers, body} describing the request it received
  *   (Cache-Control from `cc` as above, default "no-store"), so tests can see exactly what reached the origin.
  * Control endpoints: GET /__stats → {"requests": {"/path?query": n}, "total": n}; POST /__reset zeroes them;
- *   POST /__fail?mode=reset|503|off makes every request fail that way (for health checks and stale-if-error).
+ *   POST /__fail?mode=reset|503|off[&prefix=/path] makes every request (or those whose path starts with
+ *   prefix, standing for one node of a pool) fail that way, for health checks and stale-if-error.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -33,7 +34,15 @@ interface OriginState {
   requests: Map<string, number>;
   total: number;
   serial: number;
-  failMode: FailMode;
+  /** Failure switches by path prefix ("" = every request). */
+  failModes: Map<string, FailMode>;
+}
+
+function failModeFor(state: OriginState, pathname: string): FailMode {
+  let mode: FailMode = "off";
+  let longest = -1;
+  for (const [prefix, m] of state.failModes) if (pathname.startsWith(prefix) && prefix.length > longest) [mode, longest] = [m, prefix.length];
+  return mode;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -56,7 +65,9 @@ function handleControl(req: IncomingMessage, res: ServerResponse, url: URL, stat
   }
   if (url.pathname === "/__fail" && req.method === "POST") {
     const mode = url.searchParams.get("mode");
-    state.failMode = mode === "reset" || mode === "503" ? mode : "off";
+    const prefix = url.searchParams.get("prefix") ?? "";
+    if (mode === "reset" || mode === "503") state.failModes.set(prefix, mode);
+    else state.failModes.delete(prefix);
     res.writeHead(204, { "cache-control": "no-store" }).end();
     return true;
   }
@@ -112,8 +123,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, requestBody: Bu
   const q = url.searchParams;
   if (url.pathname.startsWith("/__echo")) return echo(req, res, url, requestBody);
 
-  if (state.failMode === "reset" || q.get("fail") === "reset") return void req.socket.destroy();
-  if (state.failMode === "503") return void res.writeHead(503, { "retry-after": "1" }).end("origin failing on purpose\n");
+  const failMode = failModeFor(state, url.pathname);
+  if (failMode === "reset" || q.get("fail") === "reset") return void req.socket.destroy();
+  if (failMode === "503") return void res.writeHead(503, { "retry-after": "1" }).end("origin failing on purpose\n");
   const delayMs = Number(q.get("delay") ?? 0);
   if (delayMs > 0) await sleep(Math.min(delayMs, 60_000));
 
@@ -133,7 +145,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, requestBody: Bu
 
 /** Start the demo origin on loopback. Port 0 picks a free port. */
 export async function startDemoOrigin(port = 0, host = "127.0.0.1"): Promise<DemoOrigin> {
-  const state: OriginState = { requests: new Map(), total: 0, serial: 0, failMode: "off" };
+  const state: OriginState = { requests: new Map(), total: 0, serial: 0, failModes: new Map() };
   const server: Server = createServer((req, res) => {
     // Read any request body first so pass-through uploads complete (and can be echoed) before we answer.
     const chunks: Buffer[] = [];

@@ -1,8 +1,14 @@
 /** The bindings and variables the worker receives (wrangler.toml declares them; secrets via `wrangler secret put`). */
 import type { CacheShard } from "../durable/cache-shard";
+import type { EventLog } from "../durable/event-log";
+import type { HealthMonitor } from "../durable/health-monitor";
 
 export interface Env {
   CACHE_SHARD: DurableObjectNamespace<CacheShard>;
+  /** One object, named "health": the authoritative origin health. */
+  HEALTH_MONITOR: DurableObjectNamespace<HealthMonitor>;
+  /** One object, named "events": the cluster event log. */
+  EVENT_LOG: DurableObjectNamespace<EventLog>;
   /** KV namespace holding the config document under the key `config`. */
   CONFIG: KVNamespace;
   /** Origin used when the config names none. */

@@ -10,12 +10,20 @@ import { handleEdgeRequest } from "./edge/handler";
 import { EdgeTier } from "./edge/edge-tier";
 import { CONFIG_KV_KEY, DEFAULT_CONFIG_MEMO_MS, type Env } from "./env";
 import { createHrw, type Hrw } from "./routing/hrw";
+import { cachedSnapshot, PoolFetcher } from "./origin/pool-fetch";
+import { runScheduledJobs, scheduledJobs } from "./scheduled";
+
+/** How stale an isolate's copy of the cluster health may be. */
+const HEALTH_SNAPSHOT_TTL_MS = 2_000;
 
 export { CacheShard } from "../durable/cache-shard";
+export { EventLog } from "../durable/event-log";
+export { HealthMonitor } from "../durable/health-monitor";
 
 interface Isolate {
   loader: ConfigLoader<ConfigDocument>;
   edgeTier: EdgeTier;
+  pools: PoolFetcher;
   hrw: { version: string; hrw: Hrw } | null;
 }
 
@@ -31,6 +39,10 @@ function isolateFor(env: Env): Isolate {
       report: (problem) => console.error(problem),
     }),
     edgeTier: new EdgeTier(defaultConfigDocument.settings.edgeMemoryBudgetBytes, typeof caches === "undefined" ? null : caches.default),
+    pools: new PoolFetcher(
+      cachedSnapshot(() => env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health")).snapshot(), HEALTH_SNAPSHOT_TTL_MS, Date.now),
+      (reports) => void env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health")).report(reports).catch(() => {}),
+    ),
     hrw: null,
   };
   return isolate;
@@ -59,8 +71,14 @@ export default {
       clientIp: request.headers.get("cf-connecting-ip"),
       country: (request.cf?.country as string | undefined) ?? null,
       clusterToken: env.CLUSTER_TOKEN,
+      pools: state.pools,
       waitUntil: (promise) => ctx.waitUntil(promise),
       now: Date.now,
     });
+  },
+
+  async scheduled(_controller, env, ctx): Promise<void> {
+    const loaded = await isolateFor(env).loader.get(Date.now());
+    ctx.waitUntil(runScheduledJobs(scheduledJobs(loaded.config, env)));
   },
 } satisfies ExportedHandler<Env>;

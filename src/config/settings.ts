@@ -41,6 +41,10 @@ export const settingsSchema = z.object({
   trace: z.boolean().default(false),
   /** Origin used when no pool applies; defaults to the ORIGIN_URL variable. */
   origin: z.url().optional(),
+  /** Pool (a key of `pools`) used when no rule names one; without it such requests go to `origin`. */
+  defaultPool: z.string().min(1).optional(),
+  /** URL that receives cluster events as JSON POSTs (batched, retried with backoff). */
+  eventsWebhook: z.url().optional(),
 });
 
 export type SettingsInput = z.input<typeof settingsSchema>;

@@ -9,7 +9,11 @@ import { EDGE_META_HEADER, SHARD_TRACE_HEADER, type ShardRequestContext } from "
 import type { ConfigDocument } from "../config/document";
 import type { Settings } from "../config/settings";
 import type { EpochMillis } from "../lib/units";
-import { buildOriginRequest, fetchOrigin } from "../origin/fetch-origin";
+import type { Pool } from "../config/pools";
+import type { Result } from "../lib/result";
+import { buildOriginRequest, fetchOrigin, type OriginFailure } from "../origin/fetch-origin";
+import type { PoolFetcher } from "../origin/pool-fetch";
+import { describeFailure, failureResponse } from "../serve/origin-failure";
 import { cacheInfo, evaluateReuse, invalidationTargets, renderCacheStatus, selectVariant } from "../rfc9111";
 import type { CacheOutcome, ForwardReason, RequestLike, StoredMeta } from "../rfc9111/types";
 import type { Hrw } from "../routing/hrw";
@@ -38,6 +42,8 @@ export interface EdgeDeps {
   clientIp: string | null;
   country: string | null;
   clusterToken: string | undefined;
+  /** This isolate's node choice and passive health for origin pools (direct fetches from the edge). */
+  pools: PoolFetcher;
   waitUntil(promise: Promise<unknown>): void;
   now(): EpochMillis;
 }
@@ -69,7 +75,7 @@ export async function handleEdgeRequest(incoming: Request, deps: EdgeDeps): Prom
     }
     fwd = variant === undefined ? "vary-miss" : "stale";
   }
-  if (rule.actions.skipSharding === true) return viaOriginDirectly(request, fwd, [], deps, "skip-sharding");
+  if (rule.actions.skipSharding === true) return viaOriginDirectly(request, fwd, [], rule, deps, "skip-sharding");
   return viaShards(request, key, fwd, rule, deps);
 }
 
@@ -82,11 +88,13 @@ async function viaShards(request: Request, key: string, fwd: ForwardReason, rule
     order,
     (shard) => {
       const ctx: ShardRequestContext = { key, shard: shard.name, origin: deps.origin, settings: { ...pickShardSettings(settings), originTimeoutMs }, ...ruleContext(rule) };
+      const pool = poolFor(rule, deps.config);
+      if (pool !== undefined) ctx.pool = pool;
       return deps.shards.get(deps.shards.idFromName(shard.name)).handle(new Request(request), ctx);
     },
     settings.shardTimeoutMs,
   );
-  if (!result.ok) return viaOriginDirectly(request, fwd, result.attempts, deps, "shards-unavailable");
+  if (!result.ok) return viaOriginDirectly(request, fwd, result.attempts, rule, deps, "shards-unavailable");
 
   const shardTrace = result.response.headers.get(SHARD_TRACE_HEADER) ?? result.shard;
   const metaField = result.response.headers.get(EDGE_META_HEADER);
@@ -106,15 +114,11 @@ async function viaShards(request: Request, key: string, fwd: ForwardReason, rule
   return finish(response, deps, { hit: false, fwd, stored: storedAtEdge }, null, trace);
 }
 
-/** Every shard failed: the origin answers directly, uncached, so the client still gets its response. */
-async function viaOriginDirectly(request: Request, fwd: ForwardReason, attempts: ShardAttempt[], deps: EdgeDeps, detail: "shards-unavailable" | "skip-sharding"): Promise<Response> {
-  const originRequest = buildOriginRequest(request, { origin: deps.origin, firstByteTimeoutMs: deps.settings.shardTimeoutMs });
-  const result = await fetchOrigin(originRequest, deps.settings.shardTimeoutMs);
-  const trace = [`edge:${deps.colo}->MISS`, ...failedAttempts(attempts), `origin:${new URL(originRequest.url).host}`].join(", ");
-  if (!result.ok) {
-    const failed = new Response("shardcache: no shard and no origin answered\n", { status: 502, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
-    return finish(failed, deps, { hit: false, fwd, detail: "shards-and-origin-unavailable" }, "not cached; no shard and no origin answered", trace);
-  }
+/** Every shard failed (or a rule skips sharding): the origin answers directly, uncached. */
+async function viaOriginDirectly(request: Request, fwd: ForwardReason, attempts: ShardAttempt[], rule: RuleResult, deps: EdgeDeps, detail: "shards-unavailable" | "skip-sharding"): Promise<Response> {
+  const { result, host } = await fetchDirect(request, rule, deps, false);
+  const trace = [`edge:${deps.colo}->MISS`, ...failedAttempts(attempts), `origin:${host}`].join(", ");
+  if (!result.ok) return directFailure(result.error, fwd, deps, trace);
   const info = detail === "skip-sharding" ? "not cached; rule says skip sharding" : "not cached; no shard answered, fetched from origin directly";
   return finish(result.value, deps, { hit: false, fwd, fwdStatus: result.value.status, stored: false, detail }, info, trace);
 }
@@ -122,13 +126,9 @@ async function viaOriginDirectly(request: Request, fwd: ForwardReason, attempts:
 /** RFC 9111 §4.4: unsafe methods reach the origin untouched, then invalidate the URIs they changed. */
 async function passUnsafeMethod(request: Request, ruleRequest: RuleRequest, deps: EdgeDeps): Promise<Response> {
   const req: RequestLike = { method: request.method, url: request.url, headers: request.headers };
-  const originRequest = buildOriginRequest(request, { origin: deps.origin, firstByteTimeoutMs: deps.settings.shardTimeoutMs, forwardBody: true });
-  const result = await fetchOrigin(originRequest, deps.settings.shardTimeoutMs);
-  const trace = `edge:${deps.colo}->PASS, origin:${new URL(originRequest.url).host}`;
-  if (!result.ok) {
-    const failed = new Response("shardcache: origin unreachable\n", { status: 502, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
-    return finish(failed, deps, { hit: false, fwd: "method", detail: `origin-${result.error.kind}` }, "not cached; origin unreachable", trace);
-  }
+  const { result, host } = await fetchDirect(request, deps.config.compiledRules.evaluate(ruleRequest), deps, true);
+  const trace = `edge:${deps.colo}->PASS, origin:${host}`;
+  if (!result.ok) return directFailure(result.error, "method", deps, trace);
   const keys = invalidationTargets(req, result.value).map((url) => cacheKeyForGet(new URL(url), ruleRequest, deps.config));
   if (keys.length > 0) deps.waitUntil(invalidate(keys, deps).catch(() => {}));
   return finish(result.value, deps, { hit: false, fwd: "method", fwdStatus: result.value.status, stored: false }, cacheInfo({ kind: "not-stored", reason: { code: "method", method: request.method } }), trace);
@@ -136,14 +136,40 @@ async function passUnsafeMethod(request: Request, ruleRequest: RuleRequest, deps
 
 /** A rule says pass: the origin answers, nothing is stored, no shard is involved. */
 async function passByRule(request: Request, rule: RuleResult, deps: EdgeDeps): Promise<Response> {
-  const originRequest = buildOriginRequest(request, { origin: deps.origin, firstByteTimeoutMs: deps.settings.shardTimeoutMs });
-  const result = await fetchOrigin(originRequest, deps.settings.shardTimeoutMs);
-  const trace = `edge:${deps.colo}->PASS(${rule.matched.join("+")}), origin:${new URL(originRequest.url).host}`;
-  if (!result.ok) {
-    const failed = new Response("shardcache: origin unreachable\n", { status: 502, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
-    return finish(failed, deps, { hit: false, fwd: "bypass", detail: `origin-${result.error.kind}` }, "not cached; origin unreachable", trace);
-  }
+  const { result, host } = await fetchDirect(request, rule, deps, false);
+  const trace = `edge:${deps.colo}->PASS(${rule.matched.join("+")}), origin:${host}`;
+  if (!result.ok) return directFailure(result.error, "bypass", deps, trace);
   return finish(result.value, deps, { hit: false, fwd: "bypass", fwdStatus: result.value.status, stored: false }, cacheInfo({ kind: "rule-pass" }), trace);
+}
+
+/** Sends the request from the edge itself to the rule's pool (or the default origin), bypassing the shards. */
+async function fetchDirect(request: Request, rule: RuleResult, deps: EdgeDeps, forwardBody: boolean): Promise<{ result: Result<Response, OriginFailure>; host: string }> {
+  const options = { firstByteTimeoutMs: deps.settings.shardTimeoutMs, forwardBody };
+  const pool = poolFor(rule, deps.config);
+  if (pool === undefined) {
+    const originRequest = buildOriginRequest(request, { ...options, origin: deps.origin });
+    return { result: await fetchOrigin(originRequest, options.firstByteTimeoutMs), host: new URL(originRequest.url).host };
+  }
+  let host = `pool:${pool.name}`;
+  const build = (origin: string) => {
+    const originRequest = buildOriginRequest(request, { ...options, origin });
+    host = new URL(originRequest.url).host;
+    return originRequest;
+  };
+  const idempotent = !forwardBody || request.body === null;
+  return { result: await deps.pools.fetch(pool.name, pool.config, request.method, build, { idempotent, now: deps.now }), host };
+}
+
+function directFailure(failure: OriginFailure, fwd: ForwardReason, deps: EdgeDeps, trace: string): Response {
+  const { text } = describeFailure(failure);
+  return finish(failureResponse(failure), deps, { hit: false, fwd, detail: `origin-${failure.kind}` }, `not cached; ${text}`, trace);
+}
+
+/** The pool a rule names, else `settings.defaultPool`; none means the plain origin URL. */
+export function poolFor(rule: RuleResult, config: ConfigDocument): { name: string; config: Pool } | undefined {
+  const name = rule.actions.pool ?? config.settings.defaultPool;
+  const pool = name === undefined ? undefined : config.pools[name];
+  return name === undefined || pool === undefined ? undefined : { name, config: pool };
 }
 
 /** The cache key a GET of `url` would have, so invalidation reaches the entry the rules put it under. */

@@ -7,7 +7,11 @@ import { err, ok, type Result } from "../lib/result";
 import type { Millis } from "../lib/units";
 import { withoutHopByHop, withoutInternalHeaders } from "../serve/internal-headers";
 
-export type OriginFailure = { kind: "timeout"; afterMs: Millis } | { kind: "network"; message: string };
+export type OriginFailure =
+  | { kind: "timeout"; afterMs: Millis }
+  | { kind: "network"; message: string }
+  /** Every node of the pool is down, draining or disabled: nothing was sent. */
+  | { kind: "pool-down"; pool: string; retryAfterSeconds: number };
 
 export interface OriginRequestOptions {
   /** Base URL of the origin; the client's path and query are appended. */

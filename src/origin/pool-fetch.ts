@@ -1,0 +1,129 @@
+/**
+ * Fetching from an origin pool: picks a node with the pool's algorithm among the nodes that are
+ * active and healthy (cluster health from the HealthMonitor plus this caller's own passive view),
+ * retries idempotent requests on another node, and reports every outcome for passive health.
+ * One instance lives per isolate or Durable Object; its connection counts and response-time
+ * averages are local to it, which is what least-connections and fastest-response-time need.
+ */
+import type { Pool } from "../config/pools";
+import { classifyOriginOutcome, initialPassiveState, isUsable, mayRetry, recordOutcome, type OriginOutcome, type PassiveState } from "../health/passive";
+import { err, type Result } from "../lib/result";
+import type { EpochMillis } from "../lib/units";
+import { fetchOrigin, type OriginFailure } from "./fetch-origin";
+import { createSelector, ewma, type NodeView, type Selector } from "./select";
+
+/** What the HealthMonitor says about each node, keyed by `nodeKey(pool, url)`. */
+export interface HealthSnapshot {
+  at: EpochMillis;
+  nodes: Record<string, { healthy: boolean; reason: string }>;
+}
+
+export interface OutcomeReport {
+  pool: string;
+  node: string;
+  outcome: "success" | "failure";
+  reason: string;
+}
+
+export type PoolFailure = OriginFailure;
+
+export const nodeKey = (pool: string, url: string): string => `${pool}|${url}`;
+
+interface NodeLocal {
+  passive: PassiveState;
+  connections: number;
+  ewmaMs: number | null;
+}
+
+export interface PoolFetchOptions {
+  /** False when the request carries a body that was already sent: such a request is never repeated. */
+  idempotent: boolean;
+  now(): EpochMillis;
+}
+
+export class PoolFetcher {
+  readonly #nodes = new Map<string, NodeLocal>();
+  readonly #selectors = new Map<string, Selector>();
+
+  constructor(
+    private readonly health: () => Promise<HealthSnapshot | null>,
+    private readonly report: (reports: OutcomeReport[]) => void,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  /** Sends `build(nodeUrl)` to a node of `pool`, retrying on another node when that is safe. */
+  async fetch(poolName: string, pool: Pool, method: string, build: (nodeUrl: string) => Request, opts: PoolFetchOptions): Promise<Result<Response, PoolFailure>> {
+    const snapshot = await this.health().catch(() => null);
+    const tried = new Set<string>();
+    const attempts = 1 + (mayRetry(method, !opts.idempotent) ? pool.retries : 0);
+    let last: Result<Response, PoolFailure> = err({ kind: "pool-down", pool: poolName, retryAfterSeconds: pool.nodeFailTimeSeconds });
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      const node = this.#selector(poolName, pool).pick(this.#views(poolName, pool, snapshot, opts.now()), tried);
+      if (node === null) break;
+      tried.add(node.id);
+      last = await this.#attempt(poolName, pool, node.id, build, opts);
+      if (last.ok && last.value.status !== 503) return last;
+      if (last.ok && attempt + 1 < attempts) void last.value.body?.cancel();
+    }
+    return last;
+  }
+
+  async #attempt(poolName: string, pool: Pool, url: string, build: (nodeUrl: string) => Request, opts: PoolFetchOptions): Promise<Result<Response, PoolFailure>> {
+    const local = this.#local(poolName, url);
+    const started = opts.now();
+    local.connections += 1;
+    const result = await fetchOrigin(build(url), pool.firstByteTimeoutMs);
+    local.connections -= 1;
+    const outcome: OriginOutcome = result.ok ? { kind: "response", status: result.value.status } : result.error.kind === "timeout" ? { kind: "timeout" } : { kind: "network" };
+    const verdict = classifyOriginOutcome(outcome);
+    if (result.ok) local.ewmaMs = ewma(local.ewmaMs, opts.now() - started);
+    local.passive = recordOutcome(local.passive, verdict, opts.now(), { failuresToFail: pool.failuresToFail, nodeFailTimeSeconds: pool.nodeFailTimeSeconds }).state;
+    const reason = result.ok ? `status ${result.value.status}` : result.error.kind === "timeout" ? `no response within ${pool.firstByteTimeoutMs} ms` : `connection failed: ${result.error.kind === "network" ? result.error.message : result.error.kind}`;
+    this.report([{ pool: poolName, node: url, outcome: verdict, reason }]);
+    return result;
+  }
+
+  #views(poolName: string, pool: Pool, snapshot: HealthSnapshot | null, now: EpochMillis): NodeView[] {
+    return pool.nodes.map((node) => {
+      const local = this.#local(poolName, node.url);
+      const cluster = snapshot?.nodes[nodeKey(poolName, node.url)];
+      return {
+        id: node.url,
+        weight: node.weight,
+        state: node.state,
+        healthy: isUsable(local.passive, now) && (cluster === undefined || cluster.healthy),
+        activeConnections: local.connections,
+        ewmaResponseMs: local.ewmaMs,
+      };
+    });
+  }
+
+  #selector(poolName: string, pool: Pool): Selector {
+    let selector = this.#selectors.get(poolName);
+    if (selector === undefined || selector.algorithm !== pool.algorithm) {
+      selector = createSelector(pool.algorithm, this.random);
+      this.#selectors.set(poolName, selector);
+    }
+    return selector;
+  }
+
+  #local(poolName: string, url: string): NodeLocal {
+    const key = nodeKey(poolName, url);
+    let local = this.#nodes.get(key);
+    if (local === undefined) {
+      local = { passive: initialPassiveState, connections: 0, ewmaMs: null };
+      this.#nodes.set(key, local);
+    }
+    return local;
+  }
+}
+
+/** Caches a snapshot getter for `ttlMs`, so a busy shard asks the HealthMonitor at most once per period. */
+export function cachedSnapshot(load: () => Promise<HealthSnapshot>, ttlMs: number, now: () => EpochMillis): () => Promise<HealthSnapshot | null> {
+  let cached: { at: EpochMillis; value: Promise<HealthSnapshot | null> } | null = null;
+  return () => {
+    const t = now();
+    if (cached === null || t - cached.at >= ttlMs) cached = { at: t, value: load().catch(() => null) };
+    return cached.value;
+  };
+}
