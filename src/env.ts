@@ -2,6 +2,8 @@
 import type { CacheShard } from "../durable/cache-shard";
 import type { EventLog } from "../durable/event-log";
 import type { HealthMonitor } from "../durable/health-monitor";
+import type { RateLimiter } from "../durable/rate-limiter";
+import type { SlmMonitor } from "../durable/slm-monitor";
 
 export interface Env {
   CACHE_SHARD: DurableObjectNamespace<CacheShard>;
@@ -9,6 +11,10 @@ export interface Env {
   HEALTH_MONITOR: DurableObjectNamespace<HealthMonitor>;
   /** One object, named "events": the cluster event log. */
   EVENT_LOG: DurableObjectNamespace<EventLog>;
+  /** Rate-class counters, named `rate:<class>:<n>` (each class spread over several objects). */
+  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
+  /** One object, named "slm": SLM class windows and rate shaping factors. */
+  SLM_MONITOR: DurableObjectNamespace<SlmMonitor>;
   /** KV namespace holding the config document under the key `config`. */
   CONFIG: KVNamespace;
   /** Origin used when the config names none. */

@@ -11,7 +11,14 @@ import { EdgeTier } from "./edge/edge-tier";
 import { CONFIG_KV_KEY, DEFAULT_CONFIG_MEMO_MS, type Env } from "./env";
 import { createHrw, type Hrw } from "./routing/hrw";
 import { cachedSnapshot, PoolFetcher } from "./origin/pool-fetch";
+import { RateGate } from "./edge/rate-gate";
+import { SlmReporter } from "./edge/slm-reporter";
+import { cachedValue } from "./lib/cached-value";
 import { runScheduledJobs, scheduledJobs } from "./scheduled";
+
+/** How stale an isolate's copy of the rate shaping factors may be. */
+const SLM_FACTORS_TTL_MS = 5_000;
+const slmMonitor = (env: Env) => env.SLM_MONITOR.get(env.SLM_MONITOR.idFromName("slm"));
 
 /** How stale an isolate's copy of the cluster health may be. */
 const HEALTH_SNAPSHOT_TTL_MS = 2_000;
@@ -19,11 +26,15 @@ const HEALTH_SNAPSHOT_TTL_MS = 2_000;
 export { CacheShard } from "../durable/cache-shard";
 export { EventLog } from "../durable/event-log";
 export { HealthMonitor } from "../durable/health-monitor";
+export { RateLimiter } from "../durable/rate-limiter";
+export { SlmMonitor } from "../durable/slm-monitor";
 
 interface Isolate {
   loader: ConfigLoader<ConfigDocument>;
   edgeTier: EdgeTier;
   pools: PoolFetcher;
+  rateGate: RateGate;
+  slm: SlmReporter;
   hrw: { version: string; hrw: Hrw } | null;
 }
 
@@ -43,6 +54,12 @@ function isolateFor(env: Env): Isolate {
       cachedSnapshot(() => env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health")).snapshot(), HEALTH_SNAPSHOT_TTL_MS, Date.now),
       (reports) => void env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health")).report(reports).catch(() => {}),
     ),
+    rateGate: new RateGate({
+      limiter: (name) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(name)),
+      factors: cachedValue(async () => (await slmMonitor(env).snapshot()).factors, SLM_FACTORS_TTL_MS, Date.now),
+      now: Date.now,
+    }),
+    slm: new SlmReporter(),
     hrw: null,
   };
   return isolate;
@@ -72,6 +89,12 @@ export default {
       country: (request.cf?.country as string | undefined) ?? null,
       clusterToken: env.CLUSTER_TOKEN,
       pools: state.pools,
+      admitRate: (name, cls, ref, req) => state.rateGate.admit(name, cls, ref, req),
+      reportTtfb: (slmClass, ttfbMs) => {
+        const cls = config.slmClasses[slmClass];
+        const batch = cls === undefined ? null : state.slm.record(slmClass, ttfbMs, cls.targetMs, Date.now());
+        if (batch !== null) ctx.waitUntil(slmMonitor(env).record(config.slmClasses, batch).catch(() => {}));
+      },
       waitUntil: (promise) => ctx.waitUntil(promise),
       now: Date.now,
     });

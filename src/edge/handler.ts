@@ -10,6 +10,10 @@ import type { ConfigDocument } from "../config/document";
 import type { Settings } from "../config/settings";
 import type { EpochMillis } from "../lib/units";
 import type { Pool } from "../config/pools";
+import type { RateClass } from "../config/rates";
+import type { ContextRequest } from "../rates/context";
+import type { RateClassRef } from "../rules/schema";
+import { tooManyRequests, type RateVerdict } from "./rate-gate";
 import type { Result } from "../lib/result";
 import { buildOriginRequest, fetchOrigin, type OriginFailure } from "../origin/fetch-origin";
 import type { PoolFetcher } from "../origin/pool-fetch";
@@ -27,6 +31,8 @@ import { attemptOrder, callShards, type ShardAttempt } from "./shard-client";
 import { teeForEdge } from "./tee";
 
 export const EDGE_CACHE_NAME = "shardcache-edge";
+/** The product-targeted cache-control field (RFC 9213), never sent on to clients. */
+const TARGETED_FIELD = "shardcache-cache-control";
 
 export interface EdgeDeps {
   config: ConfigDocument;
@@ -44,6 +50,10 @@ export interface EdgeDeps {
   clusterToken: string | undefined;
   /** This isolate's node choice and passive health for origin pools (direct fetches from the edge). */
   pools: PoolFetcher;
+  /** The cluster-wide rate-class check (RateGate). */
+  admitRate(className: string, cls: RateClass, ref: RateClassRef, req: ContextRequest): Promise<RateVerdict>;
+  /** Counts one response's time to first byte for an SLM class. */
+  reportTtfb(slmClass: string, ttfbMs: number): void;
   waitUntil(promise: Promise<unknown>): void;
   now(): EpochMillis;
 }
@@ -57,8 +67,17 @@ export async function handleEdgeRequest(incoming: Request, deps: EdgeDeps): Prom
   const headers = stripClientInternalHeaders(incoming.headers, deps.clusterToken);
   const request = headers === incoming.headers ? incoming : new Request(incoming, { headers });
   const ruleRequest: RuleRequest = { method: request.method, url: new URL(request.url), headers: request.headers, clientIp: deps.clientIp, country: deps.country };
-  if (request.method !== "GET" && request.method !== "HEAD") return passUnsafeMethod(request, ruleRequest, deps);
   const rule = deps.config.compiledRules.evaluate(ruleRequest);
+  const started = deps.now();
+  const refused = await checkRateClass(rule, ruleRequest, deps);
+  if (refused !== null) return refused;
+  const response = await serve(request, ruleRequest, rule, deps);
+  if (rule.actions.slmClass !== undefined) deps.reportTtfb(rule.actions.slmClass, deps.now() - started);
+  return response;
+}
+
+async function serve(request: Request, ruleRequest: RuleRequest, rule: RuleResult, deps: EdgeDeps): Promise<Response> {
+  if (request.method !== "GET" && request.method !== "HEAD") return passUnsafeMethod(request, ruleRequest, rule, deps);
   if (rule.actions.pass === true) return passByRule(request, rule, deps);
   const req: RequestLike = { method: request.method, url: request.url, headers: request.headers };
   const key = cacheKeyFor(ruleRequest, rule.actions.cacheKey);
@@ -77,6 +96,17 @@ export async function handleEdgeRequest(incoming: Request, deps: EdgeDeps): Prom
   }
   if (rule.actions.skipSharding === true) return viaOriginDirectly(request, fwd, [], rule, deps, "skip-sharding");
   return viaShards(request, key, fwd, rule, deps);
+}
+
+/** The rule's rate class, checked before anything else (edge hits count too): null when admitted, else the 429. */
+async function checkRateClass(rule: RuleResult, ruleRequest: RuleRequest, deps: EdgeDeps): Promise<Response | null> {
+  const ref = rule.actions.rateClass;
+  const cls = ref === undefined ? undefined : deps.config.rateClasses[ref.name];
+  if (ref === undefined || cls === undefined) return null;
+  const verdict = await deps.admitRate(ref.name, cls, ref, ruleRequest);
+  if (verdict.admitted) return null;
+  const trace = `edge:${deps.colo}->RATE(${ref.name})`;
+  return finish(tooManyRequests(ref.name, verdict.retryAfterMs), deps, { hit: false, fwd: "bypass", detail: "rate-limited" }, `not cached; rate class "${ref.name}" is over its limit`, trace);
 }
 
 async function viaShards(request: Request, key: string, fwd: ForwardReason, rule: RuleResult, deps: EdgeDeps): Promise<Response> {
@@ -124,9 +154,9 @@ async function viaOriginDirectly(request: Request, fwd: ForwardReason, attempts:
 }
 
 /** RFC 9111 §4.4: unsafe methods reach the origin untouched, then invalidate the URIs they changed. */
-async function passUnsafeMethod(request: Request, ruleRequest: RuleRequest, deps: EdgeDeps): Promise<Response> {
+async function passUnsafeMethod(request: Request, ruleRequest: RuleRequest, rule: RuleResult, deps: EdgeDeps): Promise<Response> {
   const req: RequestLike = { method: request.method, url: request.url, headers: request.headers };
-  const { result, host } = await fetchDirect(request, deps.config.compiledRules.evaluate(ruleRequest), deps, true);
+  const { result, host } = await fetchDirect(request, rule, deps, true);
   const trace = `edge:${deps.colo}->PASS, origin:${host}`;
   if (!result.ok) return directFailure(result.error, "method", deps, trace);
   const keys = invalidationTargets(req, result.value).map((url) => cacheKeyForGet(new URL(url), ruleRequest, deps.config));
@@ -222,6 +252,9 @@ function finish(response: Response, deps: EdgeDeps, member: EdgeMember, info: st
   const mine = renderCacheStatus([{ cache: EDGE_CACHE_NAME, ...member }]);
   const upstream = out.headers.get("cache-status");
   out.headers.set("cache-status", upstream ? `${upstream}, ${mine}` : mine);
+  // RFC 9213 §2: Shardcache-Cache-Control targets this cache alone and is consumed here (the stored copy
+  // keeps it for revalidation); CDN-Cache-Control may target CDNs further downstream, so it is forwarded.
+  out.headers.delete(TARGETED_FIELD);
   if (deps.settings.verbose && info !== null) out.headers.set(CACHE_INFO_HEADER, info);
   if (deps.settings.trace) out.headers.set(TRACE_HEADER, trace);
   return out;

@@ -7,6 +7,7 @@
  */
 import type { Pool } from "../config/pools";
 import { classifyOriginOutcome, initialPassiveState, isUsable, mayRetry, recordOutcome, type OriginOutcome, type PassiveState } from "../health/passive";
+import { cachedValue } from "../lib/cached-value";
 import { err, type Result } from "../lib/result";
 import type { EpochMillis } from "../lib/units";
 import { fetchOrigin, type OriginFailure } from "./fetch-origin";
@@ -118,12 +119,7 @@ export class PoolFetcher {
   }
 }
 
-/** Caches a snapshot getter for `ttlMs`, so a busy shard asks the HealthMonitor at most once per period. */
+/** Caches a snapshot getter for `ttlMs`, so a busy shard asks the HealthMonitor at most once per period; no snapshot (null) when it cannot answer. */
 export function cachedSnapshot(load: () => Promise<HealthSnapshot>, ttlMs: number, now: () => EpochMillis): () => Promise<HealthSnapshot | null> {
-  let cached: { at: EpochMillis; value: Promise<HealthSnapshot | null> } | null = null;
-  return () => {
-    const t = now();
-    if (cached === null || t - cached.at >= ttlMs) cached = { at: t, value: load().catch(() => null) };
-    return cached.value;
-  };
+  return cachedValue(() => load().catch(() => null), ttlMs, now);
 }

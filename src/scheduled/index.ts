@@ -1,7 +1,7 @@
 /**
  * The cron's work (every minute): hand the current pools and monitors to the HealthMonitor, which
  * runs due probes now and keeps its alarm loop for shorter intervals, and point the EventLog at the
- * configured webhook. Each job has its own error boundary, so one failing job never stops another.
+ * configured webhook, and evaluate SLM classes (events, rate shaping factors). Each job has its own error boundary, so one failing job never stops another.
  */
 import type { ConfigDocument } from "../config/document";
 import type { Env } from "../env";
@@ -11,9 +11,11 @@ export type ScheduledJob = { name: string; run(): Promise<unknown> };
 export function scheduledJobs(config: ConfigDocument, env: Env): ScheduledJob[] {
   const health = env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health"));
   const events = env.EVENT_LOG.get(env.EVENT_LOG.idFromName("events"));
+  const slm = env.SLM_MONITOR.get(env.SLM_MONITOR.idFromName("slm"));
   return [
     { name: "health", run: async () => (await health.configure(config.pools, config.monitors), health.probeDue()) },
     { name: "events", run: () => events.configure({ webhook: config.settings.eventsWebhook ?? null }) },
+    { name: "slm", run: () => slm.evaluate(config.slmClasses, config.rateClasses) },
   ];
 }
 

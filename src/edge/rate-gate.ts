@@ -1,0 +1,67 @@
+/**
+ * The edge's rate-class check: admit from this isolate's lease when it still holds a token, otherwise
+ * lease a small batch from the class's RateLimiter object (the cluster-wide authority), and in queue
+ * mode reserve a later admission instant instead of refusing. Limits are scaled by the shaping factor
+ * of classes that follow an SLM class.
+ */
+import type { RateClass } from "../config/rates";
+import type { EpochMillis, Millis } from "../lib/units";
+import { contextKey, limiterObjectName, type ContextRequest } from "../rates/context";
+import { EdgeLease, LEASE_TTL_MS, leaseSize } from "../rates/lease";
+import type { RateLimits } from "../rates/limiter";
+import { effectiveLimits } from "../rates/shaping";
+import type { RateClassRef } from "../rules/schema";
+import type { LeaseRequest } from "../../durable/rate-limiter";
+
+export type RateVerdict = { admitted: true; delayedMs: Millis } | { admitted: false; retryAfterMs: Millis };
+
+/** The two calls the gate makes on a RateLimiter object. */
+export interface LimiterStub {
+  lease(request: LeaseRequest): Promise<{ granted: number; retryAfterMs: Millis; bookedAt: EpochMillis }>;
+  reserve(context: string, limits: RateLimits, maxWaitMs: Millis): Promise<{ delayMs: Millis } | { rejected: true; retryAfterMs: Millis }>;
+}
+
+export interface RateGateDeps {
+  limiter(objectName: string): LimiterStub;
+  /** Shaping factors by rate class (1 when a class follows no SLM class). */
+  factors(): Promise<Record<string, number>>;
+  now(): EpochMillis;
+}
+
+const sleep = (ms: Millis) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class RateGate {
+  readonly #leases = new Map<string, EdgeLease>();
+
+  constructor(private readonly deps: RateGateDeps) {}
+
+  async admit(className: string, cls: RateClass, ref: RateClassRef, req: ContextRequest): Promise<RateVerdict> {
+    const context = contextKey({ context: ref.context ?? cls.context }, req);
+    const leaseKey = `${className}\u0000${context}`;
+    let lease = this.#leases.get(leaseKey);
+    if (lease === undefined) this.#leases.set(leaseKey, (lease = new EdgeLease()));
+    if (lease.take(this.deps.now())) return { admitted: true, delayedMs: 0 };
+
+    const factor = (await this.deps.factors().catch(() => ({}) as Record<string, number>))[className] ?? 1;
+    const limits = effectiveLimits({ perSecond: cls.perSecond, perMinute: cls.perMinute }, factor);
+    const limiter = this.deps.limiter(limiterObjectName(className, context, cls.spread));
+    const requestedAt = this.deps.now();
+    const grant = await limiter.lease({ context, limits, want: leaseSize(limits), holdMs: LEASE_TTL_MS, surrender: lease.surrender() });
+    lease.fill(requestedAt, grant.granted, LEASE_TTL_MS, grant.bookedAt);
+    if (lease.take(this.deps.now())) return { admitted: true, delayedMs: 0 };
+    if (cls.mode === "reject") return { admitted: false, retryAfterMs: grant.retryAfterMs };
+
+    const reservation = await limiter.reserve(context, limits, cls.maxWaitMs);
+    if ("rejected" in reservation) return { admitted: false, retryAfterMs: reservation.retryAfterMs };
+    if (reservation.delayMs > 0) await sleep(reservation.delayMs);
+    return { admitted: true, delayedMs: reservation.delayMs };
+  }
+}
+
+/** 429 for a request its rate class refused, with Retry-After in whole seconds (at least 1). */
+export function tooManyRequests(className: string, retryAfterMs: Millis): Response {
+  return new Response(`shardcache: rate class "${className}" is over its limit\n`, {
+    status: 429,
+    headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store", "retry-after": String(Math.max(1, Math.ceil(retryAfterMs / 1000))) },
+  });
+}

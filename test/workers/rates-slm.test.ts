@@ -1,0 +1,107 @@
+/**
+ * Rate classes, SLM classes and dynamic rate shaping on workerd: cluster-wide limits held by
+ * RateLimiter objects (reject and queue modes, independent contexts), SLM state changes with one
+ * event each, and a rate class following an SLM class down and back up.
+ */
+import { createExecutionContext, createScheduledController, env, SELF, waitOnExecutionContext } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import worker from "../../src/index";
+import { putConfig } from "../helpers/config";
+import { uniquePath } from "../helpers/origin";
+
+const BASE = "http://cache.test";
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const unique = (name: string) => `${name}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}`;
+
+async function runCron(): Promise<void> {
+  const ctx = createExecutionContext();
+  await worker.scheduled(createScheduledController({ cron: "* * * * *" }), env, ctx);
+  await waitOnExecutionContext(ctx);
+}
+
+/** Sends `count` GETs spread evenly over `overMs`, each with the given headers; resolves with their statuses. */
+async function spread(path: string, count: number, overMs: number, headers: Record<string, string> = {}): Promise<Response[]> {
+  const requests = Array.from({ length: count }, (_, i) => sleep((i * overMs) / count).then(() => SELF.fetch(`${BASE}${path}`, { headers })));
+  const responses = await Promise.all(requests);
+  await Promise.all(responses.map((r) => r.arrayBuffer()));
+  return responses;
+}
+
+const slmMonitor = () => env.SLM_MONITOR.get(env.SLM_MONITOR.idFromName("slm"));
+
+describe("rate classes", () => {
+  it("admits 20 ± 2 of 100 requests spread over 2 s to a 10 req/s class in reject mode, with Retry-After on the rest", async () => {
+    const cls = unique("reject");
+    const prefix = uniquePath("limited");
+    await putConfig({ rateClasses: { [cls]: { perSecond: 10, mode: "reject" } }, rules: [{ match: { path: `${prefix}/**` }, actions: { rateClass: { name: cls } } }] });
+    const responses = await spread(`${prefix}/item`, 100, 2000);
+    const admitted = responses.filter((r) => r.status === 200).length;
+    expect(admitted).toBeGreaterThanOrEqual(18);
+    expect(admitted).toBeLessThanOrEqual(22);
+    const refused = responses.find((r) => r.status === 429)!;
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+  });
+
+  it("delays requests in queue mode instead of refusing them", async () => {
+    const cls = unique("queue");
+    const prefix = uniquePath("queued");
+    await putConfig({ rateClasses: { [cls]: { perSecond: 10, mode: "queue", maxWaitMs: 5000 } }, rules: [{ match: { path: `${prefix}/**` }, actions: { rateClass: { name: cls } } }] });
+    const started = Date.now();
+    const responses = await Promise.all(Array.from({ length: 25 }, () => SELF.fetch(`${BASE}${prefix}/item`)));
+    const elapsedMs = Date.now() - started;
+    await Promise.all(responses.map((r) => r.arrayBuffer()));
+    expect(responses.every((r) => r.status === 200)).toBe(true);
+    // 25 requests at 10 per second cannot all be admitted in under ~1.4 s: the queue spaced them out.
+    expect(elapsedMs).toBeGreaterThan(1400);
+  });
+
+  it("keeps each context's limit separate", async () => {
+    const cls = unique("ctx");
+    const prefix = uniquePath("per-user");
+    await putConfig({ rateClasses: { [cls]: { perSecond: 5, mode: "reject", context: { header: "x-user" } } }, rules: [{ match: { path: `${prefix}/**` }, actions: { rateClass: { name: cls } } }] });
+    const [alice, bob] = await Promise.all([spread(`${prefix}/a`, 12, 500, { "x-user": "alice" }), spread(`${prefix}/a`, 12, 500, { "x-user": "bob" })]);
+    for (const responses of [alice, bob]) {
+      const admitted = responses.filter((r) => r.status === 200).length;
+      expect(admitted).toBeGreaterThanOrEqual(4);
+      expect(admitted).toBeLessThanOrEqual(6);
+    }
+  });
+});
+
+describe("service level monitoring and rate shaping", () => {
+  it("changes state at the thresholds with one event each, and a followed rate class shrinks and recovers", async () => {
+    const slm = unique("gold");
+    const shaped = unique("shaped");
+    const prefix = uniquePath("slm");
+    await putConfig({
+      slmClasses: { [slm]: { targetMs: 250, minSamples: 5, windowSeconds: 3 } },
+      rateClasses: { [shaped]: { perSecond: 1000, followSlm: { slmClass: slm, decreaseFactor: 0.5, recoverStep: 0.25 } } },
+      rules: [{ match: { path: `${prefix}/**` }, actions: { slmClass: slm } }],
+    });
+    // Slow origin: every response misses the 250 ms target.
+    for (let i = 0; i < 10; i++) await (await SELF.fetch(`${BASE}${prefix}/slow?delay=300&cc=no-store`)).text();
+    await sleep(100); // the edge sends its counts in the background
+    await runCron();
+    let snapshot = await slmMonitor().snapshot();
+    expect(snapshot.states[slm]?.state).toBe("serious");
+    expect(snapshot.factors[shaped]).toBe(0.5);
+
+    // Fast origin once the slow samples have left the 3 s window. The edge's last unsent slow sample
+    // arrives with the first fast batch, so enough fast responses are needed to reach 95%.
+    await sleep(3100);
+    for (let i = 0; i < 40; i++) await (await SELF.fetch(`${BASE}${prefix}/fast?cc=no-store`)).text();
+    await sleep(100);
+    await runCron();
+    snapshot = await slmMonitor().snapshot();
+    expect(snapshot.states[slm]?.state).toBe("ok");
+    expect(snapshot.factors[shaped]).toBe(0.75);
+    await runCron();
+    expect((await slmMonitor().snapshot()).factors[shaped]).toBe(1);
+
+    const events = (await env.EVENT_LOG.get(env.EVENT_LOG.idFromName("events")).list({ limit: 1000 })).filter((e) => e.section === `slm/${slm}`);
+    expect(events.map((e) => [e.level, e.tag])).toEqual([
+      ["SERIOUS", "slmserious"],
+      ["INFO", "slmok"],
+    ]);
+  });
+});
