@@ -1,0 +1,174 @@
+/**
+ * Running shardcache on workerd directly through the Miniflare API (no `wrangler dev` proxy): the
+ * worker is bundled with esbuild into a temp dir, and its bindings and compatibility settings come
+ * from wrangler.toml (via wrangler's `unstable_getMiniflareWorkerOptions`, with a hand-built
+ * fallback). Each worker gets its own direct loopback socket, so a shardcache worker and the bare
+ * reference worker are reached through the same kind of listener.
+ */
+import { build } from "esbuild";
+import { execSync } from "node:child_process";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Miniflare, type WorkerOptions } from "miniflare";
+
+export const REPO_ROOT = resolve(import.meta.dirname, "..", "..");
+
+/** The bare reference worker: a constant body about as long as the demo origin's default one. */
+export const BARE_WORKER_SCRIPT = `export default { fetch() { return new Response("demo origin: /ref #1\\n", { headers: { "content-type": "text/plain; charset=utf-8" } }); } };\n`;
+
+export interface Bundle {
+  dir: string;
+  /** The bundled shardcache worker (an ES module). */
+  scriptPath: string;
+  dispose(): Promise<void>;
+}
+
+/**
+ * Bundles src/index.ts (Durable Object classes included) into a fresh temp dir: from the working
+ * tree, or from a git commit (`ref`, e.g. "HEAD") extracted with `git archive` into that dir, so a
+ * run can measure committed code while the working tree is mid-edit.
+ */
+export async function bundleShardcache(ref: string | null = null): Promise<Bundle> {
+  const dir = await mkdtemp(join(tmpdir(), "shardcache-bench-"));
+  const scriptPath = join(dir, "index.js");
+  let root = REPO_ROOT;
+  if (ref !== null) {
+    root = join(dir, "src-tree");
+    await mkdir(root);
+    execSync(`git -C ${JSON.stringify(REPO_ROOT)} archive --format=tar ${JSON.stringify(ref)} src durable package.json | tar -x -C ${JSON.stringify(root)}`, { stdio: ["ignore", "ignore", "pipe"] });
+  }
+  await build({
+    entryPoints: [join(root, "src/index.ts")],
+    nodePaths: [join(REPO_ROOT, "node_modules")],
+    outfile: scriptPath,
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    conditions: ["workerd", "worker", "browser"],
+    external: ["cloudflare:*", "node:*"],
+    logLevel: "error",
+  });
+  return { dir, scriptPath, dispose: () => rm(dir, { recursive: true, force: true }) };
+}
+
+type BaseOptions = Pick<WorkerOptions, "compatibilityDate" | "compatibilityFlags" | "durableObjects" | "bindings">;
+
+/** compatibility date/flags, vars and DO bindings from wrangler.toml. */
+export async function wranglerOptions(): Promise<{ options: BaseOptions; source: string }> {
+  try {
+    const wrangler = await import("wrangler");
+    const { workerOptions } = wrangler.unstable_getMiniflareWorkerOptions(join(REPO_ROOT, "wrangler.toml"));
+    const w = workerOptions as unknown as BaseOptions;
+    return {
+      options: { compatibilityDate: w.compatibilityDate, compatibilityFlags: w.compatibilityFlags, durableObjects: w.durableObjects, bindings: w.bindings },
+      source: "wrangler.toml via wrangler's unstable_getMiniflareWorkerOptions",
+    };
+  } catch {
+    const sqlite = (className: string) => ({ className, useSQLite: true });
+    return {
+      options: {
+        compatibilityDate: "2026-04-20",
+        compatibilityFlags: ["nodejs_compat"],
+        durableObjects: { CACHE_SHARD: sqlite("CacheShard"), HEALTH_MONITOR: sqlite("HealthMonitor"), EVENT_LOG: sqlite("EventLog"), RATE_LIMITER: sqlite("RateLimiter"), SLM_MONITOR: sqlite("SlmMonitor") },
+        bindings: {},
+      },
+      source: "hand-built options (wrangler's helper was unavailable)",
+    };
+  }
+}
+
+export interface ShardcacheWorkerSpec {
+  name: string;
+  /** Config document stored in this worker's own CONFIG namespace under "config" (null: defaults). */
+  config: unknown;
+  /** The worker that defines the Durable Object classes; others bind to its namespaces. Omit for the owner. */
+  doOwner?: string;
+  /** Miniflare's Cache API store is shared by every worker of one instance; false gives this worker a no-op caches.default. */
+  cacheApi?: boolean;
+}
+
+export type WorkerSpec = ShardcacheWorkerSpec | { name: string; script: string; bindings?: Record<string, string>; cacheApi?: boolean };
+
+export interface Runtime {
+  mf: Miniflare;
+  urls: Map<string, string>;
+  url(name: string): string;
+  optionsSource: string;
+  dispose(): Promise<void>;
+}
+
+/** Starts one Miniflare instance (one workerd process) with the given workers, each on its own loopback socket. */
+export async function startRuntime(bundle: Bundle, originUrl: string, workers: readonly WorkerSpec[]): Promise<Runtime> {
+  const { options: base, source } = await wranglerOptions();
+  const workerOptions: WorkerOptions[] = workers.map((spec) => {
+    const socket = { unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] };
+    if ("script" in spec) {
+      return { name: spec.name, modules: true, script: spec.script, compatibilityDate: base.compatibilityDate, bindings: spec.bindings ?? {}, cache: spec.cacheApi ?? true, ...socket };
+    }
+    const durableObjects = Object.fromEntries(
+      Object.entries(base.durableObjects ?? {}).map(([binding, def]) => {
+        const className = typeof def === "string" ? def : (def as { className: string }).className;
+        return [binding, spec.doOwner === undefined ? { className, useSQLite: true } : { className, scriptName: spec.doOwner, useSQLite: true }];
+      }),
+    );
+    return {
+      name: spec.name,
+      modules: true,
+      scriptPath: bundle.scriptPath,
+      modulesRoot: bundle.dir,
+      compatibilityDate: base.compatibilityDate,
+      compatibilityFlags: base.compatibilityFlags,
+      bindings: { ...(base.bindings ?? {}), ORIGIN_URL: originUrl, CONFIG_MEMO_MS: "60000" },
+      kvNamespaces: { CONFIG: `config-${spec.name}` },
+      durableObjects,
+      cache: spec.cacheApi ?? true,
+      ...socket,
+    } as WorkerOptions;
+  });
+  const mf = new Miniflare({ workers: workerOptions });
+  await mf.ready;
+  for (const spec of workers) {
+    if ("config" in spec && spec.config !== null) {
+      const kv = await mf.getKVNamespace("CONFIG", spec.name);
+      await kv.put("config", JSON.stringify(spec.config));
+    }
+  }
+  const urls = new Map<string, string>();
+  for (const spec of workers) urls.set(spec.name, (await mf.unsafeGetDirectURL(spec.name)).toString().replace(/\/$/, ""));
+  return {
+    mf,
+    urls,
+    url: (name) => {
+      const u = urls.get(name);
+      if (u === undefined) throw new Error(`no worker ${name}`);
+      return u;
+    },
+    optionsSource: source,
+    dispose: () => mf.dispose(),
+  };
+}
+
+/** The workerd version the installed miniflare runs. */
+export async function workerdVersion(): Promise<string | null> {
+  try {
+    const { createRequire } = await import("node:module");
+    const require = createRequire(import.meta.url);
+    return (require("workerd/package.json") as { version: string }).version;
+  } catch {
+    return null;
+  }
+}
+
+export async function writeTemp(dir: string, name: string, text: string): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, text);
+  return path;
+}
+
+/** `--source=REF` on the command line: bundle that commit instead of the working tree. */
+export function sourceRefFromArgs(argv: readonly string[]): string | null {
+  const arg = argv.find((a) => a.startsWith("--source="));
+  return arg === undefined ? null : arg.slice("--source=".length) || null;
+}
