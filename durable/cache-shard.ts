@@ -16,6 +16,7 @@ import {
   canStore,
   conditionalHeadersFor,
   evaluateReuse,
+  forwardReasonFor,
   freshenWithNotModified,
   isRequestOnlyIfCached,
   selectVariant,
@@ -26,7 +27,8 @@ import { BodyBroadcast } from "./body-broadcast";
 import { awaitFlight, Flights, type Flight } from "./coalesce";
 import { buildMeta, limitsFor, originHost, parseContentLength, withResponseHeaderEdits, isResponseCaused } from "./shard-policy";
 import { ShardReply, type Served } from "./shard-reply";
-import type { ShardFault, ShardRequestContext } from "./shard-protocol";
+import type { ShardFault, ShardRequestContext } from "../src/serve/shard-protocol";
+import type { PurgeTarget, ShardPurgeResult } from "./shard-purge";
 import { newShardStats, type ShardStats } from "./shard-stats";
 import { ShardStore, type StoredObject } from "./shard-store";
 
@@ -37,7 +39,8 @@ const HANG_MS = 120_000;
 /** How stale a shard's copy of the cluster health may be. */
 const HEALTH_SNAPSHOT_TTL_MS = 1_000;
 
-type Timing = { requestTime: EpochMillis; responseTime: EpochMillis };
+/** `purgeEpoch`: the shard's purge count when the origin request left; a purge since then voids the store. */
+type Timing = { requestTime: EpochMillis; responseTime: EpochMillis; purgeEpoch: number };
 
 export class CacheShard extends DurableObject<Env> {
   readonly #store: ShardStore;
@@ -46,6 +49,8 @@ export class CacheShard extends DurableObject<Env> {
   readonly #hitForPass = new Map<string, EpochMillis>();
   readonly #stats: ShardStats = newShardStats();
   #fault: ShardFault = { mode: "none" };
+  /** Purges run so far; an origin response that left before the latest purge is not stored. */
+  #purgeEpoch = 0;
   /** Node choice, retries and passive health for origin pools; cluster health comes from the HealthMonitor. */
   readonly #pools: PoolFetcher;
 
@@ -77,7 +82,9 @@ export class CacheShard extends DurableObject<Env> {
         const info = swr ? { kind: "stale-while-revalidate" as const } : decision.kind === "stale-allowed" ? { kind: "stale-allowed" as const } : { kind: "hit" as const };
         return this.#reply(ctx, req).served(respondFromStored(stored.meta, stored.body, req, now), { hit: true, ttlSeconds: decision.ttlSeconds, ...(detail ? { detail } : {}) }, stored.meta, swr ? "STALE" : "HIT", info);
       }
-      return this.#viaOrigin(request, req, ctx, "stale", stored);
+      // RFC 9111 §5.2.1.7: only-if-cached never contacts the origin, not even to revalidate.
+      if (isRequestOnlyIfCached(req)) return this.#reply(ctx, req).onlyIfCachedMiss();
+      return this.#viaOrigin(request, req, ctx, forwardReasonFor(decision), stored);
     }
     if (isRequestOnlyIfCached(req)) return this.#reply(ctx, req).onlyIfCachedMiss();
     return this.#viaOrigin(request, req, ctx, variants.length > 0 ? "vary-miss" : "uri-miss", undefined);
@@ -91,6 +98,18 @@ export class CacheShard extends DurableObject<Env> {
       this.#hitForPass.delete(key);
     }
     return deleted;
+  }
+
+  /**
+   * Purge (admin API): hard deletes the selected variants, soft marks them stale so they revalidate.
+   * Responses already on their way from the origin are served but not stored (see `Timing`).
+   */
+  async purge(target: PurgeTarget, soft: boolean): Promise<ShardPurgeResult> {
+    this.#purgeEpoch += 1;
+    const purged = this.#store.purge(target, soft);
+    if ("all" in target) this.#hitForPass.clear();
+    else if ("keys" in target) for (const key of target.keys) this.#hitForPass.delete(key);
+    return { purged };
   }
 
   async stats(): Promise<ShardStats & { storedBytes: number; memoryEvictions: number; inFlight: number }> {
@@ -150,11 +169,12 @@ export class CacheShard extends DurableObject<Env> {
         ...(conditional !== undefined ? { setHeaders: conditionalHeadersFor(conditional.meta) } : {}),
       });
       const requestTime = Date.now();
+      const purgeEpoch = this.#purgeEpoch;
       const result = await this.#fetchOrigin(buildRequest, "GET", ctx);
-      const timing = { requestTime, responseTime: Date.now() };
+      const timing = { requestTime, responseTime: Date.now(), purgeEpoch };
       if (!result.ok) return this.#leaderFailed(flight, ctx, reply, result.error, req, stale, fwd);
       const response = result.value;
-      if (conditional !== undefined && response.status === 304) return this.#revalidated(flight, ctx, reply, conditional, response, req, timing);
+      if (conditional !== undefined && response.status === 304) return this.#revalidated(flight, ctx, reply, conditional, response, req, timing, fwd);
       if (response.status >= 500 && stale !== undefined && canServeStaleOnError(stale.meta, req, timing.responseTime)) {
         void response.body?.cancel();
         return this.#leaderFailed(flight, ctx, reply, { kind: "status", status: response.status }, req, stale, fwd);
@@ -185,11 +205,12 @@ export class CacheShard extends DurableObject<Env> {
     this.#flights.settle(flight, { kind: "streaming", meta, broadcast, bodyBytes: contentLength });
     void broadcast.result.then((result) => {
       this.#flights.close(ctx.key, flight);
-      if (result.stored) {
+      // A purge while the body was on its way means this response may predate it: serve it, do not keep it.
+      if (result.stored && timing.purgeEpoch === this.#purgeEpoch) {
         this.#store.put(ctx.key, { ...meta, bodyBytes: result.bytes }, result.chunks, ctx.settings.maxVariants);
         this.#stats.stores += 1;
         void this.#scheduleSweep();
-      } else if (result.reason === "too-large") {
+      } else if (!result.stored && result.reason === "too-large") {
         this.#hitForPass.set(ctx.key, Date.now() + ctx.settings.hitForPassSeconds * 1000);
       }
     });
@@ -197,14 +218,14 @@ export class CacheShard extends DurableObject<Env> {
     return reply.served(served, { hit: false, fwd, fwdStatus: response.status, stored: true, ttlSeconds: Math.round((meta.staleAt - timing.responseTime) / 1000) }, meta, "MISS", { kind: "stored" });
   }
 
-  #revalidated(flight: Flight, ctx: ShardRequestContext, reply: ShardReply, stale: StoredObject, response: Response, req: RequestLike, timing: Timing): Response {
+  #revalidated(flight: Flight, ctx: ShardRequestContext, reply: ShardReply, stale: StoredObject, response: Response, req: RequestLike, timing: Timing, fwd: ForwardReason): Response {
     const meta = freshenWithNotModified(stale.meta, response, timing, { limits: limitsFor(ctx.settings), ...(ctx.overrides ? { overrides: ctx.overrides } : {}) });
     const object: StoredObject = { meta, body: stale.body };
-    this.#store.updateMeta(ctx.key, meta);
+    if (timing.purgeEpoch === this.#purgeEpoch) this.#store.updateMeta(ctx.key, meta);
     this.#stats.revalidations += 1;
     this.#flights.settle(flight, { kind: "revalidated", object });
     this.#flights.close(ctx.key, flight);
-    return reply.served(respondFromStored(meta, stale.body, req, timing.responseTime), { hit: false, fwd: "stale", fwdStatus: 304, detail: "revalidated" }, meta, "REVALIDATED", { kind: "revalidated" });
+    return reply.served(respondFromStored(meta, stale.body, req, timing.responseTime), { hit: false, fwd, fwdStatus: 304, detail: "revalidated" }, meta, "REVALIDATED", { kind: "revalidated" });
   }
 
   #leaderFailed(flight: Flight, ctx: ShardRequestContext, reply: ShardReply, failure: OriginFailure | { kind: "status"; status: number }, req: RequestLike, stale: StoredObject | undefined, fwd: ForwardReason): Response {

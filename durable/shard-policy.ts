@@ -4,7 +4,7 @@
  */
 import { buildStoredMeta } from "../src/rfc9111";
 import type { NotStorableReason, RequestLike, StoreLimits, StoredMeta, StoreVerdict } from "../src/rfc9111/types";
-import type { ShardRequestContext, ShardSettings } from "./shard-protocol";
+import type { ShardRequestContext, ShardSettings } from "../src/serve/shard-protocol";
 
 /** Selecting header bytes per variant: beyond this a Vary'd response is not worth storing. */
 const MAX_VARY_BYTES = 4096;

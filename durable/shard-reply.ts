@@ -8,7 +8,7 @@ import { cacheInfo, renderCacheStatus, type CacheInfo } from "../src/rfc9111";
 import type { CacheOutcome, ForwardReason, NotStorableReason, RequestLike, StoredMeta } from "../src/rfc9111/types";
 import { CACHE_INFO_HEADER } from "../src/serve/internal-headers";
 import { describeFailure, failureResponse } from "../src/serve/origin-failure";
-import { EDGE_META_HEADER, SHARD_TRACE_HEADER, type ShardRequestContext } from "./shard-protocol";
+import { EDGE_META_HEADER, SHARD_TRACE_HEADER, type ShardRequestContext } from "../src/serve/shard-protocol";
 
 export const SHARD_CACHE_NAME = "shardcache-shard";
 

@@ -8,6 +8,7 @@ import { ByteLru } from "../src/lib/byte-lru";
 import type { EpochMillis } from "../src/lib/units";
 import type { StoredMeta } from "../src/rfc9111/types";
 import { bodyFromBytes, type StoredBody } from "../src/serve/stored-response";
+import { softPurgedMeta, type PurgeTarget } from "./shard-purge";
 
 export interface StoredObject {
   meta: StoredMeta;
@@ -118,6 +119,40 @@ export class ShardStore {
     this.sql.exec("DELETE FROM chunks WHERE key = ?", key);
     this.sql.exec("DELETE FROM tags WHERE key = ?", key);
     return cursor.rowsWritten;
+  }
+
+  /**
+   * Purge: deletes the variants `target` selects, or with `soft` marks them stale (they revalidate
+   * with their validators on the next request). Returns how many variants matched.
+   */
+  purge(target: PurgeTarget, soft: boolean): number {
+    const matched = this.#purgeTargets(target);
+    for (const { key, variant } of matched) {
+      if (!soft) {
+        this.#deleteVariant(key, variant);
+        continue;
+      }
+      const row = this.sql.exec<{ meta: string }>("SELECT meta FROM entries WHERE key = ? AND variant = ?", key, variant).toArray()[0];
+      if (row === undefined) continue;
+      const meta = softPurgedMeta(JSON.parse(row.meta) as StoredMeta);
+      this.sql.exec("UPDATE entries SET meta = ?, sweep_at = ? WHERE key = ? AND variant = ?", JSON.stringify(meta), sweepAt(meta), key, variant);
+      this.#memory.delete(key);
+    }
+    return matched.length;
+  }
+
+  #purgeTargets(target: PurgeTarget): { key: string; variant: string }[] {
+    type Row = { key: string; variant: string };
+    if ("keys" in target) return target.keys.flatMap((key) => this.sql.exec<Row>("SELECT key, variant FROM entries WHERE key = ?", key).toArray());
+    if ("tag" in target) return this.sql.exec<Row>("SELECT key, variant FROM tags WHERE tag = ?", target.tag).toArray();
+    if ("all" in target) return this.sql.exec<Row>("SELECT key, variant FROM entries").toArray();
+    // Keys sort by their bytes, so every key with the prefix comes in one run from the prefix on.
+    const out: Row[] = [];
+    for (const row of this.sql.exec<Row>("SELECT key, variant FROM entries WHERE key >= ? ORDER BY key", target.prefix)) {
+      if (!row.key.startsWith(target.prefix)) break;
+      out.push({ key: row.key, variant: row.variant });
+    }
+    return out;
   }
 
   /** Deletes entries nothing can use any more; returns how many, and the earliest remaining sweep time. */

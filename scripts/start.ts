@@ -58,7 +58,8 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => stop(0));
   worker.on("exit", (code) => stop(code ?? 0));
 
-  await waitUntilServing(`http://${host}:${port}/`, 60_000);
+  // The admin health endpoint touches neither a shard nor the origin (polling "/" would send origin requests).
+  await waitUntilServing(`http://${host}:${port}/_shardcache/health`, 60_000);
   console.log(`
 shardcache is running
   cache:       http://${host}:${port}/        (try: curl -i http://${host}:${port}/hello?size=2048)
@@ -71,7 +72,9 @@ async function waitUntilServing(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
-      await fetch(url, { method: "HEAD", signal: AbortSignal.timeout(2000) });
+      // Any HTTP answer (even 401 from a different ADMIN_TOKEN) means the worker is listening.
+      const response = await fetch(url, { headers: { authorization: `Bearer ${adminToken}` }, signal: AbortSignal.timeout(2000) });
+      await response.body?.cancel();
       return;
     } catch {
       await new Promise((resolve) => setTimeout(resolve, 250));

@@ -23,6 +23,11 @@ export interface Env {
   CONFIG_MEMO_MS?: string;
   /** Secret that lets a trusted client send X-Cluster-* headers (with X-Cluster-Token). */
   CLUSTER_TOKEN?: string;
+  /** Bearer token of the admin API (a secret: `wrangler secret put ADMIN_TOKEN`); without it the admin API answers 503. */
+  ADMIN_TOKEN?: string;
+  /** Optional: with both set, purges also go to the zone purge API (edge tier in every data centre at once). */
+  CF_API_TOKEN?: string;
+  CF_ZONE_ID?: string;
 }
 
 export const CONFIG_KV_KEY = "config";

@@ -15,6 +15,9 @@ import { RateGate } from "./edge/rate-gate";
 import { SlmReporter } from "./edge/slm-reporter";
 import { cachedValue } from "./lib/cached-value";
 import { runScheduledJobs, scheduledJobs } from "./scheduled";
+import { handleAdminRequest, isAdminPath } from "./admin/router";
+import { PurgeLogLoader, readPurgeIndex, writePurgeRecord } from "./edge/purge-log";
+import { zonePurgerFrom } from "./edge/zone-purge";
 
 /** How stale an isolate's copy of the rate shaping factors may be. */
 const SLM_FACTORS_TTL_MS = 5_000;
@@ -36,6 +39,8 @@ interface Isolate {
   rateGate: RateGate;
   slm: SlmReporter;
   hrw: { version: string; hrw: Hrw } | null;
+  /** Recent purges from KV, memoised like the config: the edge refuses copies older than a matching purge. */
+  purges: PurgeLogLoader;
 }
 
 let isolate: Isolate | null = null;
@@ -61,6 +66,11 @@ function isolateFor(env: Env): Isolate {
     }),
     slm: new SlmReporter(),
     hrw: null,
+    purges: new PurgeLogLoader(
+      () => readPurgeIndex(env.CONFIG),
+      env.CONFIG_MEMO_MS === undefined ? DEFAULT_CONFIG_MEMO_MS : Number(env.CONFIG_MEMO_MS),
+      (problem) => console.error(problem),
+    ),
   };
   return isolate;
 }
@@ -73,11 +83,30 @@ function hrwFor(state: Isolate, version: string, settings: Settings): Hrw {
 export default {
   async fetch(request, env, ctx): Promise<Response> {
     const state = isolateFor(env);
-    const loaded = await state.loader.get(Date.now());
+    const [loaded, purges] = await Promise.all([state.loader.get(Date.now()), state.purges.get(Date.now())]);
     const config = loaded.config;
     const settings = config.settings;
     state.edgeTier.setMemoryBudget(settings.edgeMemoryBudgetBytes);
+    if (isAdminPath(new URL(request.url).pathname, settings.adminPrefix)) {
+      const shard = (name: string) => env.CACHE_SHARD.get(env.CACHE_SHARD.idFromName(name));
+      return handleAdminRequest(request, settings.adminPrefix, {
+        adminToken: env.ADMIN_TOKEN,
+        config,
+        configVersion: loaded.version,
+        configSource: loaded.source,
+        hrw: hrwFor(state, loaded.version, settings),
+        shard: (name) => ({ purge: (target, soft) => shard(name).purge(target, soft), stats: () => shard(name).stats() }),
+        readStoredConfig: () => env.CONFIG.get(CONFIG_KV_KEY),
+        writeStoredConfig: (text) => env.CONFIG.put(CONFIG_KV_KEY, text),
+        writePurgeRecord: (record) => writePurgeRecord(env.CONFIG, record),
+        notePurge: (record) => state.purges.note(record),
+        deleteLocalEdgeCopy: (key) => state.edgeTier.delete(key),
+        zone: zonePurgerFrom(env),
+        now: Date.now,
+      });
+    }
     return handleEdgeRequest(request, {
+      purges,
       config,
       settings,
       hrw: hrwFor(state, loaded.version, settings),

@@ -86,7 +86,7 @@ export class ConfigLoader<C> {
 }
 
 /** A short, stable fingerprint of the stored text (FNV-1a), so versions compare cheaply. */
-function versionOf(text: string): string {
+export function versionOf(text: string): string {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
   return (hash >>> 0).toString(16).padStart(8, "0");

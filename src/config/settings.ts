@@ -45,6 +45,11 @@ export const settingsSchema = z.object({
   defaultPool: z.string().min(1).optional(),
   /** URL that receives cluster events as JSON POSTs (batched, retried with backoff). */
   eventsWebhook: z.url().optional(),
+  /** Path prefix of the admin API (bearer token from the ADMIN_TOKEN secret); requests under it never reach the cache. */
+  adminPrefix: z
+    .string()
+    .regex(/^(\/[A-Za-z0-9._~-]+)+$/, 'must be a path such as "/_shardcache": one or more "/segment"s, no trailing slash')
+    .default("/_shardcache"),
 });
 
 export type SettingsInput = z.input<typeof settingsSchema>;

@@ -14,20 +14,30 @@ export interface EdgeEntry {
   body: StoredBody;
   /** The edge copy is dropped at this instant, whatever the object's freshness says. */
   edgeExpireAt: EpochMillis;
+  /** When the edge asked for this copy: a purge recorded after it refuses the copy (see purge-log.ts). */
+  storedAt: EpochMillis;
 }
 
 const META_FIELD = "x-cluster-edge-meta";
 const EXPIRE_FIELD = "x-cluster-edge-expire";
+const STORED_FIELD = "x-cluster-edge-stored";
+/** Zone purge by tag reaches caches.default entries through the Cache-Tag they were put with. */
+export const EDGE_CACHE_HOST = "shardcache.internal";
 /** A single object larger than this share of the memory budget goes to caches.default only. */
 const MEMORY_OBJECT_SHARE = 8;
 
 /** The Cache API is keyed by URL: the cache key is encoded into one under a fixed internal host. */
 function cacheRequestFor(key: string): Request {
-  return new Request(`https://shardcache.internal/edge/${encodeURIComponent(key)}`);
+  return new Request(edgeCacheUrl(key));
+}
+
+/** The URL caches.default holds `key` under (also what a zone purge by URL or prefix names). */
+export function edgeCacheUrl(key: string): string {
+  return `https://${EDGE_CACHE_HOST}/edge/${encodeURIComponent(key)}`;
 }
 
 export class EdgeTier {
-  readonly #memory: ByteLru<string, { meta: StoredMeta; body: Uint8Array; edgeExpireAt: EpochMillis }>;
+  readonly #memory: ByteLru<string, { meta: StoredMeta; body: Uint8Array; edgeExpireAt: EpochMillis; storedAt: EpochMillis }>;
 
   constructor(
     private memoryBudgetBytes: number,
@@ -44,7 +54,7 @@ export class EdgeTier {
   async lookup(key: string, now: EpochMillis): Promise<EdgeEntry | null> {
     const hot = this.#memory.get(key);
     if (hot !== undefined) {
-      if (hot.edgeExpireAt > now) return { meta: hot.meta, body: bodyFromBytes(hot.body), edgeExpireAt: hot.edgeExpireAt };
+      if (hot.edgeExpireAt > now) return { meta: hot.meta, body: bodyFromBytes(hot.body), edgeExpireAt: hot.edgeExpireAt, storedAt: hot.storedAt };
       this.#memory.delete(key);
     }
     if (this.cache === null) return null;
@@ -57,18 +67,24 @@ export class EdgeTier {
       return null;
     }
     const meta = JSON.parse(decodeURIComponent(metaField)) as StoredMeta;
+    // Copies written before store times were recorded count as stored at 0: any matching purge refuses them.
+    const storedAt = Number(cached.headers.get(STORED_FIELD) ?? 0) || 0;
     const body = new Uint8Array(await cached.arrayBuffer());
-    this.#remember(key, meta, body, edgeExpireAt);
-    return { meta, body: bodyFromBytes(body), edgeExpireAt };
+    this.#remember(key, meta, body, edgeExpireAt, storedAt);
+    return { meta, body: bodyFromBytes(body), edgeExpireAt, storedAt };
   }
 
-  /** Keeps a copy for `ttlSeconds` (the caller has already capped it by freshness and the edge cap). */
-  async store(key: string, meta: StoredMeta, body: Uint8Array, ttlSeconds: Seconds, now: EpochMillis): Promise<void> {
+  /**
+   * Keeps a copy for `ttlSeconds` (the caller has already capped it by freshness and the edge cap).
+   * `storedAt` is when the edge asked the shard for it (defaults to `now`).
+   */
+  async store(key: string, meta: StoredMeta, body: Uint8Array, ttlSeconds: Seconds, now: EpochMillis, storedAt: EpochMillis = now): Promise<void> {
     if (ttlSeconds <= 0) return;
     const edgeExpireAt = now + ttlSeconds * 1000;
-    this.#remember(key, meta, body, edgeExpireAt);
+    this.#remember(key, meta, body, edgeExpireAt, storedAt);
     if (this.cache === null) return;
-    const headers = new Headers({ "cache-control": `max-age=${ttlSeconds}`, [META_FIELD]: encodeURIComponent(JSON.stringify(meta)), [EXPIRE_FIELD]: String(edgeExpireAt) });
+    const headers = new Headers({ "cache-control": `max-age=${ttlSeconds}`, [META_FIELD]: encodeURIComponent(JSON.stringify(meta)), [EXPIRE_FIELD]: String(edgeExpireAt), [STORED_FIELD]: String(storedAt) });
+    if (meta.tags.length > 0) headers.set("cache-tag", meta.tags.join(","));
     await this.cache.put(cacheRequestFor(key), new Response(body, { headers }));
   }
 
@@ -78,8 +94,8 @@ export class EdgeTier {
     if (this.cache !== null) await this.cache.delete(cacheRequestFor(key));
   }
 
-  #remember(key: string, meta: StoredMeta, body: Uint8Array, edgeExpireAt: EpochMillis): void {
+  #remember(key: string, meta: StoredMeta, body: Uint8Array, edgeExpireAt: EpochMillis, storedAt: EpochMillis): void {
     if (body.byteLength > this.memoryBudgetBytes / MEMORY_OBJECT_SHARE) return;
-    this.#memory.set(key, { meta, body, edgeExpireAt }, body.byteLength + 512 + key.length);
+    this.#memory.set(key, { meta, body, edgeExpireAt, storedAt }, body.byteLength + 512 + key.length);
   }
 }

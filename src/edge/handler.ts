@@ -5,7 +5,7 @@
  * the origin and invalidate what they change.
  */
 import type { CacheShard } from "../../durable/cache-shard";
-import { EDGE_META_HEADER, SHARD_TRACE_HEADER, type ShardRequestContext } from "../../durable/shard-protocol";
+import { EDGE_META_HEADER, SHARD_TRACE_HEADER, type ShardRequestContext } from "../serve/shard-protocol";
 import type { ConfigDocument } from "../config/document";
 import type { Settings } from "../config/settings";
 import type { EpochMillis } from "../lib/units";
@@ -18,7 +18,7 @@ import type { Result } from "../lib/result";
 import { buildOriginRequest, fetchOrigin, type OriginFailure } from "../origin/fetch-origin";
 import type { PoolFetcher } from "../origin/pool-fetch";
 import { describeFailure, failureResponse } from "../serve/origin-failure";
-import { cacheInfo, evaluateReuse, invalidationTargets, renderCacheStatus, selectVariant } from "../rfc9111";
+import { cacheInfo, evaluateReuse, forwardReasonFor, invalidationTargets, renderCacheStatus, selectVariant } from "../rfc9111";
 import type { CacheOutcome, ForwardReason, RequestLike, StoredMeta } from "../rfc9111/types";
 import type { Hrw } from "../routing/hrw";
 import { cacheKeyFor } from "../rules/cache-key";
@@ -27,6 +27,7 @@ import { policyOverridesFrom } from "../rules/overrides";
 import { CACHE_INFO_HEADER, stripClientInternalHeaders, TRACE_HEADER, withoutInternalHeaders } from "../serve/internal-headers";
 import { respondFromStored } from "../serve/stored-response";
 import type { EdgeTier } from "./edge-tier";
+import type { PurgeIndex } from "./purge-log";
 import { attemptOrder, callShards, type ShardAttempt } from "./shard-client";
 import { teeForEdge } from "./tee";
 
@@ -54,6 +55,8 @@ export interface EdgeDeps {
   admitRate(className: string, cls: RateClass, ref: RateClassRef, req: ContextRequest): Promise<RateVerdict>;
   /** Counts one response's time to first byte for an SLM class. */
   reportTtfb(slmClass: string, ttfbMs: number): void;
+  /** Recent purges (KV purge log): an edge copy stored before a matching purge is a miss. */
+  purges: PurgeIndex;
   waitUntil(promise: Promise<unknown>): void;
   now(): EpochMillis;
 }
@@ -83,7 +86,11 @@ async function serve(request: Request, ruleRequest: RuleRequest, rule: RuleResul
   const key = cacheKeyFor(ruleRequest, rule.actions.cacheKey);
   const now = deps.now();
 
-  const copy = await deps.edgeTier.lookup(key, now);
+  let copy = await deps.edgeTier.lookup(key, now);
+  if (copy !== null && deps.purges.purges({ key, tags: copy.meta.tags, storedAt: copy.storedAt })) {
+    deps.waitUntil(deps.edgeTier.delete(key).catch(() => {}));
+    copy = null;
+  }
   let fwd: ForwardReason = "uri-miss";
   if (copy !== null) {
     const variant = selectVariant([copy], req);
@@ -92,7 +99,7 @@ async function serve(request: Request, ruleRequest: RuleRequest, rule: RuleResul
       const ttlSeconds = Math.floor((Math.min(copy.edgeExpireAt, copy.meta.staleAt) - now) / 1000);
       return finish(respondFromStored(copy.meta, copy.body, req, now), deps, { hit: true, ttlSeconds }, cacheInfo({ kind: "hit" }), `edge:${deps.colo}->HIT`);
     }
-    fwd = variant === undefined ? "vary-miss" : "stale";
+    fwd = decision === undefined ? "vary-miss" : forwardReasonFor(decision);
   }
   if (rule.actions.skipSharding === true) return viaOriginDirectly(request, fwd, [], rule, deps, "skip-sharding");
   return viaShards(request, key, fwd, rule, deps);
@@ -114,6 +121,8 @@ async function viaShards(request: Request, key: string, fwd: ForwardReason, rule
   const ranked = deps.hrw.rank(key, settings.primaries + settings.fallback);
   const order = attemptOrder(ranked, settings.primaries, Math.random() * settings.primaries);
   const originTimeoutMs = Math.max(100, settings.shardTimeoutMs - ORIGIN_TIMEOUT_MARGIN_MS);
+  // The edge copy's store time is when it was asked for: a purge finishing after this refuses it.
+  const requestedAt = deps.now();
   const result = await callShards(
     order,
     (shard) => {
@@ -136,7 +145,7 @@ async function viaShards(request: Request, key: string, fwd: ForwardReason, rule
     if (ttlSeconds > 0 && response.body !== null) {
       const [toClient, toEdge] = teeForEdge(response.body, settings.maxObjectBytes);
       response = new Response(toClient, response);
-      deps.waitUntil(toEdge.then((body) => (body === null ? undefined : deps.edgeTier.store(key, meta, body, ttlSeconds, deps.now()))).catch(() => {}));
+      deps.waitUntil(toEdge.then((body) => (body === null ? undefined : deps.edgeTier.store(key, meta, body, ttlSeconds, deps.now(), requestedAt))).catch(() => {}));
       storedAtEdge = true;
     }
   }

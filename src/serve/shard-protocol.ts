@@ -3,9 +3,9 @@
  * back. The edge imports these as types only; a shard holds no config of its own, so every request
  * carries the settings and rule decisions that apply to it.
  */
-import type { Pool } from "../src/config/pools";
-import type { Settings } from "../src/config/settings";
-import type { PolicyOverrides } from "../src/rfc9111/types";
+import type { Pool } from "../config/pools";
+import type { Settings } from "../config/settings";
+import type { PolicyOverrides } from "../rfc9111/types";
 
 export type ShardSettings = Pick<Settings, "maxObjectBytes" | "memoryBudgetBytes" | "maxVariants" | "collapseTimeoutMs" | "hitForPassSeconds" | "verbose"> & {
   /** Time allowed for the origin's response headers. */

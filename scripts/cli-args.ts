@@ -1,0 +1,145 @@
+/**
+ * Argument parsing for `npm run cli -- …` (scripts/cli.ts), kept pure so it can be unit-tested.
+ *
+ *   [--url URL] [--token TOKEN] [--admin-prefix PATH] <command>
+ *   config validate FILE | config push FILE | config pull | purge (--url U | --key K | --prefix P | --tag T | --all) [--soft] | stats | health
+ *
+ * Global options go before the command (after it too, except `--url` after `purge`, which is the URL
+ * to purge). Defaults: local dev (`npm start`): http://127.0.0.1:8787 with token dev-admin-token;
+ * env SHARDCACHE_URL / SHARDCACHE_TOKEN / SHARDCACHE_ADMIN_PREFIX override the defaults, flags override env.
+ */
+
+export const DEFAULT_URL = "http://127.0.0.1:8787";
+export const DEFAULT_TOKEN = "dev-admin-token";
+export const DEFAULT_ADMIN_PREFIX = "/_shardcache";
+
+export type PurgeSelectorArg = { url: string } | { key: string } | { prefix: string } | { tag: string } | { all: true };
+
+export type CliCommand =
+  | { kind: "config-validate"; file: string }
+  | { kind: "config-push"; file: string }
+  | { kind: "config-pull" }
+  | { kind: "purge"; selector: PurgeSelectorArg; soft: boolean }
+  | { kind: "stats"; json: boolean }
+  | { kind: "health" }
+  | { kind: "help" };
+
+export interface CliOptions {
+  /** Base URL of the worker, without a trailing slash. */
+  url: string;
+  token: string;
+  adminPrefix: string;
+}
+
+export type ParsedArgs = { ok: true; command: CliCommand; options: CliOptions } | { ok: false; error: string };
+
+export const USAGE = `usage: npm run cli -- [--url URL] [--token TOKEN] [--admin-prefix PATH] <command>
+
+commands:
+  config validate FILE      check a config file offline (prints "path: message" per error)
+  config push FILE          validate, then store it as the cluster's config (PUT /config)
+  config pull               print the stored config (GET /config)
+  purge --url U | --key K | --prefix P | --tag T | --all  [--soft]
+                            purge one URL, cache key, key prefix (e.g. https://example.com/img/),
+                            Cache-Tag / Surrogate-Key tag, or everything; --soft marks stale instead
+  stats [--json]            per-shard and total counters (GET /stats)
+  health                    is the worker up, and which config version does it run (GET /health)
+
+options (before the command):
+  --url URL                 the worker (default ${DEFAULT_URL}, or $SHARDCACHE_URL)
+  --token TOKEN             admin token (default ${DEFAULT_TOKEN}, or $SHARDCACHE_TOKEN)
+  --admin-prefix PATH       admin API prefix (default ${DEFAULT_ADMIN_PREFIX}, or $SHARDCACHE_ADMIN_PREFIX)
+
+exit codes: 0 ok, 1 invalid config or HTTP error, 2 usage error`;
+
+const GLOBAL_FLAGS = new Set(["--url", "--token", "--admin-prefix"]);
+const PURGE_FLAGS = new Set(["--url", "--key", "--prefix", "--tag"]);
+
+/** Splits `--name=value` into `--name value`. */
+function normalise(argv: readonly string[]): string[] {
+  return argv.flatMap((arg) => {
+    const eq = arg.indexOf("=");
+    return arg.startsWith("--") && eq > 2 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg];
+  });
+}
+
+export function parseCliArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): ParsedArgs {
+  const args = normalise(argv);
+  const globals: Record<string, string> = {};
+  const rest: string[] = [];
+  let commandStarted = false;
+  let isPurge = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--help" || arg === "-h") return { ok: true, command: { kind: "help" }, options: options({}, env) };
+    const global = GLOBAL_FLAGS.has(arg) && !(isPurge && arg === "--url");
+    if (global) {
+      const value = args[i + 1];
+      if (value === undefined || value.startsWith("--")) return { ok: false, error: `${arg} needs a value` };
+      globals[arg] = value;
+      i++;
+      continue;
+    }
+    if (!commandStarted && !arg.startsWith("-")) {
+      commandStarted = true;
+      isPurge = arg === "purge";
+    }
+    rest.push(arg);
+  }
+  const opts = options(globals, env);
+  if (!/^https?:\/\/[^/]/.test(opts.url)) return { ok: false, error: `--url must be an http(s) URL, got "${opts.url}"` };
+  const command = parseCommand(rest);
+  return "error" in command ? { ok: false, error: command.error } : { ok: true, command, options: opts };
+}
+
+function options(globals: Record<string, string>, env: Readonly<Record<string, string | undefined>>): CliOptions {
+  const url = (globals["--url"] ?? env.SHARDCACHE_URL ?? DEFAULT_URL).replace(/\/+$/, "");
+  const prefix = globals["--admin-prefix"] ?? env.SHARDCACHE_ADMIN_PREFIX ?? DEFAULT_ADMIN_PREFIX;
+  return { url, token: globals["--token"] ?? env.SHARDCACHE_TOKEN ?? DEFAULT_TOKEN, adminPrefix: `/${prefix.replace(/^\/+|\/+$/g, "")}` };
+}
+
+function parseCommand(args: readonly string[]): CliCommand | { error: string } {
+  const [first, second, ...more] = args;
+  switch (first) {
+    case undefined:
+      return { error: "no command given" };
+    case "help":
+      return { kind: "help" };
+    case "health":
+      return args.length === 1 ? { kind: "health" } : { error: `unexpected arguments after "health": ${args.slice(1).join(" ")}` };
+    case "stats": {
+      const extra = args.slice(1).filter((a) => a !== "--json");
+      return extra.length === 0 ? { kind: "stats", json: args.includes("--json") } : { error: `unexpected arguments after "stats": ${extra.join(" ")}` };
+    }
+    case "config": {
+      if (second === "pull") return more.length === 0 ? { kind: "config-pull" } : { error: `unexpected arguments after "config pull": ${more.join(" ")}` };
+      if (second === "validate" || second === "push") {
+        if (more.length !== 1 || more[0]!.startsWith("-")) return { error: `"config ${second}" needs exactly one FILE` };
+        return { kind: second === "validate" ? "config-validate" : "config-push", file: more[0]! };
+      }
+      return { error: second === undefined ? '"config" needs a subcommand: validate, push or pull' : `unknown config subcommand "${second}" (validate, push, pull)` };
+    }
+    case "purge":
+      return parsePurge(args.slice(1));
+    default:
+      return { error: `unknown command "${first}"` };
+  }
+}
+
+function parsePurge(args: readonly string[]): CliCommand | { error: string } {
+  const selectors: PurgeSelectorArg[] = [];
+  let soft = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--soft") soft = true;
+    else if (arg === "--all") selectors.push({ all: true });
+    else if (PURGE_FLAGS.has(arg)) {
+      const value = args[i + 1];
+      if (value === undefined || value.startsWith("--")) return { error: `purge ${arg} needs a value` };
+      selectors.push({ [arg.slice(2)]: value } as PurgeSelectorArg);
+      i++;
+    } else return { error: `unexpected purge argument "${arg}"` };
+  }
+  if (selectors.length !== 1) return { error: "purge needs exactly one of --url, --key, --prefix, --tag, --all" };
+  return { kind: "purge", selector: selectors[0]!, soft };
+}

@@ -1,0 +1,138 @@
+/**
+ * The shardcache CLI: drives the admin API of a running worker (local `npm start` by default, or a
+ * deployed one with --url/--token). `npm run cli -- --help` for usage; scripts/cli-args.ts parses.
+ * Exit codes: 0 ok, 1 invalid config or HTTP error, 2 usage error.
+ */
+import { readFile } from "node:fs/promises";
+import { pathToFileURL } from "node:url";
+import { parseCliArgs, USAGE, type CliCommand, type CliOptions } from "./cli-args";
+import { validateConfigFile } from "./validate-config";
+
+export interface CliIo {
+  fetch: typeof fetch;
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const defaultIo: CliIo = { fetch: (...args) => fetch(...args), out: (line) => console.log(line), err: (line) => console.error(line) };
+
+type ErrorList = { path: string; message: string }[];
+
+export async function runCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env, io: CliIo = defaultIo): Promise<number> {
+  const parsed = parseCliArgs(argv, env);
+  if (!parsed.ok) {
+    io.err(`error: ${parsed.error}`);
+    io.err(USAGE);
+    return 2;
+  }
+  try {
+    return await run(parsed.command, parsed.options, io);
+  } catch (error) {
+    io.err(`error: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}
+
+async function run(command: CliCommand, opts: CliOptions, io: CliIo): Promise<number> {
+  switch (command.kind) {
+    case "help":
+      io.out(USAGE);
+      return 0;
+    case "config-validate": {
+      const result = await validateConfigFile(command.file);
+      if (!result.ok) return printErrors(result.errors, io, `${command.file} is not a valid config`);
+      io.out(`${command.file}: valid`);
+      return 0;
+    }
+    case "config-push": {
+      const result = await validateConfigFile(command.file);
+      if (!result.ok) return printErrors(result.errors, io, `${command.file} is not a valid config; nothing was uploaded`);
+      const text = await readFile(command.file, "utf8");
+      const reply = await call(opts, io, "PUT", "/config", text);
+      if (!reply.ok) return reportHttpError(reply, io);
+      io.out(`config pushed: version ${String(reply.body.version)} (edges pick it up within the config memo period)`);
+      return 0;
+    }
+    case "config-pull": {
+      const reply = await call(opts, io, "GET", "/config");
+      if (!reply.ok) return reportHttpError(reply, io);
+      io.err(`# source: ${String(reply.body.source)}, version: ${String(reply.body.version)}`);
+      io.out(JSON.stringify(reply.body.config, null, 2));
+      return 0;
+    }
+    case "purge": {
+      const reply = await call(opts, io, "POST", "/purge", JSON.stringify({ ...command.selector, ...(command.soft ? { soft: true } : {}) }));
+      if (!reply.ok && reply.status !== 502) return reportHttpError(reply, io);
+      const body = reply.body as { ok: boolean; shards: { purged: number; failed: number; each: { shard: string; error?: string }[] }; edge: { logged: boolean; logError?: string; zone: { status: string; reason?: string; error?: string } }; key?: string };
+      const what = Object.entries(command.selector).map(([k, v]) => (v === true ? k : `${k} ${String(v)}`)).join("");
+      io.out(`${command.soft ? "soft " : ""}purge ${what}${body.key ? ` (key ${body.key})` : ""}: ${body.shards.purged} stored variant(s) ${command.soft ? "marked stale" : "deleted"}`);
+      io.out(`edge tier: ${body.edge.logged ? "purge recorded (every edge refuses older copies)" : `purge log write FAILED: ${body.edge.logError ?? "?"}`}; zone purge API: ${body.edge.zone.status}${body.edge.zone.reason ? ` (${body.edge.zone.reason})` : ""}${body.edge.zone.error ? ` (${body.edge.zone.error})` : ""}`);
+      for (const shard of body.shards.each) if (shard.error !== undefined) io.err(`shard ${shard.shard} failed: ${shard.error}`);
+      return body.ok ? 0 : 1;
+    }
+    case "stats": {
+      const reply = await call(opts, io, "GET", "/stats");
+      if (!reply.ok) return reportHttpError(reply, io);
+      if (command.json) io.out(JSON.stringify(reply.body, null, 2));
+      else printStats(reply.body as StatsBody, io);
+      return 0;
+    }
+    case "health": {
+      const reply = await call(opts, io, "GET", "/health");
+      if (!reply.ok) return reportHttpError(reply, io);
+      io.out(`ok: config ${String(reply.body.configVersion)} (${String(reply.body.configSource)}), ${String(reply.body.shards)} shards`);
+      return 0;
+    }
+  }
+}
+
+type Reply = { ok: boolean; status: number; body: any; url: string };
+
+async function call(opts: CliOptions, io: CliIo, method: string, path: string, body?: string): Promise<Reply> {
+  const url = `${opts.url}${opts.adminPrefix}${path}`;
+  let response: Response;
+  try {
+    response = await io.fetch(url, { method, headers: { authorization: `Bearer ${opts.token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) }, ...(body !== undefined ? { body } : {}) });
+  } catch (error) {
+    const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : error instanceof Error ? `: ${error.message}` : "";
+    throw new Error(`cannot reach ${url}${cause} (is \`npm start\` running, or is --url right?)`);
+  }
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = { error: text.slice(0, 500) };
+  }
+  return { ok: response.ok, status: response.status, body: parsed, url };
+}
+
+function printErrors(errors: ErrorList, io: CliIo, summary: string): number {
+  for (const error of errors) io.err(`${error.path}: ${error.message}`);
+  io.err(`${summary} (${errors.length} error${errors.length === 1 ? "" : "s"})`);
+  return 1;
+}
+
+function reportHttpError(reply: Reply, io: CliIo): number {
+  if (Array.isArray(reply.body?.errors)) return printErrors(reply.body.errors as ErrorList, io, `refused by the worker (HTTP ${reply.status})`);
+  const hint = reply.status === 401 ? " — check --token / $SHARDCACHE_TOKEN" : reply.status === 503 ? " — set the ADMIN_TOKEN secret on the worker" : reply.status === 404 ? " — check --url and --admin-prefix" : "";
+  io.err(`error: HTTP ${reply.status} from ${reply.url}: ${String(reply.body?.error ?? "")}${hint}`);
+  return 1;
+}
+
+type StatsBody = { shards: ({ shard: string; error?: string } & Record<string, number>)[]; total: Record<string, number> };
+const COLUMNS = ["hits", "misses", "coalesced", "originFetches", "passes", "stores", "storedBytes", "evictions"] as const;
+
+function printStats(body: StatsBody, io: CliIo): void {
+  const rows = [...body.shards.map((s) => [s.shard, ...COLUMNS.map((c) => (s.error !== undefined ? "-" : String(s[c])))]), ["total", ...COLUMNS.map((c) => String(body.total[c]))]];
+  const header = ["shard", ...COLUMNS];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  io.out(line(header));
+  for (const row of rows) io.out(line(row));
+  for (const s of body.shards) if (s.error !== undefined) io.err(`shard ${s.shard}: ${s.error}`);
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await runCli(process.argv.slice(2));
+}

@@ -1,0 +1,152 @@
+/**
+ * The admin API, mounted under `settings.adminPrefix` (default `/_shardcache`): itty-router with one
+ * `before` stage (bearer token, compared in constant time) and one `catch` (JSON 500). Every answer
+ * is JSON. Endpoints: GET /health, GET|PUT /config, POST /config/validate, POST /purge, GET /stats.
+ * See docs/admin-and-cli.md.
+ */
+import { Router, type IRequest, type RouterType } from "itty-router";
+import type { PurgeTarget, ShardPurgeResult } from "../../durable/shard-purge";
+import { configDocumentSchema, parseConfig, type ConfigDocument } from "../config/document";
+import type { ConfigError } from "../config/errors";
+import { versionOf } from "../config/load";
+import type { PurgeRecord } from "../edge/purge-log";
+import type { ZonePurger } from "../edge/zone-purge";
+import type { EpochMillis } from "../lib/units";
+import type { Hrw } from "../routing/hrw";
+import { checkAdminAuth } from "./auth";
+import { parsePurgeRequest, runPurge } from "./purge";
+import { collectStats, type ShardStatsReply } from "./stats";
+
+export interface AdminShard {
+  purge(target: PurgeTarget, soft: boolean): Promise<ShardPurgeResult>;
+  stats(): Promise<ShardStatsReply>;
+}
+
+/** What the composition root hands the admin API for one request. */
+export interface AdminDeps {
+  adminToken: string | undefined;
+  /** The config in use (memoised loader) and its version. */
+  config: ConfigDocument;
+  configVersion: string;
+  configSource: "kv" | "default";
+  hrw: Hrw;
+  shard(name: string): AdminShard;
+  readStoredConfig(): Promise<string | null>;
+  writeStoredConfig(text: string): Promise<void>;
+  writePurgeRecord(record: PurgeRecord): Promise<void>;
+  notePurge(record: PurgeRecord): void;
+  deleteLocalEdgeCopy(key: string): Promise<void>;
+  zone: ZonePurger | null;
+  now(): EpochMillis;
+}
+
+/** True for the admin prefix itself and every path under it. */
+export function isAdminPath(pathname: string, prefix: string): boolean {
+  return pathname === prefix || pathname.startsWith(`${prefix}/`);
+}
+
+export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body, null, 2) + "\n", { status, headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...headers } });
+}
+
+const badRequest = (errors: ConfigError[]) => json({ ok: false, errors }, 400);
+
+/** Parses a request body as JSON; a body that is not JSON is one error at the root. */
+async function jsonBody(request: IRequest): Promise<{ ok: true; value: unknown; text: string } | { ok: false; errors: ConfigError[] }> {
+  const text = await request.text();
+  try {
+    return { ok: true, value: JSON.parse(text), text };
+  } catch (error) {
+    return { ok: false, errors: [{ path: "(root)", message: `not valid JSON: ${error instanceof Error ? error.message : String(error)}` }] };
+  }
+}
+
+/** Validates a config body; every error is listed, with its JSON path. */
+async function validatedConfig(request: IRequest): Promise<{ ok: true; text: string } | { ok: false; errors: ConfigError[] }> {
+  const body = await jsonBody(request);
+  if (!body.ok) return body;
+  const parsed = parseConfig(body.value);
+  return parsed.ok ? { ok: true, text: body.text } : { ok: false, errors: parsed.error };
+}
+
+type AdminRouter = RouterType<IRequest, [AdminDeps]>;
+
+function createAdminRouter(prefix: string): AdminRouter {
+  const router: AdminRouter = Router<IRequest, [AdminDeps]>({
+    base: prefix,
+    before: [
+      (request: IRequest, deps: AdminDeps) => {
+        const verdict = checkAdminAuth(request.headers.get("authorization"), deps.adminToken);
+        if (verdict.ok) return undefined;
+        return json({ ok: false, error: verdict.message }, verdict.status, verdict.status === 401 ? { "www-authenticate": 'Bearer realm="shardcache-admin"' } : {});
+      },
+    ],
+    catch: (error: unknown) => json({ ok: false, error: "internal error", message: error instanceof Error ? error.message : String(error) }, 500),
+  });
+
+  router.get("/health", (_request: IRequest, deps: AdminDeps) =>
+    json({ ok: true, configVersion: deps.configVersion, configSource: deps.configSource, shards: deps.config.settings.shards.length }),
+  );
+
+  router.get("/config", async (_request: IRequest, deps: AdminDeps) => {
+    const text = await deps.readStoredConfig();
+    if (text === null) return json({ source: "default", version: "default", config: configDocumentSchema.parse({}) });
+    const version = versionOf(text);
+    try {
+      return json({ source: "kv", version, inUse: version === deps.configVersion, config: JSON.parse(text) as unknown });
+    } catch {
+      return json({ source: "kv", version, inUse: false, config: null, error: "the stored config is not valid JSON (the cache keeps running on the last good one)", raw: text });
+    }
+  });
+
+  router.put("/config", async (request: IRequest, deps: AdminDeps) => {
+    const checked = await validatedConfig(request);
+    if (!checked.ok) return badRequest(checked.errors);
+    await deps.writeStoredConfig(checked.text);
+    return json({ ok: true, version: versionOf(checked.text) });
+  });
+
+  router.post("/config/validate", async (request: IRequest) => {
+    const checked = await validatedConfig(request);
+    return checked.ok ? json({ ok: true, version: versionOf(checked.text) }) : badRequest(checked.errors);
+  });
+
+  router.post("/purge", async (request: IRequest, deps: AdminDeps) => {
+    const body = await jsonBody(request);
+    if (!body.ok) return badRequest(body.errors);
+    const parsed = parsePurgeRequest(body.value);
+    if (!parsed.ok) return badRequest(parsed.error);
+    const result = await runPurge(parsed.value, {
+      config: deps.config,
+      hrw: deps.hrw,
+      shard: (name) => deps.shard(name),
+      writeRecord: (record) => deps.writePurgeRecord(record),
+      noteLocally: (record) => deps.notePurge(record),
+      deleteLocalEdgeCopy: (key) => deps.deleteLocalEdgeCopy(key),
+      zone: deps.zone,
+      now: () => deps.now(),
+    });
+    return json(result, result.ok ? 200 : 502);
+  });
+
+  router.get("/stats", async (_request: IRequest, deps: AdminDeps) => {
+    const names = deps.config.settings.shards.map((s) => s.name);
+    return json(await collectStats(names, (name) => deps.shard(name).stats()));
+  });
+
+  router.all("*", (request: IRequest) => json({ ok: false, error: `no admin endpoint ${request.method} ${new URL(request.url).pathname}` }, 404));
+  return router;
+}
+
+/** One router per prefix (the prefix is a setting, so it may change with the config). */
+const routers = new Map<string, AdminRouter>();
+
+export async function handleAdminRequest(request: Request, prefix: string, deps: AdminDeps): Promise<Response> {
+  let router = routers.get(prefix);
+  if (router === undefined) {
+    if (routers.size > 4) routers.clear();
+    router = createAdminRouter(prefix);
+    routers.set(prefix, router);
+  }
+  return (await router.fetch(request, deps)) as Response;
+}

@@ -1,0 +1,137 @@
+/**
+ * The purge log: how one purge reaches the edge tier of every data centre. `caches.default.delete`
+ * only purges the local data centre, so each purge also writes a record to KV; every edge isolate
+ * loads the recent records (memoised like the config) and refuses an edge copy stored before a purge
+ * that matches it. One KV key per record (`purge:<reverse time>:<random>`, expiring after the longest
+ * possible edge TTL) means concurrent purges never overwrite each other, and listing the prefix
+ * returns the newest first.
+ *
+ * Bounded: one listing page (LIST_LIMIT records) is read. When more records exist, everything stored
+ * before the oldest record read counts as purged (`floor`), so a dropped record costs extra misses,
+ * never a stale copy.
+ */
+import type { EpochMillis, Millis } from "../lib/units";
+
+/** What one purge matched; `key` for purges by URL (resolved to its cache key) or by key. */
+export type PurgeMatch = { key: string; url?: string } | { prefix: string } | { tag: string } | { all: true };
+
+export type PurgeRecord = { at: EpochMillis; soft?: boolean } & PurgeMatch;
+
+export const PURGE_KEY_PREFIX = "purge:";
+/** The edge-TTL cap is at most a day; a record must outlive every copy it can refuse. */
+export const PURGE_RECORD_TTL_SECONDS = 86_400 + 600;
+/** Records read per load (one KV list page). */
+export const LIST_LIMIT = 1000;
+/** KV metadata holds at most 1024 bytes; longer records are read from the value. */
+const METADATA_MAX_CHARS = 900;
+const REVERSE_BASE = 9_999_999_999_999;
+
+/** `purge:<reverse time>:<random>`: KV lists keys in lexicographic order, so the newest record comes first. */
+export function purgeRecordKey(at: EpochMillis, random: string): string {
+  return `${PURGE_KEY_PREFIX}${String(REVERSE_BASE - at).padStart(13, "0")}:${random}`;
+}
+
+/** The recent purges in a form the hot path can check cheaply: one map lookup per key and tag. */
+export class PurgeIndex {
+  readonly #keys = new Map<string, EpochMillis>();
+  readonly #tags = new Map<string, EpochMillis>();
+  readonly #prefixes: [string, EpochMillis][] = [];
+  #all: EpochMillis = Number.NEGATIVE_INFINITY;
+  /** Everything stored at or before this instant counts as purged (records beyond the bound were not read). */
+  readonly floor: EpochMillis;
+  readonly size: number;
+
+  constructor(records: readonly PurgeRecord[], floor: EpochMillis = Number.NEGATIVE_INFINITY) {
+    this.floor = floor;
+    this.size = records.length;
+    for (const record of records) this.add(record);
+  }
+
+  static readonly empty = new PurgeIndex([]);
+
+  /** Adds a record (the isolate that ran a purge applies it at once, without waiting for KV). */
+  add(record: PurgeRecord): void {
+    const later = (map: Map<string, EpochMillis>, name: string) => map.set(name, Math.max(map.get(name) ?? Number.NEGATIVE_INFINITY, record.at));
+    if ("key" in record) later(this.#keys, record.key);
+    else if ("tag" in record) later(this.#tags, record.tag);
+    else if ("prefix" in record) this.#prefixes.push([record.prefix, record.at]);
+    else if ("all" in record) this.#all = Math.max(this.#all, record.at);
+  }
+
+  /** True when a purge recorded after `storedAt` matches this copy. */
+  purges(copy: { key: string; tags: readonly string[]; storedAt: EpochMillis }): boolean {
+    const { storedAt } = copy;
+    if (storedAt <= this.floor || storedAt < this.#all) return true;
+    if ((this.#keys.get(copy.key) ?? Number.NEGATIVE_INFINITY) > storedAt) return true;
+    for (const tag of copy.tags) if ((this.#tags.get(tag) ?? Number.NEGATIVE_INFINITY) > storedAt) return true;
+    for (const [prefix, at] of this.#prefixes) if (at > storedAt && copy.key.startsWith(prefix)) return true;
+    return false;
+  }
+}
+
+function isRecord(value: unknown): value is PurgeRecord {
+  if (typeof value !== "object" || value === null) return false;
+  const r = value as Record<string, unknown>;
+  if (typeof r.at !== "number") return false;
+  return typeof r.key === "string" || typeof r.prefix === "string" || typeof r.tag === "string" || r.all === true;
+}
+
+/** Writes one record; KV deletes it once no edge copy it could refuse can still exist. */
+export async function writePurgeRecord(kv: KVNamespace, record: PurgeRecord): Promise<void> {
+  const text = JSON.stringify(record);
+  const metadata = text.length <= METADATA_MAX_CHARS ? record : { at: record.at, inValue: true };
+  await kv.put(purgeRecordKey(record.at, crypto.randomUUID().slice(0, 8)), text, { expirationTtl: PURGE_RECORD_TTL_SECONDS, metadata });
+}
+
+/** Reads the newest records (one listing page, plus the values of records too long for metadata). */
+export async function readPurgeIndex(kv: KVNamespace): Promise<PurgeIndex> {
+  const page = await kv.list<unknown>({ prefix: PURGE_KEY_PREFIX, limit: LIST_LIMIT });
+  const records = await Promise.all(
+    page.keys.map(async ({ name, metadata }) => {
+      if (isRecord(metadata)) return metadata;
+      const text = await kv.get(name);
+      const parsed: unknown = text === null ? null : JSON.parse(text);
+      return isRecord(parsed) ? parsed : null;
+    }),
+  );
+  const valid = records.filter((r): r is PurgeRecord => r !== null);
+  const floor = page.list_complete ? Number.NEGATIVE_INFINITY : Math.min(...valid.map((r) => r.at));
+  return new PurgeIndex(valid, floor);
+}
+
+/**
+ * The purge index for the request path: read from KV at most once per memo period per isolate (the
+ * config's memo), one read at a time; on a KV error the last index read is kept.
+ */
+export class PurgeLogLoader {
+  #current: PurgeIndex = PurgeIndex.empty;
+  #checkedAt: EpochMillis = Number.NEGATIVE_INFINITY;
+  #inFlight: Promise<PurgeIndex> | null = null;
+
+  constructor(
+    private readonly read: () => Promise<PurgeIndex>,
+    private readonly memoMs: Millis,
+    private readonly report: (problem: string) => void,
+  ) {}
+
+  async get(now: EpochMillis): Promise<PurgeIndex> {
+    if (now - this.#checkedAt < this.memoMs) return this.#current;
+    this.#inFlight ??= this.read()
+      .then((index) => (this.#current = index))
+      .catch((error: unknown) => {
+        this.report(`purge log: KV read failed, keeping the last one read (${error instanceof Error ? error.message : String(error)})`);
+        return this.#current;
+      })
+      .finally(() => {
+        this.#checkedAt = now;
+        this.#inFlight = null;
+      });
+    return this.#inFlight;
+  }
+
+  /** Applies a purge this isolate just ran, so its own edge tier honours it before the next read. */
+  note(record: PurgeRecord): void {
+    if (this.#current === PurgeIndex.empty) this.#current = new PurgeIndex([]);
+    this.#current.add(record);
+  }
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_TOKEN, DEFAULT_URL, parseCliArgs } from "../../../scripts/cli-args";
+
+const ok = (argv: string[], env = {}) => {
+  const parsed = parseCliArgs(argv, env);
+  if (!parsed.ok) throw new Error(parsed.error);
+  return parsed;
+};
+const error = (argv: string[]) => {
+  const parsed = parseCliArgs(argv);
+  return parsed.ok ? null : parsed.error;
+};
+
+describe("parseCliArgs", () => {
+  it("defaults to local dev", () => {
+    expect(ok(["stats"]).options).toEqual({ url: DEFAULT_URL, token: DEFAULT_TOKEN, adminPrefix: "/_shardcache" });
+  });
+
+  it("takes the worker from env, and flags over env", () => {
+    const env = { SHARDCACHE_URL: "https://env.example/", SHARDCACHE_TOKEN: "envtok", SHARDCACHE_ADMIN_PREFIX: "ops/" };
+    expect(ok(["stats"], env).options).toEqual({ url: "https://env.example", token: "envtok", adminPrefix: "/ops" });
+    expect(ok(["--url", "https://flag.example", "--token=flagtok", "stats"], env).options).toMatchObject({ url: "https://flag.example", token: "flagtok" });
+  });
+
+  it("parses the config commands", () => {
+    expect(ok(["config", "validate", "c.json"]).command).toEqual({ kind: "config-validate", file: "c.json" });
+    expect(ok(["--url", "https://w.example", "config", "push", "c.json"]).command).toEqual({ kind: "config-push", file: "c.json" });
+    expect(ok(["config", "pull"]).command).toEqual({ kind: "config-pull" });
+  });
+
+  it("reads --url after purge as the URL to purge, and before it as the worker", () => {
+    const parsed = ok(["--url", "https://worker.example", "purge", "--url", "https://site.example/a", "--soft"]);
+    expect(parsed.options.url).toBe("https://worker.example");
+    expect(parsed.command).toEqual({ kind: "purge", selector: { url: "https://site.example/a" }, soft: true });
+    expect(ok(["purge", "--prefix", "https://s/img/"]).command).toEqual({ kind: "purge", selector: { prefix: "https://s/img/" }, soft: false });
+    expect(ok(["purge", "--tag=blue"]).command).toEqual({ kind: "purge", selector: { tag: "blue" }, soft: false });
+    expect(ok(["purge", "--all"]).command).toEqual({ kind: "purge", selector: { all: true }, soft: false });
+    expect(ok(["purge", "--all", "--token", "t"]).options.token).toBe("t");
+  });
+
+  it("reports usage errors", () => {
+    expect(error([])).toMatch(/no command/);
+    expect(error(["frobnicate"])).toMatch(/unknown command "frobnicate"/);
+    expect(error(["config"])).toMatch(/subcommand/);
+    expect(error(["config", "push"])).toMatch(/exactly one FILE/);
+    expect(error(["config", "validate", "a", "b"])).toMatch(/exactly one FILE/);
+    expect(error(["purge"])).toMatch(/exactly one of/);
+    expect(error(["purge", "--all", "--tag", "x"])).toMatch(/exactly one of/);
+    expect(error(["purge", "--tag"])).toMatch(/needs a value/);
+    expect(error(["purge", "--bogus"])).toMatch(/unexpected purge argument/);
+    expect(error(["--url", "ftp://x", "stats"])).toMatch(/http\(s\) URL/);
+    expect(error(["--token"])).toMatch(/needs a value/);
+    expect(error(["stats", "extra"])).toMatch(/unexpected arguments/);
+  });
+});
