@@ -41,6 +41,8 @@ interface Isolate {
   hrw: { version: string; hrw: Hrw } | null;
   /** Recent purges from KV, memoised like the config: the edge refuses copies older than a matching purge. */
   purges: PurgeLogLoader;
+  /** Config version whose memory budget the edge tier has; resized only when it changes. */
+  budgetVersion: string | null;
 }
 
 let isolate: Isolate | null = null;
@@ -66,6 +68,7 @@ function isolateFor(env: Env): Isolate {
     }),
     slm: new SlmReporter(),
     hrw: null,
+    budgetVersion: null,
     purges: new PurgeLogLoader(
       () => readPurgeIndex(env.CONFIG),
       env.CONFIG_MEMO_MS === undefined ? DEFAULT_CONFIG_MEMO_MS : Number(env.CONFIG_MEMO_MS),
@@ -86,7 +89,10 @@ export default {
     const [loaded, purges] = await Promise.all([state.loader.get(Date.now()), state.purges.get(Date.now())]);
     const config = loaded.config;
     const settings = config.settings;
-    state.edgeTier.setMemoryBudget(settings.edgeMemoryBudgetBytes);
+    if (state.budgetVersion !== loaded.version) {
+      state.edgeTier.setMemoryBudget(settings.edgeMemoryBudgetBytes);
+      state.budgetVersion = loaded.version;
+    }
     if (isAdminPath(new URL(request.url).pathname, settings.adminPrefix)) {
       const shard = (name: string) => env.CACHE_SHARD.get(env.CACHE_SHARD.idFromName(name));
       return handleAdminRequest(request, settings.adminPrefix, {

@@ -10,12 +10,15 @@ import type { EpochMillis } from "../lib/units";
 /** A stored body: its length (null while still arriving without Content-Length) and a way to stream it. */
 export interface StoredBody {
   bytes: number | null;
+  /** The whole body in memory, when it is: a full response is built from it directly (no JS stream per hit). */
+  raw?: Uint8Array;
   stream(): ReadableStream<Uint8Array>;
 }
 
 export function bodyFromBytes(bytes: Uint8Array): StoredBody {
   return {
     bytes: bytes.byteLength,
+    raw: bytes,
     stream: () =>
       new ReadableStream<Uint8Array>({
         start(controller) {
@@ -73,7 +76,7 @@ export function respondFromStored(meta: StoredMeta, body: StoredBody, req: Reque
     case "pass":
       if (size !== null) headers.set("content-length", String(size));
       else headers.delete("content-length");
-      return new Response(isHead || nullBodyStatus(meta.status) ? null : body.stream(), { status: meta.status, headers });
+      return new Response(isHead || nullBodyStatus(meta.status) ? null : (body.raw ?? body.stream()), { status: meta.status, headers });
   }
 }
 
