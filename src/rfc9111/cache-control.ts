@@ -3,6 +3,7 @@
  * typed record that never throws, choosing which field governs this cache (RFC 9213), and formatting.
  */
 import type { Seconds } from "../lib/units";
+import { parseDictionary } from "structured-headers";
 import { parseDeltaSeconds } from "./dates";
 
 /** One directive as written: lower-case name and its unquoted argument (null when it had none). */
@@ -206,14 +207,36 @@ export function formatDirective(d: Directive): string {
 }
 
 /**
- * RFC 9213 §2.1: a targeted field, when present with a non-empty value, replaces Cache-Control (and
- * Expires) for the caches it targets. Ours: Shardcache-Cache-Control, then CDN-Cache-Control.
- * deviation: targeted fields are read with the Cache-Control parser, not as Structured Fields (lenient).
+ * RFC 9213 §2.1: a targeted field, when present with a valid non-empty value, replaces Cache-Control
+ * (and Expires) for the caches it targets. Ours: Shardcache-Cache-Control, then CDN-Cache-Control.
+ * A targeted field is a Structured Fields Dictionary (RFC 9213 §2.1): one that fails to parse, or whose
+ * delta-seconds directives are not non-negative Integers (e.g. `max-age="60"`), is ignored as if absent.
+ * deviation: directive names are case-insensitive here as in Cache-Control (the value is lower-cased
+ * before the sf-dictionary check), and a valid field's directives are read with the lenient parser.
  */
 export function cacheControlSource(headers: Headers): CacheControlSource {
-  if (nonEmpty(headers.get("shardcache-cache-control"))) return "Shardcache-Cache-Control";
-  if (nonEmpty(headers.get("cdn-cache-control"))) return "CDN-Cache-Control";
+  if (validTargeted(headers.get("shardcache-cache-control"))) return "Shardcache-Cache-Control";
+  if (validTargeted(headers.get("cdn-cache-control"))) return "CDN-Cache-Control";
   return "Cache-Control";
+}
+
+/** Directives whose value must be an Integer (delta-seconds) in a targeted field. */
+const TARGETED_INTEGERS = ["max-age", "s-maxage", "stale-while-revalidate", "stale-if-error"];
+
+/** RFC 9213 §2.1: non-empty, a valid sf-dictionary, and delta-seconds directives are non-negative Integers. */
+function validTargeted(value: string | null): boolean {
+  if (value === null || value.trim() === "") return false;
+  try {
+    const dictionary = parseDictionary(value.toLowerCase());
+    return TARGETED_INTEGERS.every((name) => {
+      const member = dictionary.get(name);
+      if (member === undefined) return true;
+      const [item] = member;
+      return typeof item === "number" && Number.isInteger(item) && item >= 0;
+    });
+  } catch {
+    return false;
+  }
 }
 
 /** The response directives that govern THIS cache (see `cacheControlSource`). */
@@ -227,6 +250,3 @@ export function directiveHeaderText(source: CacheControlSource, cc: CacheControl
   return `${source}: ${found === undefined ? name : formatDirective(found)}`;
 }
 
-function nonEmpty(value: string | null): boolean {
-  return value !== null && value.trim() !== "";
-}

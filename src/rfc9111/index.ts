@@ -9,7 +9,7 @@ export { canStore } from "./storability";
 export type { CanStoreOptions } from "./storability";
 export { buildStoredMeta } from "./stored-meta";
 export { variantKeyFor, selectVariant } from "./vary";
-export { evaluateReuse } from "./reuse";
+export { evaluateReuse, forwardReasonFor } from "./reuse";
 export { canServeStaleOnError } from "./stale";
 export { currentAgeSeconds } from "./age";
 export { headersForServe } from "./headers";

@@ -50,3 +50,13 @@ function staleDecision(meta: StoredMeta, cc: CacheControl, now: EpochMillis, age
   if (cc.maxStale !== null && !meta.mustRevalidate && stalenessMillis <= cc.maxStale * 1000) return { kind: "stale-allowed", ...timing };
   return { kind: "revalidate", reason: meta.mustRevalidate ? "must-revalidate" : "stale", ...timing };
 }
+
+/**
+ * RFC 9211 §2.2: why a stored response that matched was not used. `request` when the stored response
+ * was fresh but the request's directives (no-cache, max-age, min-fresh) refused it, else `stale`.
+ */
+export function forwardReasonFor(decision: ReuseDecision): "request" | "stale" {
+  if (decision.kind !== "revalidate") return "stale";
+  const byRequest = decision.reason === "no-cache-request" || decision.reason === "request-max-age" || decision.reason === "request-min-fresh";
+  return byRequest && decision.ttlSeconds > 0 ? "request" : "stale";
+}

@@ -84,6 +84,23 @@ describe("effectiveCacheControl: the field that governs this cache (RFC 9213)", 
     expect(cacheControlSource(h)).toBe(source);
     expect(effectiveCacheControl(h).maxAge).toBe(maxAge);
   });
+
+  // RFC 9213 §2.1: a targeted field that is not a valid sf-dictionary (or gives max-age a non-Integer) is ignored.
+  it.each<[Record<string, string>, string, number | null]>([
+    [{ "cache-control": "no-store", "cdn-cache-control": "max-age=10000, &&&&&" }, "Cache-Control", null],
+    [{ "cache-control": "no-store", "cdn-cache-control": 'max-age="10000"' }, "Cache-Control", null],
+    [{ "cache-control": "max-age=1", "cdn-cache-control": "max-age =100" }, "Cache-Control", 1],
+    [{ "cache-control": "max-age=1", "cdn-cache-control": "max-age=-5" }, "Cache-Control", 1],
+    [{ "cache-control": "max-age=1", "cdn-cache-control": "max-age=1.5" }, "Cache-Control", 1],
+    [{ "cdn-cache-control": "max-age=20", "shardcache-cache-control": "s-maxage=(1 2)" }, "CDN-Cache-Control", 20],
+    [{ "cache-control": "max-age=1", "cdn-cache-control": 'foobar, max-age=3600, private="x-foo"' }, "CDN-Cache-Control", 3600],
+    [{ "cache-control": "max-age=1", "cdn-cache-control": "max-age=99999999999" }, "CDN-Cache-Control", 2147483648],
+    [{ "cache-control": "max-age=1", "cdn-cache-control": "MaX-aGe=3600" }, "CDN-Cache-Control", 3600], // deviation: names case-insensitive
+  ])("invalid targeted fields are ignored: %j → %s", (headers, source, maxAge) => {
+    const h = new Headers(headers);
+    expect(cacheControlSource(h)).toBe(source);
+    expect(effectiveCacheControl(h).maxAge).toBe(maxAge);
+  });
 });
 
 describe("request directives", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { evaluateReuse, type ReuseDecision } from "../../../src/rfc9111";
+import { evaluateReuse, forwardReasonFor, type ReuseDecision } from "../../../src/rfc9111";
 import { at, req, stored200 } from "./fixtures";
 
 type Expect = Pick<ReuseDecision, "kind"> & { reason?: string };
@@ -84,5 +84,17 @@ describe("evaluateReuse: ages and ttl", () => {
     const none = stored200({ "cache-control": "max-age=60" }, { overrides: { staleWhileRevalidateSeconds: 100 } });
     expect(evaluateReuse(own, req(), at(70)).kind).toBe("revalidate");
     expect(evaluateReuse(none, req(), at(70)).kind).toBe("stale-while-revalidate");
+  });
+});
+
+describe("forwardReasonFor (RFC 9211 §2.2)", () => {
+  it("is `request` when the request's directives refused a fresh response, else `stale`", () => {
+    const base = { ageSeconds: 5, ttlSeconds: 55 };
+    expect(forwardReasonFor({ kind: "revalidate", reason: "no-cache-request", ...base })).toBe("request");
+    expect(forwardReasonFor({ kind: "revalidate", reason: "request-max-age", ...base })).toBe("request");
+    expect(forwardReasonFor({ kind: "revalidate", reason: "request-min-fresh", ...base })).toBe("request");
+    expect(forwardReasonFor({ kind: "revalidate", reason: "no-cache-request", ageSeconds: 70, ttlSeconds: -10 })).toBe("stale");
+    expect(forwardReasonFor({ kind: "revalidate", reason: "no-cache-response", ...base })).toBe("stale");
+    expect(forwardReasonFor({ kind: "revalidate", reason: "stale", ageSeconds: 70, ttlSeconds: -10 })).toBe("stale");
   });
 });

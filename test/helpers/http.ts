@@ -1,0 +1,76 @@
+/**
+ * Small helpers for the end-to-end RFC tests (test/workers/rfc-*.test.ts): requests through the real
+ * worker (SELF.fetch), query strings for the demo origin, Cache-Status parsing and origin failure
+ * switches scoped to one path prefix (so parallel test files never see each other's failures).
+ */
+import { SELF } from "cloudflare:test";
+import { originUrl } from "./origin";
+
+export const BASE = "http://cache.test";
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A request through the edge worker; the body is read (so the shard's store completes) unless `keepBody`. */
+export async function fetchVia(path: string, init?: RequestInit & { base?: string }): Promise<Response & { text_: string }> {
+  const response = await SELF.fetch(`${init?.base ?? BASE}${path}`, { redirect: "manual", ...init });
+  const text = await response.text();
+  return Object.assign(response, { text_: text });
+}
+
+/** `path?name=value&…` with every value percent-encoded (the origin counts exactly this string). */
+export function withQuery(path: string, params: Record<string, string>): string {
+  const query = Object.entries(params)
+    .map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`)
+    .join("&");
+  return query === "" ? path : `${path}?${query}`;
+}
+
+/** One Cache-Status member: its cache name and parameters (`true` for bare boolean params). */
+export interface StatusMember {
+  cache: string;
+  params: Record<string, string | number | boolean>;
+}
+
+/** Parses Cache-Status just enough for the tests (tokens, integers, booleans, sf-strings without commas). */
+export function cacheStatus(response: Response): StatusMember[] {
+  const value = response.headers.get("cache-status") ?? "";
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "")
+    .map((member) => {
+      const [cache, ...rest] = member.split(";");
+      const params: StatusMember["params"] = {};
+      for (const p of rest) {
+        const [name, raw] = p.split("=") as [string, string | undefined];
+        if (raw === undefined) params[name] = true;
+        else if (raw === "?0") params[name] = false;
+        else if (raw === "?1") params[name] = true;
+        else if (/^-?\d+$/.test(raw)) params[name] = Number(raw);
+        else params[name] = raw.replace(/^"|"$/g, "");
+      }
+      return { cache: cache ?? "", params };
+    });
+}
+
+/** The shard's and the edge's members (undefined when that hop did not answer). */
+export function members(response: Response): { shard: StatusMember | undefined; edge: StatusMember | undefined } {
+  const list = cacheStatus(response);
+  return { shard: list.find((m) => m.cache === "shardcache-shard"), edge: list.find((m) => m.cache === "shardcache-edge") };
+}
+
+/** Did any hop answer from cache? */
+export function isHit(response: Response): boolean {
+  return cacheStatus(response).some((m) => m.params.hit === true);
+}
+
+/** Makes the origin fail for paths under `prefix` (503 or connection reset), or stop failing ("off"). */
+export async function failOrigin(prefix: string, mode: "reset" | "503" | "off"): Promise<void> {
+  const response = await fetch(`${originUrl}/__fail?mode=${mode}&prefix=${encodeURIComponent(prefix)}`, { method: "POST" });
+  await response.arrayBuffer();
+}
+
+/** An HTTP-date `offsetSeconds` from now. */
+export function httpDate(offsetSeconds: number): string {
+  return new Date(Date.now() + offsetSeconds * 1000).toUTCString();
+}
