@@ -51,6 +51,7 @@ async function main(): Promise<void> {
   );
 
   const stop = (code: number) => {
+    if (cronTimer !== undefined) clearInterval(cronTimer);
     if (worker.exitCode === null && worker.pid !== undefined) worker.kill("SIGTERM");
     void (origin?.close() ?? Promise.resolve()).then(() => process.exit(code));
   };
@@ -66,6 +67,21 @@ shardcache is running
   origin:      ${originUrl}${origin ? "   (demo origin; GET /__stats, POST /__reset)" : ""}
   admin API:   http://${host}:${port}/_shardcache/  (Authorization: Bearer ${adminToken})
 Press Ctrl-C to stop.`);
+  startCron(`http://${host}:${port}`);
+}
+
+/** How often the local cron fires, as the deployed `* * * * *` trigger would. */
+const CRON_EVERY_MS = 60_000;
+let cronTimer: ReturnType<typeof setInterval> | undefined;
+
+/**
+ * wrangler dev does not fire cron triggers by itself; it exposes /__scheduled (--test-scheduled)
+ * instead. Call it now and every minute, so health monitors and SLM classes work under npm start.
+ */
+function startCron(base: string): void {
+  const fire = () => void fetch(`${base}/__scheduled?cron=${encodeURIComponent("* * * * *")}`, { signal: AbortSignal.timeout(30_000) }).then((r) => r.body?.cancel()).catch(() => {});
+  fire();
+  cronTimer = setInterval(fire, CRON_EVERY_MS);
 }
 
 async function waitUntilServing(url: string, timeoutMs: number): Promise<void> {

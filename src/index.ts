@@ -109,6 +109,9 @@ export default {
         deleteLocalEdgeCopy: (key) => state.edgeTier.delete(key),
         zone: zonePurgerFrom(env),
         now: Date.now,
+        events: env.EVENT_LOG.get(env.EVENT_LOG.idFromName("events")),
+        rateStatus: (name) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(name)).status(),
+        slmSnapshot: () => slmMonitor(env).snapshot(config.slmClasses),
       });
     }
     return handleEdgeRequest(request, {

@@ -13,7 +13,9 @@ import type { PurgeRecord } from "../edge/purge-log";
 import type { ZonePurger } from "../edge/zone-purge";
 import type { EpochMillis } from "../lib/units";
 import type { Hrw } from "../routing/hrw";
+import type { ClusterEvent, ListOptions, NewEvent } from "../events/events";
 import { checkAdminAuth } from "./auth";
+import { eventListOptions, rateClassesView, type ContextStatus, type SlmView } from "./observe";
 import { parsePurgeRequest, runPurge } from "./purge";
 import { collectStats, type ShardStatsReply } from "./stats";
 
@@ -38,6 +40,11 @@ export interface AdminDeps {
   deleteLocalEdgeCopy(key: string): Promise<void>;
   zone: ZonePurger | null;
   now(): EpochMillis;
+  /** The cluster event log (EventLog object). */
+  events: { list(options: ListOptions): Promise<ClusterEvent[]>; append(events: NewEvent[]): Promise<unknown> };
+  /** A rate limiter object's per-context status, and the SLM monitor's snapshot. */
+  rateStatus(objectName: string): Promise<ContextStatus[]>;
+  slmSnapshot(): Promise<SlmView>;
 }
 
 /** True for the admin prefix itself and every path under it. */
@@ -103,7 +110,9 @@ function createAdminRouter(prefix: string): AdminRouter {
     const checked = await validatedConfig(request);
     if (!checked.ok) return badRequest(checked.errors);
     await deps.writeStoredConfig(checked.text);
-    return json({ ok: true, version: versionOf(checked.text) });
+    const version = versionOf(checked.text);
+    await deps.events.append([{ time: deps.now(), level: "INFO", section: "config", tag: "confchange", text: `Configuration changed to version ${version} (was ${deps.configVersion})` }]).catch(() => {});
+    return json({ ok: true, version });
   });
 
   router.post("/config/validate", async (request: IRequest) => {
@@ -126,7 +135,16 @@ function createAdminRouter(prefix: string): AdminRouter {
       zone: deps.zone,
       now: () => deps.now(),
     });
+    const what = Object.entries(parsed.value.selector).map(([name, value]) => `${name}=${String(value)}`).join(" ");
+    await deps.events.append([{ time: deps.now(), level: result.ok ? "INFO" : "WARNING", section: "purge", tag: "purge", text: `${parsed.value.soft ? "Soft" : "Hard"} purge of ${what}${result.ok ? "" : " (incomplete)"}` }]).catch(() => {});
     return json(result, result.ok ? 200 : 502);
+  });
+
+  router.get("/events", async (request: IRequest, deps: AdminDeps) => json({ events: await deps.events.list(eventListOptions(new URL(request.url))) }));
+
+  router.get("/rates", async (_request: IRequest, deps: AdminDeps) => {
+    const slm = await deps.slmSnapshot().catch(() => ({ states: {}, factors: {} }));
+    return json({ rateClasses: await rateClassesView(deps.config, (name) => deps.rateStatus(name), slm), slmClasses: slm.states });
   });
 
   router.get("/stats", async (_request: IRequest, deps: AdminDeps) => {

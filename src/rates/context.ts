@@ -46,7 +46,16 @@ function cookieValue(header: string | null, name: string): string | null {
  */
 export function limiterObjectName(className: string, contextKey: string, spread: number): string {
   const shards = Math.max(1, Math.floor(spread));
-  return `rate:${className}:${mix32(fnv1a32(contextKey)) % shards}`;
+  return limiterObjectNameAt(className, mix32(fnv1a32(contextKey)) % shards);
+}
+
+/** Every limiter object a class is spread over (for reading its status). */
+export function limiterObjectNames(className: string, spread: number): string[] {
+  return Array.from({ length: Math.max(1, Math.floor(spread)) }, (_, i) => limiterObjectNameAt(className, i));
+}
+
+function limiterObjectNameAt(className: string, index: number): string {
+  return `rate:${className}:${index}`;
 }
 
 /**

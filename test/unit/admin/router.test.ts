@@ -1,7 +1,8 @@
 /** The admin router in Node with fake dependencies: the auth stage, the catch stage and routing under a prefix. */
 import { describe, expect, it } from "vitest";
 import { handleAdminRequest, isAdminPath, type AdminDeps } from "../../../src/admin/router";
-import { defaultConfigDocument } from "../../../src/config/document";
+import { defaultConfigDocument, parseConfig } from "../../../src/config/document";
+import type { NewEvent } from "../../../src/events/events";
 import { createHrw } from "../../../src/routing/hrw";
 
 function deps(overrides: Partial<AdminDeps> = {}): AdminDeps {
@@ -19,6 +20,9 @@ function deps(overrides: Partial<AdminDeps> = {}): AdminDeps {
     deleteLocalEdgeCopy: async () => {},
     zone: null,
     now: () => 0,
+    events: { list: async () => [], append: async () => {} },
+    rateStatus: async () => [],
+    slmSnapshot: async () => ({ states: {}, factors: {} }),
     ...overrides,
   };
 }
@@ -64,5 +68,37 @@ describe("admin router", () => {
     expect(isAdminPath("/_shardcache/health", "/_shardcache")).toBe(true);
     expect(isAdminPath("/_shardcachex/health", "/_shardcache")).toBe(false);
     expect(isAdminPath("/", "/_shardcache")).toBe(false);
+  });
+
+  it("records a confchange event when a valid config is stored, and none for an invalid one", async () => {
+    const appended: NewEvent[][] = [];
+    const d = deps({ events: { list: async () => [], append: async (events) => void appended.push(events) } });
+    expect((await call("/_shardcache/config", d, { method: "PUT", body: JSON.stringify({ settings: { shards: "x" } }) })).status).toBe(400);
+    expect(appended).toEqual([]);
+    expect((await call("/_shardcache/config", d, { method: "PUT", body: JSON.stringify({ settings: { trace: true } }) })).status).toBe(200);
+    expect(appended).toEqual([[expect.objectContaining({ level: "INFO", section: "config", tag: "confchange", text: expect.stringContaining("(was default)") })]]);
+  });
+
+  it("lists events with the query's filters", async () => {
+    const seen: unknown[] = [];
+    const d = deps({ events: { list: async (options) => (seen.push(options), []), append: async () => {} } });
+    const response = await call("/_shardcache/events?sinceId=5&limit=20&minLevel=warning&bogus=1", d);
+    expect(await response.json()).toEqual({ events: [] });
+    expect(seen).toEqual([{ sinceId: 5, limit: 20, minLevel: "WARNING" }]);
+  });
+
+  it("shows each rate class's rate, backlog and shaping, summed over the objects it is spread over", async () => {
+    const parsed = parseConfig({ rateClasses: { api: { perSecond: 10, spread: 2, mode: "queue" } } });
+    if (!parsed.ok) throw new Error("fixture config must be valid");
+    const asked: string[] = [];
+    const d = deps({
+      config: parsed.value,
+      rateStatus: async (name) => (asked.push(name), [{ context: name, perSecond: 3, perMinute: 30, backlog: 1 }]),
+      slmSnapshot: async () => ({ states: { gold: { state: "serious", percent: 50, samples: 20 } }, factors: { api: 0.5 } }),
+    });
+    const body = (await (await call("/_shardcache/rates", d)).json()) as { rateClasses: Record<string, unknown>; slmClasses: unknown };
+    expect(asked.sort()).toEqual(["rate:api:0", "rate:api:1"]);
+    expect(body.rateClasses.api).toMatchObject({ factor: 0.5, effectiveLimits: { perSecond: 5 }, mode: "queue", perSecond: 6, perMinute: 60, backlog: 2, contexts: 2 });
+    expect(body.slmClasses).toEqual({ gold: { state: "serious", percent: 50, samples: 20 } });
   });
 });
