@@ -6,23 +6,13 @@
 import { pathToFileURL } from "node:url";
 import { compileRules, type CompiledRules, type RuleRequest } from "../src/rules/match";
 import { ruleSchema, type Rule } from "../src/rules/schema";
+import { seededRandom as prng } from "../src/lib/seeded-random";
 
 export interface RulesBenchRow {
   rules: number;
   scenario: string;
   p50Micros: number;
   p99Micros: number;
-}
-
-/** Deterministic PRNG (mulberry32) so every run benchmarks the same rule set. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const HOSTS = Array.from({ length: 20 }, (_, i) => `site${i}.example.com`);

@@ -65,6 +65,7 @@ function isolateFor(env: Env): Isolate {
       limiter: (name) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(name)),
       factors: cachedValue(async () => (await slmMonitor(env).snapshot()).factors, SLM_FACTORS_TTL_MS, Date.now),
       now: Date.now,
+      onLimiterError: (name, error) => console.error(`rate class ${name}: limiter unavailable, admitting (${error instanceof Error ? error.message : String(error)})`),
     }),
     slm: new SlmReporter(),
     hrw: null,

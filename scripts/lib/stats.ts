@@ -16,16 +16,8 @@ export function percentileSorted(sorted: ArrayLike<number>, p: number): number {
   return sorted[index]!;
 }
 
-/** Deterministic PRNG (mulberry32), so every run draws the same request sequence. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG, so every run draws the same request sequence. */
+export { seededRandom as prng } from "../../src/lib/seeded-random";
 
 /** A Zipf(s) sampler over ranks 0 … n-1 (rank 0 the most popular), by inverse CDF. */
 export function zipfSampler(n: number, s: number, random: () => number): () => number {

@@ -1,22 +1,12 @@
 /** The admin API's stats: each shard's counters (its `stats()` RPC) and their sum over the configured shards. */
+import type { ShardStats } from "../../durable/shard-stats";
 
 export const STAT_FIELDS = ["hits", "misses", "coalesced", "originFetches", "passes", "stores", "storedBytes", "evictions", "revalidations", "staleServed"] as const;
 export type StatField = (typeof STAT_FIELDS)[number];
 export type StatsRow = Record<StatField, number>;
 
 /** What a shard's `stats()` returns (memory-tier evictions are this shard's evictions). */
-export interface ShardStatsReply {
-  hits: number;
-  misses: number;
-  coalesced: number;
-  originFetches: number;
-  passes: number;
-  stores: number;
-  revalidations: number;
-  staleServed: number;
-  storedBytes: number;
-  memoryEvictions: number;
-}
+export type ShardStatsReply = ShardStats & { storedBytes: number; memoryEvictions: number };
 
 export function statsRow(reply: ShardStatsReply): StatsRow {
   const row = {} as StatsRow;

@@ -26,6 +26,8 @@ export interface RateGateDeps {
   /** Shaping factors by rate class (1 when a class follows no SLM class). */
   factors(): Promise<Record<string, number>>;
   now(): EpochMillis;
+  /** Told when a limiter object could not answer (the request was admitted: the gate fails open). */
+  onLimiterError?(className: string, error: unknown): void;
 }
 
 const sleep = (ms: Millis) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -46,12 +48,23 @@ export class RateGate {
     const limits = effectiveLimits({ perSecond: cls.perSecond, perMinute: cls.perMinute }, factor);
     const limiter = this.deps.limiter(limiterObjectName(className, context, cls.spread));
     const requestedAt = this.deps.now();
-    const grant = await limiter.lease({ context, limits, want: leaseSize(limits), holdMs: LEASE_TTL_MS, surrender: lease.surrender() });
+    let grant: Awaited<ReturnType<LimiterStub["lease"]>>;
+    try {
+      grant = await limiter.lease({ context, limits, want: leaseSize(limits), holdMs: LEASE_TTL_MS, surrender: lease.surrender() });
+    } catch (error) {
+      // Fail open: a limiter object that cannot answer (overloaded, restarting) must not turn into
+      // errors for clients; the limit is briefly not enforced for this isolate instead.
+      this.deps.onLimiterError?.(className, error);
+      return { admitted: true, delayedMs: 0 };
+    }
     lease.fill(requestedAt, grant.granted, LEASE_TTL_MS, grant.bookedAt);
     if (lease.take(this.deps.now())) return { admitted: true, delayedMs: 0 };
     if (cls.mode === "reject") return { admitted: false, retryAfterMs: grant.retryAfterMs };
 
-    const reservation = await limiter.reserve(context, limits, cls.maxWaitMs);
+    const reservation = await limiter.reserve(context, limits, cls.maxWaitMs).catch((error: unknown) => {
+      this.deps.onLimiterError?.(className, error);
+      return { delayMs: 0 };
+    });
     if ("rejected" in reservation) return { admitted: false, retryAfterMs: reservation.retryAfterMs };
     if (reservation.delayMs > 0) await sleep(reservation.delayMs);
     return { admitted: true, delayedMs: reservation.delayMs };

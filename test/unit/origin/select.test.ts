@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { lbAlgorithms, type LbAlgorithm } from "../../../src/config/pools";
 import { createSelector, ewma, isEligible, type NodeView } from "../../../src/origin/select";
+import { seededRandom as seeded } from "../../../src/lib/seeded-random";
 
 const node = (id: string, over: Partial<NodeView> = {}): NodeView => ({
   id,
@@ -13,18 +14,6 @@ const node = (id: string, over: Partial<NodeView> = {}): NodeView => ({
   ewmaResponseMs: null,
   ...over,
 });
-
-/** A small seeded PRNG (mulberry32) so distribution tests are reproducible. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function counts(algorithm: LbAlgorithm, nodes: NodeView[], picks: number, random = seeded(42)): Map<string, number> {
   const selector = createSelector(algorithm, random);

@@ -1,16 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { EdgeLease, LEASE_TTL_MS, MAX_LEASE_SIZE, leaseSize } from "../../../src/rates/lease";
 import { emptyLimiterState, release, tryAcquire, type LimiterState, type RateLimits } from "../../../src/rates/limiter";
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng } from "../../../src/lib/seeded-random";
 
 function maxInWindow(times: readonly number[], widthMs: number): number {
   const sorted = [...times].sort((a, b) => a - b);

@@ -1,17 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { backlog, currentRate, emptyLimiterState, release, reserve, spacingMs, tryAcquire, type LimiterState, type RateLimits } from "../../../src/rates/limiter";
-
-/** mulberry32: a seeded PRNG, so every scenario is reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng } from "../../../src/lib/seeded-random";
 
 const arrivals = (seed: number, count: number, spanMs: number): number[] => {
   const r = rng(seed);
