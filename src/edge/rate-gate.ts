@@ -30,10 +30,14 @@ export interface RateGateDeps {
   onLimiterError?(className: string, error: unknown): void;
 }
 
+type Refill = { grant: Awaited<ReturnType<LimiterStub["lease"]>> | null; limits: RateLimits };
+
 const sleep = (ms: Millis) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class RateGate {
   readonly #leases = new Map<string, EdgeLease>();
+  /** One lease call in flight per class and context: concurrent requests wait for it rather than each leasing a batch. */
+  readonly #refills = new Map<string, Promise<Refill>>();
 
   constructor(private readonly deps: RateGateDeps) {}
 
@@ -44,21 +48,17 @@ export class RateGate {
     if (lease === undefined) this.#leases.set(leaseKey, (lease = new EdgeLease()));
     if (lease.take(this.deps.now())) return { admitted: true, delayedMs: 0 };
 
-    const factor = (await this.deps.factors().catch(() => ({}) as Record<string, number>))[className] ?? 1;
-    const limits = effectiveLimits({ perSecond: cls.perSecond, perMinute: cls.perMinute }, factor);
-    const limiter = this.deps.limiter(limiterObjectName(className, context, cls.spread));
-    const requestedAt = this.deps.now();
-    let grant: Awaited<ReturnType<LimiterStub["lease"]>>;
-    try {
-      grant = await limiter.lease({ context, limits, want: leaseSize(limits), holdMs: LEASE_TTL_MS, surrender: lease.surrender() });
-    } catch (error) {
-      // Fail open: a limiter object that cannot answer (overloaded, restarting) must not turn into
-      // errors for clients; the limit is briefly not enforced for this isolate instead.
-      this.deps.onLimiterError?.(className, error);
-      return { admitted: true, delayedMs: 0 };
+    // Wait for refills already in flight (a few rounds at most) before leasing again ourselves.
+    for (let round = 0; round < 3; round++) {
+      const pending = this.#refills.get(leaseKey);
+      if (pending === undefined) break;
+      await pending;
+      if (lease.take(this.deps.now())) return { admitted: true, delayedMs: 0 };
     }
-    lease.fill(requestedAt, grant.granted, LEASE_TTL_MS, grant.bookedAt);
-    if (lease.take(this.deps.now())) return { admitted: true, delayedMs: 0 };
+    const limiter = this.deps.limiter(limiterObjectName(className, context, cls.spread));
+    const refill = this.#refill(leaseKey, lease, limiter, context, cls, className);
+    const { grant, limits } = await refill;
+    if (grant === null || grant.granted > 0) return { admitted: true, delayedMs: 0 };
     if (cls.mode === "reject") return { admitted: false, retryAfterMs: grant.retryAfterMs };
 
     const reservation = await limiter.reserve(context, limits, cls.maxWaitMs).catch((error: unknown) => {
@@ -68,6 +68,31 @@ export class RateGate {
     if ("rejected" in reservation) return { admitted: false, retryAfterMs: reservation.retryAfterMs };
     if (reservation.delayMs > 0) await sleep(reservation.delayMs);
     return { admitted: true, delayedMs: reservation.delayMs };
+  }
+
+  /**
+   * Leases a batch for this isolate. The request that asked keeps one granted token whatever happens
+   * (it was booked for it, even if the reply arrives after the lease's hold); the rest go to the lease
+   * for the requests that follow. Null: the limiter could not answer, and the gate fails open.
+   */
+  #refill(leaseKey: string, lease: EdgeLease, limiter: LimiterStub, context: string, cls: RateClass, className: string): Promise<Refill> {
+    const call = (async (): Promise<Refill> => {
+      const factor = (await this.deps.factors().catch(() => ({}) as Record<string, number>))[className] ?? 1;
+      const limits = effectiveLimits({ perSecond: cls.perSecond, perMinute: cls.perMinute }, factor);
+      const requestedAt = this.deps.now();
+      try {
+        const grant = await limiter.lease({ context, limits, want: leaseSize(limits), holdMs: LEASE_TTL_MS, surrender: lease.surrender() });
+        lease.fill(requestedAt, Math.max(0, grant.granted - 1), LEASE_TTL_MS, grant.bookedAt);
+        return { grant, limits };
+      } catch (error) {
+        // Fail open: a limiter object that cannot answer (overloaded, restarting) must not turn into
+        // errors for clients; the limit is briefly not enforced for this isolate instead.
+        this.deps.onLimiterError?.(className, error);
+        return { grant: null, limits };
+      }
+    })().finally(() => this.#refills.delete(leaseKey));
+    this.#refills.set(leaseKey, call);
+    return call;
   }
 }
 

@@ -33,4 +33,21 @@ describe("RateGate", () => {
     expect(await gate(limiter, errors).gate.admit("c", rateClassSchema.parse({ perSecond: 1 }), { name: "c" }, req)).toEqual({ admitted: true, delayedMs: 0 });
     expect(errors).toEqual(["c"]);
   });
+
+  it("admits the request that leased a batch even when the reply comes after the lease's hold", async () => {
+    let now = 1_000;
+    const limiter: LimiterStub = { lease: async () => ((now += 500), { granted: 4, retryAfterMs: 0, bookedAt: 0 }), reserve: async () => ({ delayMs: 0 }) };
+    const g = new RateGate({ limiter: () => limiter, factors: async () => ({}), now: () => now });
+    expect(await g.admit("c", rateClassSchema.parse({ perSecond: 80 }), { name: "c" }, req)).toEqual({ admitted: true, delayedMs: 0 });
+  });
+
+  it("shares one lease call among concurrent requests of the same context", async () => {
+    let calls = 0;
+    const limiter: LimiterStub = { lease: async () => (calls++, await new Promise((r) => setTimeout(r, 5)), { granted: 64, retryAfterMs: 0, bookedAt: 0 }), reserve: async () => ({ delayMs: 0 }) };
+    const { gate: g } = gate(limiter);
+    const cls = rateClassSchema.parse({ perSecond: 10_000 });
+    const verdicts = await Promise.all(Array.from({ length: 50 }, () => g.admit("c", cls, { name: "c" }, req)));
+    expect(verdicts.every((v) => v.admitted)).toBe(true);
+    expect(calls).toBe(1);
+  });
 });
