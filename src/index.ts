@@ -47,6 +47,14 @@ interface Isolate {
 
 let isolate: Isolate | null = null;
 
+/** The path of an absolute URL without parsing all of it (the admin check runs on every request). */
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  const end = url.slice(start).search(/[?#]/);
+  return end < 0 ? url.slice(start) : url.slice(start, start + end);
+}
+
 function isolateFor(env: Env): Isolate {
   isolate ??= {
     loader: new ConfigLoader({
@@ -87,14 +95,18 @@ function hrwFor(state: Isolate, version: string, settings: Settings): Hrw {
 export default {
   async fetch(request, env, ctx): Promise<Response> {
     const state = isolateFor(env);
-    const [loaded, purges] = await Promise.all([state.loader.get(Date.now()), state.purges.get(Date.now())]);
+    const now = Date.now();
+    // Within the memo period both are plain values: no promise, no await on the hot path.
+    const memoLoaded = state.loader.fresh(now);
+    const memoPurges = state.purges.fresh(now);
+    const [loaded, purges] = memoLoaded !== null && memoPurges !== null ? [memoLoaded, memoPurges] : await Promise.all([memoLoaded ?? state.loader.get(now), memoPurges ?? state.purges.get(now)]);
     const config = loaded.config;
     const settings = config.settings;
     if (state.budgetVersion !== loaded.version) {
       state.edgeTier.setMemoryBudget(settings.edgeMemoryBudgetBytes);
       state.budgetVersion = loaded.version;
     }
-    if (isAdminPath(new URL(request.url).pathname, settings.adminPrefix)) {
+    if (isAdminPath(pathOf(request.url), settings.adminPrefix)) {
       const shard = (name: string) => env.CACHE_SHARD.get(env.CACHE_SHARD.idFromName(name));
       return handleAdminRequest(request, settings.adminPrefix, {
         adminToken: env.ADMIN_TOKEN,

@@ -34,6 +34,11 @@ export class ConfigLoader<C> {
     this.#current = { config: opts.fallback, version: "default", source: "default" };
   }
 
+  /** The memoised config when it is still within its memo period, else null (then call `get`): no promise on the hot path. */
+  fresh(now: EpochMillis): LoadedConfig<C> | null {
+    return now - this.#checkedAt < this.opts.memoMs ? this.#current : null;
+  }
+
   /** The config to use now; refreshes from KV when the memo period has passed (one read at a time). */
   async get(now: EpochMillis): Promise<LoadedConfig<C>> {
     if (now - this.#checkedAt < this.opts.memoMs) return this.#current;

@@ -51,12 +51,18 @@ export class EdgeTier {
     this.#memory.resize(bytes);
   }
 
-  async lookup(key: string, now: EpochMillis): Promise<EdgeEntry | null> {
+  /** The in-isolate copy of `key`, synchronously (the hot path); null when only caches.default may have one. */
+  lookupMemory(key: string, now: EpochMillis): EdgeEntry | null {
     const hot = this.#memory.get(key);
-    if (hot !== undefined) {
-      if (hot.edgeExpireAt > now) return { meta: hot.meta, body: bodyFromBytes(hot.body), edgeExpireAt: hot.edgeExpireAt, storedAt: hot.storedAt };
-      this.#memory.delete(key);
-    }
+    if (hot === undefined) return null;
+    if (hot.edgeExpireAt > now) return { meta: hot.meta, body: bodyFromBytes(hot.body), edgeExpireAt: hot.edgeExpireAt, storedAt: hot.storedAt };
+    this.#memory.delete(key);
+    return null;
+  }
+
+  async lookup(key: string, now: EpochMillis): Promise<EdgeEntry | null> {
+    const hot = this.lookupMemory(key, now);
+    if (hot !== null) return hot;
     if (this.cache === null) return null;
     const cached = await this.cache.match(cacheRequestFor(key));
     if (cached === undefined) return null;

@@ -114,6 +114,11 @@ export class PurgeLogLoader {
     private readonly report: (problem: string) => void,
   ) {}
 
+  /** The memoised index when it is still within its memo period, else null (then call `get`). */
+  fresh(now: EpochMillis): PurgeIndex | null {
+    return now - this.#checkedAt < this.memoMs ? this.#current : null;
+  }
+
   async get(now: EpochMillis): Promise<PurgeIndex> {
     if (now - this.#checkedAt < this.memoMs) return this.#current;
     this.#inFlight ??= this.read()
