@@ -141,6 +141,10 @@ export default {
       clusterToken: env.CLUSTER_TOKEN,
       pools: state.pools,
       admitRate: (name, cls, ref, req) => state.rateGate.admit(name, cls, ref, req),
+      admitRateFromLease: (ref, req) => {
+        const cls = config.rateClasses[ref.name];
+        return cls !== undefined && state.rateGate.admitFromLease(ref.name, cls, ref, req);
+      },
       reportTtfb: (slmClass, ttfbMs) => {
         const cls = config.slmClasses[slmClass];
         const batch = cls === undefined ? null : state.slm.record(slmClass, ttfbMs, cls.targetMs, Date.now());

@@ -54,6 +54,8 @@ export interface EdgeDeps {
   pools: PoolFetcher;
   /** The cluster-wide rate-class check (RateGate). */
   admitRate(className: string, cls: RateClass, ref: RateClassRef, req: ContextRequest): Promise<RateVerdict>;
+  /** Admits from this isolate's lease without waiting, when it holds a token (the hot path); false means ask admitRate. */
+  admitRateFromLease(ref: RateClassRef, req: ContextRequest): boolean;
   /** Counts one response's time to first byte for an SLM class. */
   reportTtfb(slmClass: string, ttfbMs: number): void;
   /** Recent purges (KV purge log): an edge copy stored before a matching purge is a miss. */
@@ -73,8 +75,10 @@ export async function handleEdgeRequest(incoming: Request, deps: EdgeDeps): Prom
   const ruleRequest: RuleRequest = { method: request.method, url: new URL(request.url), headers: request.headers, clientIp: deps.clientIp, country: deps.country };
   const rule = deps.config.compiledRules.evaluate(ruleRequest);
   const started = deps.now();
-  const refused = await checkRateClass(rule, ruleRequest, deps);
-  if (refused !== null) return refused;
+  if (rule.actions.rateClass !== undefined && !deps.admitRateFromLease(rule.actions.rateClass, ruleRequest)) {
+    const refused = await checkRateClass(rule, ruleRequest, deps);
+    if (refused !== null) return refused;
+  }
   const response = await serve(request, ruleRequest, rule, deps);
   if (rule.actions.slmClass !== undefined) deps.reportTtfb(rule.actions.slmClass, deps.now() - started);
   return response;

@@ -41,6 +41,12 @@ export class RateGate {
 
   constructor(private readonly deps: RateGateDeps) {}
 
+  /** Admits synchronously when this isolate's lease for the request's context still holds a token. */
+  admitFromLease(className: string, cls: RateClass, ref: RateClassRef, req: ContextRequest): boolean {
+    const context = contextKey({ context: ref.context ?? cls.context }, req);
+    return this.#leases.get(`${className}\u0000${context}`)?.take(this.deps.now()) === true;
+  }
+
   async admit(className: string, cls: RateClass, ref: RateClassRef, req: ContextRequest): Promise<RateVerdict> {
     const context = contextKey({ context: ref.context ?? cls.context }, req);
     const leaseKey = `${className}\u0000${context}`;

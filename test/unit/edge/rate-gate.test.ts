@@ -16,7 +16,12 @@ describe("RateGate", () => {
     const limiter: LimiterStub = { lease: async () => (calls++, { granted: 3, retryAfterMs: 0, bookedAt: 0 }), reserve: async () => ({ delayMs: 0 }) };
     const { gate: g } = gate(limiter);
     const cls = rateClassSchema.parse({ perSecond: 100 });
-    for (let i = 0; i < 3; i++) expect(await g.admit("c", cls, { name: "c" }, req)).toEqual({ admitted: true, delayedMs: 0 });
+    expect(g.admitFromLease("c", cls, { name: "c" }, req)).toBe(false);
+    expect(await g.admit("c", cls, { name: "c" }, req)).toEqual({ admitted: true, delayedMs: 0 });
+    // The two tokens left in the lease admit synchronously, then the lease is empty again.
+    expect(g.admitFromLease("c", cls, { name: "c" }, req)).toBe(true);
+    expect(g.admitFromLease("c", cls, { name: "c" }, req)).toBe(true);
+    expect(g.admitFromLease("c", cls, { name: "c" }, req)).toBe(false);
     expect(calls).toBe(1);
     await g.admit("c", cls, { name: "c" }, req);
     expect(calls).toBe(2);
