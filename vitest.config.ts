@@ -24,6 +24,8 @@ const originUrl = `http://127.0.0.1:${process.env.TEST_ORIGIN_PORT}`;
 
 export default defineConfig({
   test: {
+    // The JSON report lets .ci/run print a plain "N passed, N failed" closing line.
+    reporters: ["default", ["json", { outputFile: "test-results.json" }]],
     projects: [
       {
         test: { name: "unit", include: ["test/unit/**/*.test.ts"], environment: "node" },
