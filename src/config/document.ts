@@ -44,25 +44,23 @@ export interface ConfigDocument extends Omit<RawConfigDocument, "settings"> {
   compiledRules: CompiledRules;
 }
 
-/** Pools naming undefined monitors; checked whenever both sections are valid on their own. */
-function monitorReferences(input: unknown): ConfigError[] {
+type Issue = { path: (string | number)[]; message: string };
+
+/**
+ * A check across two sections of the document (pools → monitors, rate classes → SLM classes), run
+ * whenever both sections are valid on their own, so it reports alongside the schema's own errors.
+ */
+function crossSection<A, B>(input: unknown, a: [string, z.ZodType<A>], b: [string, z.ZodType<B>], check: (a: A, b: B) => Issue[]): ConfigError[] {
   if (typeof input !== "object" || input === null) return [];
-  const doc = input as { pools?: unknown; monitors?: unknown };
-  const pools = poolsSchema.safeParse(doc.pools ?? {});
-  const monitors = monitorsSchema.safeParse(doc.monitors ?? {});
-  if (!pools.success || !monitors.success) return [];
-  return unknownMonitorIssues(pools.data, monitors.data).map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
+  const doc = input as Record<string, unknown>;
+  const first = a[1].safeParse(doc[a[0]] ?? {});
+  const second = b[1].safeParse(doc[b[0]] ?? {});
+  if (!first.success || !second.success) return [];
+  return check(first.data, second.data).map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
 }
 
-/** Rate classes following undefined SLM classes; checked whenever both sections are valid on their own. */
-function slmReferences(input: unknown): ConfigError[] {
-  if (typeof input !== "object" || input === null) return [];
-  const doc = input as { rateClasses?: unknown; slmClasses?: unknown };
-  const rates = rateClassesSchema.safeParse(doc.rateClasses ?? {});
-  const slms = slmClassesSchema.safeParse(doc.slmClasses ?? {});
-  if (!rates.success || !slms.success) return [];
-  return unknownSlmClassIssues(rates.data, slms.data).map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
-}
+const monitorReferences = (input: unknown) => crossSection(input, ["pools", poolsSchema], ["monitors", monitorsSchema], unknownMonitorIssues);
+const slmReferences = (input: unknown) => crossSection(input, ["rateClasses", rateClassesSchema], ["slmClasses", slmClassesSchema], unknownSlmClassIssues);
 
 /** Validates a parsed JSON value as a config document; every problem is reported, none is fatal to the others. */
 export function parseConfig(input: unknown): Result<ConfigDocument, ConfigError[]> {

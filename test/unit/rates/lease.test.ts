@@ -2,16 +2,7 @@ import { describe, expect, it } from "vitest";
 import { EdgeLease, LEASE_TTL_MS, MAX_LEASE_SIZE, leaseSize } from "../../../src/rates/lease";
 import { emptyLimiterState, release, tryAcquire, type LimiterState, type RateLimits } from "../../../src/rates/limiter";
 import { seededRandom as rng } from "../../../src/lib/seeded-random";
-
-function maxInWindow(times: readonly number[], widthMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let best = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (j < sorted.length && sorted[j]! < sorted[i]! + widthMs) j++;
-    best = Math.max(best, j - i);
-  }
-  return best;
-}
+import { maxInWindow } from "../../helpers/windows";
 
 type SimEvent = { at: number; kind: "arrival"; edge: number } | { at: number; kind: "reply"; edge: number; sentAt: number; granted: number; bookedAt: number };
 

@@ -2,22 +2,12 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { backlog, currentRate, emptyLimiterState, release, reserve, spacingMs, tryAcquire, type LimiterState, type RateLimits } from "../../../src/rates/limiter";
 import { seededRandom as rng } from "../../../src/lib/seeded-random";
+import { maxInWindow } from "../../helpers/windows";
 
 const arrivals = (seed: number, count: number, spanMs: number): number[] => {
   const r = rng(seed);
   return Array.from({ length: count }, () => r() * spanMs).sort((a, b) => a - b);
 };
-
-/** The most admissions in any half-open window [t, t + widthMs). Checking windows that start at an admission suffices. */
-function maxInWindow(times: readonly number[], widthMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let best = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (j < sorted.length && sorted[j]! < sorted[i]! + widthMs) j++;
-    best = Math.max(best, j - i);
-  }
-  return best;
-}
 
 function runReject(times: readonly number[], limits: RateLimits): number[] {
   let state: LimiterState = emptyLimiterState;
