@@ -46,6 +46,7 @@ export function reasonText(reason: NotStorableReason): string {
     case "redirect-without-freshness": return `not cacheable; redirect ${reason.status} without explicit freshness`;
     case "no-freshness-no-validator": return "not cacheable; response has no freshness information and no validator";
     case "partial-content": return "not cacheable; partial content (206)";
+    case "set-cookie": return 'not cacheable; response sets a cookie ("Set-Cookie")';
   }
 }
 

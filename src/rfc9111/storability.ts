@@ -72,6 +72,7 @@ const CHECKS: readonly Check[] = [
   { forcible: true, refuse: responseNoStore },
   // §5.2.2.7: unqualified private forbids a shared cache from storing.
   { forcible: true, refuse: ({ cc, source }) => (cc.private ? { code: "response-private", header: directiveHeaderText(source, cc, "private", isUnqualified) } : null) },
+  { forcible: true, refuse: setsCookie },
   { forcible: true, refuse: authorization },
   { forcible: true, refuse: explicitFreshnessNeeded },
   { forcible: true, refuse: freshnessOrValidator },
@@ -90,7 +91,8 @@ export function canStore(req: RequestLike, res: ResponseLike, opts: CanStoreOpti
     if (reason !== null) return { store: false, reason };
   }
   const strippedFields = [...new Set([...cc.noCacheFields, ...cc.privateFields])];
-  if (forced) return { store: true, reason: "forced", alwaysRevalidate: false, strippedFields };
+  // A forced entry never keeps a cookie: it would be handed to every client.
+  if (forced) return { store: true, reason: "forced", alwaysRevalidate: false, strippedFields: res.headers.has("set-cookie") ? [...new Set([...strippedFields, "set-cookie"])] : strippedFields };
   // §5.2.2.4 unqualified no-cache: store, but validate before every reuse.
   return { store: true, reason: "cached", alwaysRevalidate: cc.noCache, strippedFields };
 }
@@ -107,6 +109,18 @@ function isUnqualified(d: { value: string | null }): boolean {
 function tooLarge({ opts }: Ctx): NotStorableReason | null {
   const bytes = opts.contentLength;
   return bytes !== null && bytes > opts.limits.maxObjectBytes ? { code: "too-large", bytes } : null;
+}
+
+/**
+ * deviation: RFC 9111 lets a shared cache store a response with Set-Cookie; shardcache does not
+ * (Varnish's default too), because the stored copy would hand one client's cookie to every other
+ * client. The origin can still ask for it with `no-cache="Set-Cookie"` / `private="Set-Cookie"`
+ * (stored without the field), and a rule can remove the field or force a TTL.
+ */
+function setsCookie({ res, cc }: Ctx): NotStorableReason | null {
+  if (!res.headers.has("set-cookie")) return null;
+  const strips = [...cc.noCacheFields, ...cc.privateFields].some((field) => field.toLowerCase() === "set-cookie");
+  return strips ? null : { code: "set-cookie" };
 }
 
 /** §4.1: `Vary: *` can never be matched; huge selecting values are not worth a variant. */

@@ -56,7 +56,8 @@ export type NotStorableReason =
   | { code: "already-expired" }
   | { code: "redirect-without-freshness"; status: number }
   | { code: "no-freshness-no-validator" }
-  | { code: "partial-content" };
+  | { code: "partial-content" }
+  | { code: "set-cookie" };
 
 /** A storability verdict. `stored` entries may still be flagged always-revalidate (response no-cache). */
 export type StoreVerdict =

@@ -21,6 +21,7 @@ interface Refusal {
 
 const refusals: Refusal[] = [
   { name: "private", params: { cc: "private" }, info: 'not cacheable; response specified "Cache-Control: private"', detail: "response-private" },
+  { name: "set-cookie", params: { "h-Set-Cookie": "session=abc" }, info: 'not cacheable; response sets a cookie ("Set-Cookie")', detail: "set-cookie" },
   { name: "no-store", params: { cc: "public, max-age=60, no-store" }, info: 'not cacheable; response specified "Cache-Control: no-store"', detail: "response-no-store" },
   { name: "req-no-store", params: {}, init: { headers: { "cache-control": "no-store" } }, info: 'not cacheable; request specified "Cache-Control: no-store"', detail: "request-no-store" },
   { name: "authorization", params: { cc: "max-age=60" }, init: { headers: { authorization: "Bearer x" } }, info: 'not cacheable; request specified "Authorization"', detail: "authorization" },

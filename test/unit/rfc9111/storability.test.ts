@@ -33,6 +33,8 @@ describe("canStore refuses with one reason per code (RFC 9111 §3)", () => {
     [{ name: "Authorization without permission", request: req({ authorization: "Bearer x" }), response: res(200, fresh) }, { code: "authorization" }],
     [{ name: "response no-store", response: res(200, { ...fresh, "cache-control": "max-age=60, no-store" }) }, { code: "response-no-store", header: "Cache-Control: no-store" }],
     [{ name: "CDN-Cache-Control no-store", response: res(200, { ...fresh, "cdn-cache-control": "no-store" }) }, { code: "response-no-store", header: "CDN-Cache-Control: no-store" }],
+    [{ name: "Set-Cookie (deviation: one client's cookie must not reach the others)", response: res(200, { ...fresh, "set-cookie": "session=abc" }) }, { code: "set-cookie" }],
+    [{ name: "Set-Cookie even with public", response: res(200, { ...fresh, "cache-control": "public, max-age=60", "set-cookie": "session=abc" }) }, { code: "set-cookie" }],
     [{ name: "Shardcache-Cache-Control no-store", response: res(200, { ...fresh, "shardcache-cache-control": "No-Store" }) }, { code: "response-no-store", header: "Shardcache-Cache-Control: no-store" }],
     [{ name: "private", response: res(200, { ...fresh, "cache-control": "private, max-age=60" }) }, { code: "response-private", header: "Cache-Control: private" }],
     [{ name: "empty qualified private", response: res(200, { ...fresh, "cache-control": 'private="", max-age=60' }) }, { code: "response-private", header: 'Cache-Control: private=""' }],
@@ -75,6 +77,7 @@ describe("canStore accepts (RFC 9111 §3)", () => {
     [{ name: "no-cache with a validator", response: res(200, { ...ETAG, date: HTTP_T0, "cache-control": "no-cache" }) }, { alwaysRevalidate: true, strippedFields: [] }],
     [{ name: "no-cache with max-age", response: res(200, { date: HTTP_T0, "cache-control": "no-cache, max-age=60" }) }, { alwaysRevalidate: true, strippedFields: [] }],
     [{ name: "no-cache=field", response: res(200, { ...fresh, "cache-control": 'max-age=60, no-cache="Set-Cookie"' }) }, { alwaysRevalidate: false, strippedFields: ["set-cookie"] }],
+    [{ name: "Set-Cookie the origin asks to strip", response: res(200, { ...fresh, "set-cookie": "a=b", "cache-control": 'max-age=60, private="Set-Cookie"' }) }, { alwaysRevalidate: false, strippedFields: ["set-cookie"] }],
     [{ name: "private=field", response: res(200, { ...fresh, "cache-control": 'max-age=60, private="X-User"' }) }, { alwaysRevalidate: false, strippedFields: ["x-user"] }],
     [{ name: "both qualified forms", response: res(200, { ...fresh, "cache-control": 'max-age=60, private="a, b", no-cache="b, c"' }) }, { alwaysRevalidate: false, strippedFields: ["b", "c", "a"] }],
     [{ name: "must-understand ignores no-store for a known status", response: res(200, { ...fresh, "cache-control": "max-age=60, must-understand, no-store" }) }, { alwaysRevalidate: false, strippedFields: [] }],
@@ -136,6 +139,10 @@ describe("canStore with a forced TTL (rule override)", () => {
     expect(v.store ? null : v.reason.code).toBe(code);
   });
 
+  it("stores a forced response with Set-Cookie, but without the cookie", () => {
+    expect(verdict({ name: "", response: res(200, { ...fresh, "set-cookie": "session=abc" }), overrides: forced })).toMatchObject({ store: true, strippedFields: ["set-cookie"] });
+  });
+
   it("keeps stripping qualified private fields", () => {
     expect(verdict({ name: "", response: res(200, { "cache-control": 'private="set-cookie"' }), overrides: forced })).toMatchObject({ strippedFields: ["set-cookie"] });
   });
@@ -173,11 +180,12 @@ describe("stored header fields (RFC 9111 §3.1)", () => {
     expect(stored(res(200, { "cache-control": "max-age=60", date: "garbage" })).headers).toContainEqual(["date", HTTP_T0]);
   });
 
-  it("keeps repeated Set-Cookie lines apart and lower-cases names", () => {
-    const h = new Headers({ date: HTTP_T0, "Cache-Control": "max-age=60" });
+  it("never keeps Set-Cookie in a stored copy, and lower-cases names", () => {
+    const h = new Headers({ date: HTTP_T0, "Cache-Control": 'max-age=60, no-cache="Set-Cookie"', "X-Custom": "1" });
     h.append("Set-Cookie", "a=1");
     h.append("Set-Cookie", "b=2");
     const meta = stored({ status: 200, headers: h });
-    expect(meta.headers.filter(([n]) => n === "set-cookie")).toEqual([["set-cookie", "a=1"], ["set-cookie", "b=2"]]);
+    expect(meta.headers.filter(([n]) => n === "set-cookie")).toEqual([]);
+    expect(meta.headers).toContainEqual(["x-custom", "1"]);
   });
 });
