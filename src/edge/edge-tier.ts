@@ -60,9 +60,8 @@ export class EdgeTier {
     return null;
   }
 
-  async lookup(key: string, now: EpochMillis): Promise<EdgeEntry | null> {
-    const hot = this.lookupMemory(key, now);
-    if (hot !== null) return hot;
+  /** This data centre's copy in caches.default (call after `lookupMemory` missed); it is kept in memory from then on. */
+  async lookupShared(key: string, now: EpochMillis): Promise<EdgeEntry | null> {
     if (this.cache === null) return null;
     const cached = await this.cache.match(cacheRequestFor(key));
     if (cached === undefined) return null;

@@ -91,7 +91,7 @@ async function serve(request: Request, ruleRequest: RuleRequest, rule: RuleResul
   const key = cacheKeyFor(ruleRequest, rule.actions.cacheKey);
   const now = deps.now();
 
-  let copy = deps.edgeTier.lookupMemory(key, now) ?? (await deps.edgeTier.lookup(key, now));
+  let copy = deps.edgeTier.lookupMemory(key, now) ?? (await deps.edgeTier.lookupShared(key, now));
   if (copy !== null && deps.purges.purges({ key, tags: copy.meta.tags, storedAt: copy.storedAt })) {
     deps.waitUntil(deps.edgeTier.delete(key).catch(() => {}));
     copy = null;

@@ -43,6 +43,18 @@ describe("edge → shard → origin", () => {
     expect(await originCount(path)).toBe(1);
   });
 
+  it("answers from caches.default when an object is too big for the in-isolate memory tier", async () => {
+    // Objects over 1/8 of the edge memory budget are kept in caches.default only.
+    await putConfig({ settings: { edgeMemoryBudgetBytes: 8_000 } });
+    const path = `${uniquePath("cache-api")}?size=4096`;
+    await (await get(path)).arrayBuffer();
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the edge copy is written in the background
+    const second = await get(path);
+    expect((await second.arrayBuffer()).byteLength).toBe(4096);
+    expect(second.headers.get("cache-status")).toMatch(/^shardcache-edge;hit/);
+    expect(await originCount(path)).toBe(1);
+  });
+
   it("coalesces 100 concurrent cold GETs into one origin request with identical bodies", async () => {
     const path = `${uniquePath("herd")}?delay=300`;
     const responses = await Promise.all(Array.from({ length: 100 }, () => get(path)));
