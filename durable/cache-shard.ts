@@ -27,7 +27,7 @@ import { BodyBroadcast } from "./body-broadcast";
 import { awaitFlight, Flights, type Flight } from "./coalesce";
 import { buildMeta, limitsFor, originHost, parseContentLength, withResponseHeaderEdits, isResponseCaused } from "./shard-policy";
 import { ShardReply, type Served } from "./shard-reply";
-import type { ShardFault, ShardRequestContext } from "../src/serve/shard-protocol";
+import type { ShardFault, ShardRequestContext, ShardResult } from "../src/serve/shard-protocol";
 import type { PurgeTarget, ShardPurgeResult } from "./shard-purge";
 import { newShardStats, type ShardStats } from "./shard-stats";
 import { ShardStore, type StoredObject } from "./shard-store";
@@ -65,7 +65,7 @@ export class CacheShard extends DurableObject<Env> {
   }
 
   /** The request path inside the shard: stored copy, coalesced origin fetch, or pass-through. */
-  async handle(request: Request, ctx: ShardRequestContext): Promise<Response> {
+  async handle(request: Request, ctx: ShardRequestContext): Promise<ShardResult> {
     await this.#injectFault();
     this.#store.setMemoryBudget(ctx.settings.memoryBudgetBytes);
     const now = Date.now();
@@ -126,7 +126,7 @@ export class CacheShard extends DurableObject<Env> {
     if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now() + SWEEP_INTERVAL_MS));
   }
 
-  async #viaOrigin(request: Request, req: RequestLike, ctx: ShardRequestContext, fwd: ForwardReason, stale: StoredObject | undefined): Promise<Response> {
+  async #viaOrigin(request: Request, req: RequestLike, ctx: ShardRequestContext, fwd: ForwardReason, stale: StoredObject | undefined): Promise<ShardResult> {
     const until = this.#hitForPass.get(ctx.key);
     if (until !== undefined && until > Date.now()) return this.#passThrough(request, req, ctx, fwd, "hit-for-pass");
     const flight = this.#flights.join(ctx.key);
@@ -134,7 +134,7 @@ export class CacheShard extends DurableObject<Env> {
     return this.#asLeader(request, req, ctx, fwd, stale);
   }
 
-  async #asWaiter(flight: Flight, request: Request, req: RequestLike, ctx: ShardRequestContext, fwd: ForwardReason, stale: StoredObject | undefined): Promise<Response> {
+  async #asWaiter(flight: Flight, request: Request, req: RequestLike, ctx: ShardRequestContext, fwd: ForwardReason, stale: StoredObject | undefined): Promise<ShardResult> {
     this.#stats.coalesced += 1;
     const outcome = await awaitFlight(flight, ctx.settings.collapseTimeoutMs);
     const reply = this.#reply(ctx, req);
@@ -156,7 +156,7 @@ export class CacheShard extends DurableObject<Env> {
     }
   }
 
-  async #asLeader(request: Request, req: RequestLike, ctx: ShardRequestContext, fwd: ForwardReason, stale: StoredObject | undefined): Promise<Response> {
+  async #asLeader(request: Request, req: RequestLike, ctx: ShardRequestContext, fwd: ForwardReason, stale: StoredObject | undefined): Promise<ShardResult> {
     const flight = this.#flights.open(ctx.key);
     const reply = this.#reply(ctx, req).fromOrigin(originHost(ctx.origin));
     try {
@@ -187,7 +187,7 @@ export class CacheShard extends DurableObject<Env> {
     }
   }
 
-  #storeAndServe(flight: Flight, response: Response, req: RequestLike, ctx: ShardRequestContext, reply: ShardReply, fwd: ForwardReason, timing: Timing): Response {
+  #storeAndServe(flight: Flight, response: Response, req: RequestLike, ctx: ShardRequestContext, reply: ShardReply, fwd: ForwardReason, timing: Timing): ShardResult {
     const policyReq = req.method === "HEAD" ? { ...req, method: "GET" } : req;
     const limits = limitsFor(ctx.settings);
     const contentLength = parseContentLength(response.headers);
@@ -218,7 +218,7 @@ export class CacheShard extends DurableObject<Env> {
     return reply.served(served, { hit: false, fwd, fwdStatus: response.status, stored: true, ttlSeconds: Math.round((meta.staleAt - timing.responseTime) / 1000) }, meta, "MISS", { kind: "stored" });
   }
 
-  #revalidated(flight: Flight, ctx: ShardRequestContext, reply: ShardReply, stale: StoredObject, response: Response, req: RequestLike, timing: Timing, fwd: ForwardReason): Response {
+  #revalidated(flight: Flight, ctx: ShardRequestContext, reply: ShardReply, stale: StoredObject, response: Response, req: RequestLike, timing: Timing, fwd: ForwardReason): ShardResult {
     const meta = freshenWithNotModified(stale.meta, response, timing, { limits: limitsFor(ctx.settings), ...(ctx.overrides ? { overrides: ctx.overrides } : {}) });
     const object: StoredObject = { meta, body: stale.body };
     if (timing.purgeEpoch === this.#purgeEpoch) this.#store.updateMeta(ctx.key, meta);
@@ -228,13 +228,13 @@ export class CacheShard extends DurableObject<Env> {
     return reply.served(respondFromStored(meta, stale.body, req, timing.responseTime), { hit: false, fwd, fwdStatus: 304, detail: "revalidated" }, meta, "REVALIDATED", { kind: "revalidated" });
   }
 
-  #leaderFailed(flight: Flight, ctx: ShardRequestContext, reply: ShardReply, failure: OriginFailure | { kind: "status"; status: number }, req: RequestLike, stale: StoredObject | undefined, fwd: ForwardReason): Response {
+  #leaderFailed(flight: Flight, ctx: ShardRequestContext, reply: ShardReply, failure: OriginFailure | { kind: "status"; status: number }, req: RequestLike, stale: StoredObject | undefined, fwd: ForwardReason): ShardResult {
     this.#flights.settle(flight, { kind: "failed", failure, stale: stale ?? null });
     this.#flights.close(ctx.key, flight);
     return this.#failure(reply, failure, req, stale, fwd);
   }
 
-  #failure(reply: ShardReply, failure: OriginFailure | { kind: "status"; status: number }, req: RequestLike, stale: StoredObject | undefined, fwd: ForwardReason): Response {
+  #failure(reply: ShardReply, failure: OriginFailure | { kind: "status"; status: number }, req: RequestLike, stale: StoredObject | undefined, fwd: ForwardReason): ShardResult {
     const now = Date.now();
     if (stale !== undefined && (canServeStaleOnError(stale.meta, req, now) || staleAllowedWhenPoolDown(failure, stale))) {
       this.#stats.staleServed += 1;
@@ -244,7 +244,7 @@ export class CacheShard extends DurableObject<Env> {
   }
 
   /** Forwards the client's request as it is (validators and Range included) and stores nothing. */
-  async #passThrough(request: Request, req: RequestLike, ctx: ShardRequestContext, fwd: ForwardReason, detail: string): Promise<Response> {
+  async #passThrough(request: Request, req: RequestLike, ctx: ShardRequestContext, fwd: ForwardReason, detail: string): Promise<ShardResult> {
     const reply = this.#reply(ctx, req).fromOrigin(originHost(ctx.origin));
     this.#stats.passes += 1;
     const result = await this.#fetchOrigin((origin) => buildOriginRequest(request, { origin, firstByteTimeoutMs: ctx.settings.originTimeoutMs }), request.method, ctx);
@@ -262,7 +262,7 @@ export class CacheShard extends DurableObject<Env> {
   /** RFC 5861: serve stale now and refresh once in the background; a flight already open means one is running. */
   #revalidateInBackground(request: Request, ctx: ShardRequestContext, stored: StoredObject): void {
     if (this.#flights.has(ctx.key)) return;
-    const background = this.#asLeader(request, requestLike(request), ctx, "stale", stored).then((response) => response.body?.cancel());
+    const background = this.#asLeader(request, requestLike(request), ctx, "stale", stored).then((result) => result.response.body?.cancel());
     this.ctx.waitUntil(background.catch(() => {}));
   }
 

@@ -1,14 +1,15 @@
 /**
- * Dressing a shard's response for the edge: its Cache-Status member, X-Cache-Info when verbose, its
- * part of the trace, and (for a stored, full response) the metadata the edge tier needs to keep a copy.
- * One place renders every outcome, so the headers always agree with what the shard did.
+ * A shard's answer to the edge: the response dressed with its Cache-Status member and X-Cache-Info
+ * (when verbose), inside the typed `ShardResult` with its part of the trace and (for a stored, full
+ * response) the record the edge tier needs to keep a copy. One place renders every outcome, so the
+ * headers and the result always agree with what the shard did.
  */
 import type { OriginFailure } from "../src/origin/fetch-origin";
 import { cacheInfo, renderCacheStatus, type CacheInfo } from "../src/rfc9111";
 import type { CacheOutcome, ForwardReason, NotStorableReason, RequestLike, StoredMeta } from "../src/rfc9111/types";
 import { CACHE_INFO_HEADER } from "../src/serve/internal-headers";
 import { describeFailure, failureResponse } from "../src/serve/origin-failure";
-import { EDGE_META_HEADER, SHARD_TRACE_HEADER, type ShardRequestContext } from "../src/serve/shard-protocol";
+import { SHARD_RESULT_VERSION, type ShardRequestContext, type ShardResult } from "../src/serve/shard-protocol";
 
 export const SHARD_CACHE_NAME = "shardcache-shard";
 
@@ -32,31 +33,29 @@ export class ShardReply {
   }
 
   /** A response built from a stored (or being-stored) object. */
-  served(response: Response, member: Member, meta: StoredMeta, word: Served, info: CacheInfo = { kind: "hit" }): Response {
-    const out = this.#dress(response, member, word, cacheInfo(info));
+  served(response: Response, member: Member, meta: StoredMeta, word: Served, info: CacheInfo = { kind: "hit" }): ShardResult {
+    const result = this.#dress(response, member, word, cacheInfo(info));
     // The edge may keep a copy only of a complete GET representation, never of a 304, 206 or HEAD answer.
-    if (this.req.method === "GET" && out.status === meta.status && member.detail !== "stale-if-error") {
-      out.headers.set(EDGE_META_HEADER, encodeURIComponent(JSON.stringify(meta)));
-    }
-    return out;
+    if (this.req.method === "GET" && result.response.status === meta.status && member.detail !== "stale-if-error") result.edgeCopy = meta;
+    return result;
   }
 
-  notStored(response: Response, reason: NotStorableReason, fwd: ForwardReason): Response {
+  notStored(response: Response, reason: NotStorableReason, fwd: ForwardReason): ShardResult {
     return this.#dress(this.#forClient(response), { hit: false, fwd, fwdStatus: response.status, stored: false, detail: reason.code }, "PASS", cacheInfo({ kind: "not-stored", reason }));
   }
 
-  passed(response: Response, fwd: ForwardReason, detail: string): Response {
+  passed(response: Response, fwd: ForwardReason, detail: string): ShardResult {
     const info = detail === "hit-for-pass" ? cacheInfo({ kind: "hit-for-pass" }) : `not cached; ${detail}`;
     return this.#dress(this.#forClient(response), { hit: false, fwd, fwdStatus: response.status, stored: false, detail }, "PASS", info);
   }
 
-  originFailed(failure: OriginFailure | { kind: "status"; status: number }, fwd: ForwardReason): Response {
+  originFailed(failure: OriginFailure | { kind: "status"; status: number }, fwd: ForwardReason): ShardResult {
     const { text } = describeFailure(failure);
     return this.#dress(failureResponse(failure), { hit: false, fwd, detail: `origin-${failure.kind}` }, "ERROR", `not cached; ${text}`);
   }
 
   /** RFC 9111 §5.2.1.7: only-if-cached with nothing usable stored → 504. */
-  onlyIfCachedMiss(): Response {
+  onlyIfCachedMiss(): ShardResult {
     const response = new Response("shardcache: not in cache (only-if-cached)\n", { status: 504, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
     return this.#dress(response, { hit: false, fwd: "miss", detail: "only-if-cached" }, "ERROR", cacheInfo({ kind: "only-if-cached-miss" }));
   }
@@ -68,15 +67,14 @@ export class ShardReply {
     return new Response(null, response);
   }
 
-  #dress(response: Response, member: Member, word: Served, info: string): Response {
+  #dress(response: Response, member: Member, word: Served, info: string): ShardResult {
     const out = new Response(response.body, response);
     const mine = renderCacheStatus([{ cache: SHARD_CACHE_NAME, ...member }]);
     const upstream = out.headers.get("cache-status");
     out.headers.set("cache-status", upstream ? `${upstream}, ${mine}` : mine);
     if (this.ctx.settings.verbose) out.headers.set(CACHE_INFO_HEADER, info);
     const trace = this.#originHost === null ? `${this.ctx.shard}->${word}` : `${this.ctx.shard}->${word}, origin:${this.#originHost}`;
-    out.headers.set(SHARD_TRACE_HEADER, trace);
-    return out;
+    return { v: SHARD_RESULT_VERSION, response: out, trace, member };
   }
 }
 

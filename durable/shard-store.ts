@@ -6,6 +6,7 @@
  */
 import { ByteLru } from "../src/lib/byte-lru";
 import type { EpochMillis } from "../src/lib/units";
+import { decodeStoredMeta, encodeStoredMeta } from "../src/rfc9111/stored-record";
 import type { StoredMeta } from "../src/rfc9111/types";
 import { bodyFromBytes, type StoredBody } from "../src/serve/stored-response";
 import { softPurgedMeta, type PurgeTarget } from "./shard-purge";
@@ -76,7 +77,7 @@ export class ShardStore {
     if (cached !== undefined) return cached;
     const rows = this.sql.exec<EntryRow>("SELECT variant, meta, body_bytes, chunk_count FROM entries WHERE key = ? ORDER BY stored_at DESC", key).toArray();
     if (rows.length === 0) return [];
-    const objects = rows.map((row) => this.#loadVariant(key, row));
+    const objects = rows.flatMap((row) => this.#loadVariant(key, row) ?? []);
     this.#remember(key, objects);
     return objects;
   }
@@ -92,7 +93,7 @@ export class ShardStore {
     }
     this.sql.exec(
       "INSERT OR REPLACE INTO entries (key, variant, meta, body_bytes, chunk_count, stored_at, sweep_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      key, meta.variantKey, JSON.stringify(meta), body.byteLength, chunkCount, meta.responseTime, sweepAt(meta),
+      key, meta.variantKey, encodeStoredMeta(meta), body.byteLength, chunkCount, meta.responseTime, sweepAt(meta),
     );
     for (const tag of meta.tags) this.sql.exec("INSERT OR IGNORE INTO tags (tag, key, variant) VALUES (?, ?, ?)", tag, key, meta.variantKey);
     this.#dropOldVariants(key, maxVariants);
@@ -104,7 +105,7 @@ export class ShardStore {
 
   /** Replaces a variant's metadata (after a 304) without rewriting its body. */
   updateMeta(key: string, meta: StoredMeta): void {
-    this.sql.exec("UPDATE entries SET meta = ?, sweep_at = ? WHERE key = ? AND variant = ?", JSON.stringify(meta), sweepAt(meta), key, meta.variantKey);
+    this.sql.exec("UPDATE entries SET meta = ?, sweep_at = ? WHERE key = ? AND variant = ?", encodeStoredMeta(meta), sweepAt(meta), key, meta.variantKey);
     const cached = this.#memory.peek(key);
     if (cached !== undefined) {
       const updated = cached.map((o) => (o.meta.variantKey === meta.variantKey ? { meta, body: o.body } : o));
@@ -134,8 +135,13 @@ export class ShardStore {
       }
       const row = this.sql.exec<{ meta: string }>("SELECT meta FROM entries WHERE key = ? AND variant = ?", key, variant).toArray()[0];
       if (row === undefined) continue;
-      const meta = softPurgedMeta(JSON.parse(row.meta) as StoredMeta);
-      this.sql.exec("UPDATE entries SET meta = ?, sweep_at = ? WHERE key = ? AND variant = ?", JSON.stringify(meta), sweepAt(meta), key, variant);
+      const stored = decodeStoredMeta(row.meta);
+      if (stored === null) {
+        this.#deleteVariant(key, variant);
+        continue;
+      }
+      const meta = softPurgedMeta(stored);
+      this.sql.exec("UPDATE entries SET meta = ?, sweep_at = ? WHERE key = ? AND variant = ?", encodeStoredMeta(meta), sweepAt(meta), key, variant);
       this.#memory.delete(key);
     }
     return matched.length;
@@ -180,8 +186,13 @@ export class ShardStore {
     for (const { variant } of surplus) this.#deleteVariant(key, variant);
   }
 
-  #loadVariant(key: string, row: EntryRow): StoredObject {
-    const meta = JSON.parse(row.meta) as StoredMeta;
+  /** A row whose record does not decode (another version, or damaged) is deleted and reads as absent. */
+  #loadVariant(key: string, row: EntryRow): StoredObject | null {
+    const meta = decodeStoredMeta(row.meta);
+    if (meta === null) {
+      this.#deleteVariant(key, row.variant);
+      return null;
+    }
     const chunks = this.sql
       .exec<{ data: ArrayBuffer }>("SELECT data FROM chunks WHERE key = ? AND variant = ? ORDER BY seq", key, row.variant)
       .toArray()

@@ -6,7 +6,9 @@
  */
 import { ByteLru } from "../lib/byte-lru";
 import type { EpochMillis, Seconds } from "../lib/units";
+import { decodeStoredMeta, encodeStoredMeta } from "../rfc9111/stored-record";
 import type { StoredMeta } from "../rfc9111/types";
+import { decodeComponentOrNull } from "../lib/uri";
 import { bodyFromBytes, type StoredBody } from "../serve/stored-response";
 
 export interface EdgeEntry {
@@ -18,9 +20,10 @@ export interface EdgeEntry {
   storedAt: EpochMillis;
 }
 
-const META_FIELD = "x-cluster-edge-meta";
-const EXPIRE_FIELD = "x-cluster-edge-expire";
-const STORED_FIELD = "x-cluster-edge-stored";
+/** Fields of our own caches.default entries (never of a response anyone else built): the record, expiry, store time. */
+const META_FIELD = "x-shardcache-edge-record";
+const EXPIRE_FIELD = "x-shardcache-edge-expire";
+const STORED_FIELD = "x-shardcache-edge-stored";
 /** Zone purge by tag reaches caches.default entries through the Cache-Tag they were put with. */
 export const EDGE_CACHE_HOST = "shardcache.internal";
 /** A single object larger than this share of the memory budget goes to caches.default only. */
@@ -67,11 +70,13 @@ export class EdgeTier {
     if (cached === undefined) return null;
     const edgeExpireAt = Number(cached.headers.get(EXPIRE_FIELD));
     const metaField = cached.headers.get(META_FIELD);
-    if (metaField === null || !(edgeExpireAt > now)) {
+    const metaText = metaField === null ? null : decodeComponentOrNull(metaField);
+    const meta = metaText === null ? null : decodeStoredMeta(metaText);
+    // An entry without a valid record (another version, or garbage) is a miss, never an error.
+    if (meta === null || !(edgeExpireAt > now)) {
       void cached.body?.cancel();
       return null;
     }
-    const meta = JSON.parse(decodeURIComponent(metaField)) as StoredMeta;
     // Copies written before store times were recorded count as stored at 0: any matching purge refuses them.
     const storedAt = Number(cached.headers.get(STORED_FIELD) ?? 0) || 0;
     const body = new Uint8Array(await cached.arrayBuffer());
@@ -88,7 +93,7 @@ export class EdgeTier {
     const edgeExpireAt = now + ttlSeconds * 1000;
     this.#remember(key, meta, body, edgeExpireAt, storedAt);
     if (this.cache === null) return;
-    const headers = new Headers({ "cache-control": `max-age=${ttlSeconds}`, [META_FIELD]: encodeURIComponent(JSON.stringify(meta)), [EXPIRE_FIELD]: String(edgeExpireAt), [STORED_FIELD]: String(storedAt) });
+    const headers = new Headers({ "cache-control": `max-age=${ttlSeconds}`, [META_FIELD]: encodeURIComponent(encodeStoredMeta(meta)), [EXPIRE_FIELD]: String(edgeExpireAt), [STORED_FIELD]: String(storedAt) });
     if (meta.tags.length > 0) headers.set("cache-tag", meta.tags.join(","));
     await this.cache.put(cacheRequestFor(key), new Response(body, { headers }));
   }

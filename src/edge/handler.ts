@@ -5,7 +5,7 @@
  * the origin and invalidate what they change.
  */
 import type { CacheShard } from "../../durable/cache-shard";
-import { EDGE_META_HEADER, SHARD_TRACE_HEADER, type ShardRequestContext } from "../serve/shard-protocol";
+import { checkShardResult, type ShardRequestContext } from "../serve/shard-protocol";
 import type { ConfigDocument } from "../config/document";
 import type { Settings } from "../config/settings";
 import type { EpochMillis } from "../lib/units";
@@ -24,7 +24,7 @@ import type { Hrw } from "../routing/hrw";
 import { cacheKeyFor } from "../rules/cache-key";
 import type { RuleRequest, RuleResult } from "../rules/match";
 import { policyOverridesFrom } from "../rules/overrides";
-import { CACHE_INFO_HEADER, stripClientInternalHeaders, TRACE_HEADER, withoutInternalHeaders } from "../serve/internal-headers";
+import { CACHE_INFO_HEADER, stripClientInternalHeaders, TRACE_HEADER } from "../serve/internal-headers";
 import { respondFromStored } from "../serve/stored-response";
 import type { EdgeTier } from "./edge-tier";
 import type { PurgeIndex } from "./purge-log";
@@ -137,16 +137,15 @@ async function viaShards(request: Request, key: string, fwd: ForwardReason, rule
       if (pool !== undefined) ctx.pool = pool;
       return deps.shards.get(deps.shards.idFromName(shard.name)).handle(new Request(request), ctx);
     },
+    checkShardResult,
     settings.shardTimeoutMs,
   );
   if (!result.ok) return viaOriginDirectly(request, fwd, result.attempts, rule, deps, "shards-unavailable");
 
-  const shardTrace = result.response.headers.get(SHARD_TRACE_HEADER) ?? result.shard;
-  const metaField = result.response.headers.get(EDGE_META_HEADER);
-  let response = new Response(result.response.body, { status: result.response.status, statusText: result.response.statusText, headers: withoutInternalHeaders(result.response.headers) });
+  const { trace: shardTrace, edgeCopy: meta } = result.value;
+  let response = result.value.response;
   let storedAtEdge = false;
-  if (metaField !== null) {
-    const meta = JSON.parse(decodeURIComponent(metaField)) as StoredMeta;
+  if (meta !== null) {
     const ttlSeconds = edgeTtlSeconds(meta, settings, rule.actions.edgeTtl, deps.now());
     if (ttlSeconds > 0 && response.body !== null) {
       const [toClient, toEdge] = teeForEdge(response.body, settings.maxObjectBytes);

@@ -12,7 +12,7 @@ export interface ShardAttempt {
   error?: "timeout" | "error";
 }
 
-export type ShardCallResult = { ok: true; response: Response; shard: string; attempts: ShardAttempt[] } | { ok: false; attempts: ShardAttempt[] };
+export type ShardCallResult<T> = { ok: true; value: T; shard: string; attempts: ShardAttempt[] } | { ok: false; attempts: ShardAttempt[] };
 
 /**
  * The order in which to try shards: one of the top `primaries` (chosen by `pick`, so a hot key's load
@@ -37,8 +37,11 @@ async function withTimeout<T>(work: Promise<T>, timeoutMs: Millis): Promise<T | 
   }
 }
 
-/** Tries `call` on each shard in order until one answers within `timeoutMs`. */
-export async function callShards(order: readonly Shard[], call: (shard: Shard) => Promise<Response>, timeoutMs: Millis): Promise<ShardCallResult> {
+/**
+ * Tries `call` on each shard in order until one answers within `timeoutMs` with a value `check`
+ * accepts (an answer it refuses, such as a result of another version, counts as that shard's error).
+ */
+export async function callShards<T>(order: readonly Shard[], call: (shard: Shard) => Promise<unknown>, check: (answer: unknown) => T | null, timeoutMs: Millis): Promise<ShardCallResult<T>> {
   const attempts: ShardAttempt[] = [];
   for (const shard of order) {
     try {
@@ -47,8 +50,13 @@ export async function callShards(order: readonly Shard[], call: (shard: Shard) =
         attempts.push({ shard: shard.name, error: "timeout" });
         continue;
       }
+      const value = check(outcome);
+      if (value === null) {
+        attempts.push({ shard: shard.name, error: "error" });
+        continue;
+      }
       attempts.push({ shard: shard.name });
-      return { ok: true, response: outcome, shard: shard.name, attempts };
+      return { ok: true, value, shard: shard.name, attempts };
     } catch {
       attempts.push({ shard: shard.name, error: "error" });
     }

@@ -52,12 +52,26 @@ export function buildOriginRequest(request: Request, opts: OriginRequestOptions)
   });
 }
 
-/** Sends `originRequest`, giving up if no response headers arrive within the timeout. The body then streams unbounded. */
+/**
+ * The origin's response without the cluster's internal fields: an origin (or a client, through an
+ * origin that reflects input into headers) must not be able to set a field the cluster gives a
+ * meaning to, so none of them is ever stored, forwarded or answered.
+ */
+export function withoutOriginInternalFields(response: Response): Response {
+  const headers = withoutInternalHeaders(response.headers);
+  if (headers === response.headers) return response;
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
+
+/**
+ * Sends `originRequest`, giving up if no response headers arrive within the timeout. The body then
+ * streams unbounded. Every origin response of the cluster comes through here, cleaned of internal fields.
+ */
 export async function fetchOrigin(originRequest: Request, firstByteTimeoutMs: Millis): Promise<Result<Response, OriginFailure>> {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), firstByteTimeoutMs);
   try {
-    return ok(await fetch(originRequest, { signal: abort.signal }));
+    return ok(withoutOriginInternalFields(await fetch(originRequest, { signal: abort.signal })));
   } catch (error) {
     if (abort.signal.aborted) return err({ kind: "timeout", afterMs: firstByteTimeoutMs });
     return err({ kind: "network", message: error instanceof Error ? error.message : String(error) });

@@ -64,48 +64,8 @@ export type StoreVerdict =
   | { store: true; reason: "cached" | "forced"; alwaysRevalidate: boolean; strippedFields: string[] }
   | { store: false; reason: NotStorableReason };
 
-/** The record a cache keeps for one stored response (one variant). Absolute instants: reads become comparisons. */
-export interface StoredMeta {
-  v: 1;
-  /** The URL the response was stored under (for invalidation and Content-Location checks). */
-  url: string;
-  status: number;
-  /** Stored response header fields, lower-case names, hop-by-hop and no-cache=/private= fields removed. */
-  headers: [string, string][];
-  /** When the request that produced this response was sent (RFC 9111 §4.2.3 request_time). */
-  requestTime: EpochMillis;
-  /** When the response was received (response_time). */
-  responseTime: EpochMillis;
-  /** corrected_initial_age from §4.2.3, in seconds, at responseTime. */
-  initialAgeSeconds: Seconds;
-  /** Freshness lifetime chosen for this cache (CDN-Cache-Control > s-maxage > max-age > Expires > heuristic, or forced). */
-  freshnessLifetimeSeconds: Seconds;
-  /** Instant the entry becomes stale: responseTime - initialAge + lifetime. */
-  staleAt: EpochMillis;
-  /** Last instant a stale entry may be served while revalidating in the background (RFC 5861). Equal to staleAt when none. */
-  staleWhileRevalidateUntil: EpochMillis;
-  /** Last instant a stale entry may be served when the origin fails (RFC 5861). Equal to staleAt when none. */
-  staleIfErrorUntil: EpochMillis;
-  /** After this instant nothing can use the entry (max of the windows); a store may evict it. */
-  expireAt: EpochMillis;
-  /** no-cache without field names: store but revalidate before every reuse. */
-  alwaysRevalidate: boolean;
-  /** must-revalidate or proxy-revalidate (or s-maxage, §5.2.2.10): never serve stale without revalidating. */
-  mustRevalidate: boolean;
-  immutable: boolean;
-  etag: string | null;
-  lastModified: string | null;
-  /** Vary: lower-case field names, and the normalised values the storing request sent (null = absent). */
-  vary: { names: string[]; values: (string | null)[] } | null;
-  /** Secondary key derived from `vary` (empty string when the response does not vary). */
-  variantKey: string;
-  /** Body length in bytes once known. */
-  bodyBytes: number;
-  /** Purge tags from Cache-Tag / Surrogate-Key. */
-  tags: string[];
-  /** Stored because a rule forced it, regardless of the origin's headers. */
-  forced: boolean;
-}
+/** The record a cache keeps for one stored response (its schema, encoder and checked decoder: ./stored-record.ts). */
+export type { StoredMeta } from "./stored-record";
 
 /** Why a stored response cannot be used without contacting the origin. */
 export type RevalidateReason =

@@ -3,7 +3,9 @@
  * set, and hop-by-hop fields that must not be forwarded (RFC 9110 §7.6.1).
  */
 
-export const INTERNAL_PREFIX = "x-cluster-";
+import { INTERNAL_FIELD_PREFIX } from "../rfc9111/stored-record";
+
+export const INTERNAL_PREFIX = INTERNAL_FIELD_PREFIX;
 /** A client may send internal headers (for debugging a live cluster) only together with this token header. */
 export const CLUSTER_TOKEN_HEADER = "x-cluster-token";
 export const TRACE_HEADER = "x-cluster-trace";

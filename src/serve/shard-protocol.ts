@@ -1,11 +1,13 @@
 /**
- * What the edge tells a shard with each request, and the internal response fields a shard sends
- * back. The edge imports these as types only; a shard holds no config of its own, so every request
- * carries the settings and rule decisions that apply to it.
+ * The contract between the edge and a shard: what the edge tells a shard with each request, and the
+ * typed result a shard returns (the Durable Object call's own return value, never an HTTP field, so
+ * nothing an origin or client sends can pose as shard data). A shard holds no config of its own, so
+ * every request carries the settings and rule decisions that apply to it.
  */
 import type { Pool } from "../config/pools";
 import type { Settings } from "../config/settings";
-import type { PolicyOverrides } from "../rfc9111/types";
+import { checkStoredMeta } from "../rfc9111/stored-record";
+import type { CacheOutcome, PolicyOverrides, StoredMeta } from "../rfc9111/types";
 
 export type ShardSettings = Pick<Settings, "maxObjectBytes" | "memoryBudgetBytes" | "maxVariants" | "collapseTimeoutMs" | "hitForPassSeconds" | "verbose"> & {
   /** Time allowed for the origin's response headers. */
@@ -29,10 +31,37 @@ export interface ShardRequestContext {
   responseHeaders?: { set?: Record<string, string>; remove?: string[] };
 }
 
-/** Response field carrying the StoredMeta (JSON) of a stored, full response, so the edge tier may keep a copy. */
-export const EDGE_META_HEADER = "x-cluster-edge-meta";
-/** Response field carrying the shard's part of X-Cluster-Trace. */
-export const SHARD_TRACE_HEADER = "x-cluster-shard-trace";
+/** The version of `ShardResult`; an edge refuses any other (a shard of another deploy answers as an error). */
+export const SHARD_RESULT_VERSION = 1;
+
+/** What a shard answers for one request (`CacheShard.handle`). Workers RPC carries the Response inside it. */
+export interface ShardResult {
+  v: typeof SHARD_RESULT_VERSION;
+  /** What the client gets (the shard's Cache-Status member and X-Cache-Info already on it). */
+  response: Response;
+  /** The shard's part of X-Cluster-Trace: `shard-3->MISS, origin:web1`. */
+  trace: string;
+  /** The shard's Cache-Status member, as a value (for stats and logs at the edge). */
+  member: Omit<CacheOutcome, "cache">;
+  /**
+   * The record of a stored, complete GET representation the edge tier may keep a copy of (with the
+   * response's body). Absent for 206, 304, HEAD, stale-if-error and everything not stored.
+   */
+  edgeCopy?: StoredMeta;
+}
+
+/** A checked ShardResult: the envelope's version and shape, and the edge copy's record (dropped when invalid). */
+export type CheckedShardResult = Omit<ShardResult, "edgeCopy"> & { edgeCopy: StoredMeta | null };
+
+/** Checks a value a shard returned; null when it is not a ShardResult of this version. */
+export function checkShardResult(value: unknown): CheckedShardResult | null {
+  if (typeof value !== "object" || value === null) return null;
+  const result = value as Partial<ShardResult>;
+  if (result.v !== SHARD_RESULT_VERSION || !(result.response instanceof Response) || typeof result.trace !== "string") return null;
+  if (typeof result.member !== "object" || result.member === null) return null;
+  const edgeCopy = result.edgeCopy === undefined ? null : checkStoredMeta(result.edgeCopy);
+  return { v: result.v, response: result.response, trace: result.trace, member: result.member, edgeCopy };
+}
 
 /** A fault a test or simulation injects into one shard, to exercise the edge's fallback path. */
 export type ShardFault = { mode: "none" } | { mode: "throw" } | { mode: "hang" };

@@ -123,13 +123,13 @@ describe("shard persistence", () => {
       origin: env.TEST_ORIGIN_URL,
       settings: { maxObjectBytes: 10_000_000, memoryBudgetBytes: 1_000_000, maxVariants: 4, collapseTimeoutMs: 5000, hitForPassSeconds: 30, verbose: false, originTimeoutMs: 5000 },
     };
-    const first = await shardStub("persist-test-shard").handle(new Request(url), ctx);
+    const { response: first } = await shardStub("persist-test-shard").handle(new Request(url), ctx);
     const firstBody = await first.arrayBuffer();
     expect(firstBody.byteLength).toBe(3_000_000);
     // Let the store write finish, then throw the object away: only SQLite storage survives.
     await new Promise((resolve) => setTimeout(resolve, 100));
     await abortAllDurableObjects();
-    const second = await shardStub("persist-test-shard").handle(new Request(url), ctx);
+    const { response: second } = await shardStub("persist-test-shard").handle(new Request(url), ctx);
     const secondBody = await second.arrayBuffer();
     expect(second.headers.get("cache-status")).toMatch(/shardcache-shard;hit/);
     // The origin numbers each response it sends at the start of the body: same number, same stored response.
