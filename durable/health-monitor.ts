@@ -12,6 +12,7 @@ import { evaluateProbe, initialActiveState, nextProbeAt, nodeHealthy, recordProb
 import { initialPassiveState, recordOutcome, type PassiveState } from "../src/health/passive";
 import type { EpochMillis } from "../src/lib/units";
 import { nodeKey, type HealthSnapshot, type OutcomeReport } from "../src/origin/pool-fetch";
+import { runProbe } from "./health-probe";
 
 interface NodeHealth {
   passive: PassiveState;
@@ -25,14 +26,19 @@ interface State {
   monitors: Monitors;
   nodes: Record<string, NodeHealth>;
   poolDown: Record<string, boolean>;
+  /** `settings.verbose`: every probe's result also goes to the event log. */
+  verbose?: boolean;
+}
+
+export interface HealthOptions {
+  verbose: boolean;
 }
 
 const STATE_KEY = "state";
-/** How long a probe's response body may be for the body regex (bigger bodies are cut). */
-const PROBE_BODY_LIMIT = 64 * 1024;
 
 export class HealthMonitor extends DurableObject<Env> {
   #state: State = { pools: {}, monitors: {}, nodes: {}, poolDown: {} };
+  readonly #now: () => EpochMillis = Date.now;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -41,22 +47,32 @@ export class HealthMonitor extends DurableObject<Env> {
     });
   }
 
-  /** Takes the current pools and monitors (the cron and config changes call this) and (re)starts the probe loop. */
-  async configure(pools: Pools, monitors: Monitors): Promise<void> {
+  /**
+   * Takes the current pools and monitors and (re)plans the probe loop. Every edge isolate calls it
+   * when it first sees a new config version, and the cron once a minute. A monitor that is new to
+   * a node, or whose definition (or its pool's connect timeout) changed, is due at once, so a new
+   * config is probed within the alarm's minimum delay, not at the next cron tick; its up/down state
+   * is kept, so editing a monitor does not send traffic to a node it holds down.
+   */
+  async configure(pools: Pools, monitors: Monitors, options: HealthOptions = { verbose: false }): Promise<void> {
     const nodes: Record<string, NodeHealth> = {};
     for (const [poolName, pool] of Object.entries(pools)) {
       for (const node of pool.nodes) {
         const key = nodeKey(poolName, node.url);
-        nodes[key] = this.#state.nodes[key] ?? { passive: initialPassiveState, active: {}, lastProbeAt: {}, reason: "no data yet" };
+        const health = this.#state.nodes[key] ?? { passive: initialPassiveState, active: {}, lastProbeAt: {}, reason: "no data yet" };
+        for (const name of pool.monitors) {
+          if (probePlan(this.#state.pools[poolName], this.#state.monitors[name]) !== probePlan(pool, monitors[name])) delete health.lastProbeAt[name];
+        }
+        nodes[key] = health;
       }
     }
-    this.#state = { pools, monitors, nodes, poolDown: this.#state.poolDown };
+    this.#state = { pools, monitors, nodes, poolDown: this.#state.poolDown, verbose: options.verbose };
     await this.#save();
     await this.#scheduleNextProbe();
   }
 
   async snapshot(): Promise<HealthSnapshot> {
-    const now = Date.now();
+    const now = this.#now();
     const nodes: HealthSnapshot["nodes"] = {};
     for (const [key, health] of Object.entries(this.#state.nodes)) nodes[key] = { healthy: nodeHealthy(health.passive, Object.values(health.active), now), reason: health.reason };
     return { at: now, nodes };
@@ -64,7 +80,7 @@ export class HealthMonitor extends DurableObject<Env> {
 
   /** Passive outcomes from shards and edges. */
   async report(reports: OutcomeReport[]): Promise<void> {
-    const now = Date.now();
+    const now = this.#now();
     const events: NewEvent[] = [];
     for (const r of reports) {
       const pool = this.#state.pools[r.pool];
@@ -83,8 +99,8 @@ export class HealthMonitor extends DurableObject<Env> {
 
   /** Runs every probe that is due now; the alarm and the cron both call it. */
   async probeDue(): Promise<number> {
-    const now = Date.now();
-    const due: { poolName: string; node: string; monitorName: string; monitor: Monitor }[] = [];
+    const now = this.#now();
+    const due: { poolName: string; pool: Pool; node: string; monitorName: string; monitor: Monitor }[] = [];
     for (const [poolName, pool] of Object.entries(this.#state.pools)) {
       for (const node of pool.nodes) {
         if (node.state === "disabled") continue;
@@ -92,15 +108,22 @@ export class HealthMonitor extends DurableObject<Env> {
           const monitor = this.#state.monitors[monitorName];
           const health = this.#state.nodes[nodeKey(poolName, node.url)];
           if (monitor === undefined || health === undefined) continue;
-          if (nextProbeAt(health.lastProbeAt[monitorName] ?? null, monitor.intervalSeconds) <= now) due.push({ poolName, node: node.url, monitorName, monitor });
+          if (nextProbeAt(health.lastProbeAt[monitorName] ?? null, monitor.intervalSeconds) <= now) due.push({ poolName, pool, node: node.url, monitorName, monitor });
         }
       }
     }
-    const results = await Promise.all(due.map(async (d) => ({ ...d, result: await probe(d.node, d.monitor) })));
+    const results = await Promise.all(
+      due.map(async (d) => {
+        const started = this.#now();
+        const result = await runProbe(d.node, d.monitor, d.pool);
+        return { ...d, result, tookMs: this.#now() - started };
+      }),
+    );
     const events: NewEvent[] = [];
-    for (const { poolName, node, monitorName, monitor, result } of results) {
+    for (const { poolName, node, monitorName, monitor, result, tookMs } of results) {
       const health = this.#state.nodes[nodeKey(poolName, node)]!;
       const verdict = evaluateProbe(result, monitor);
+      if (this.#state.verbose === true) events.push(probeLogEvent(poolName, node, monitorName, monitor.type, verdict, tookMs, now));
       const next = recordProbe(health.active[monitorName] ?? initialActiveState, verdict.ok, monitor);
       health.active[monitorName] = next.state;
       health.lastProbeAt[monitorName] = now;
@@ -109,7 +132,7 @@ export class HealthMonitor extends DurableObject<Env> {
         events.push(healthChangeEvent(poolName, node, next.change, health.reason, now));
       }
     }
-    events.push(...this.#poolChanges(Date.now()));
+    events.push(...this.#poolChanges(this.#now()));
     await this.#save();
     if (events.length > 0) await this.#emit(events);
     return due.length;
@@ -151,7 +174,8 @@ export class HealthMonitor extends DurableObject<Env> {
         }
       }
     }
-    if (Number.isFinite(next)) await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 100));
+    // A never-probed monitor is due at -Infinity (at once): that is a reason to set the alarm, not to delete it.
+    if (next < Number.POSITIVE_INFINITY) await this.ctx.storage.setAlarm(Math.max(next, this.#now() + 100));
     else await this.ctx.storage.deleteAlarm();
   }
 
@@ -164,18 +188,15 @@ export class HealthMonitor extends DurableObject<Env> {
   }
 }
 
-/** One active probe: the monitor's method and path against the node, bounded by its timeout and a body limit. */
-async function probe(nodeUrl: string, monitor: Monitor): Promise<ProbeResult> {
-  const url = new URL(monitor.path, nodeUrl.endsWith("/") ? nodeUrl : `${nodeUrl}/`);
-  url.pathname = new URL(nodeUrl).pathname.replace(/\/$/, "") + monitor.path;
-  const headers = monitor.host === undefined ? undefined : { host: monitor.host };
-  try {
-    const response = await fetch(url, { method: monitor.method, ...(headers ? { headers } : {}), redirect: "manual", signal: AbortSignal.timeout(monitor.timeoutMs) });
-    const body = monitor.bodyRegex === undefined ? "" : (await response.text()).slice(0, PROBE_BODY_LIMIT);
-    if (monitor.bodyRegex === undefined) void response.body?.cancel();
-    return { kind: "response", status: response.status, body };
-  } catch (error) {
-    if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) return { kind: "timeout" };
-    return { kind: "network", message: error instanceof Error ? error.message : String(error) };
-  }
+/**
+ * What decides when and how a monitor probes a pool's nodes; a change of it re-plans the probes.
+ * `undefined` when the monitor is missing (a reference the config document refuses anyway).
+ */
+function probePlan(pool: Pool | undefined, monitor: Monitor | undefined): string | undefined {
+  return monitor === undefined ? undefined : JSON.stringify([monitor, pool?.connectTimeoutMs ?? null]);
+}
+
+/** Verbose mode's record of one probe, whatever its outcome (state changes get their own event as well). */
+function probeLogEvent(pool: string, node: string, monitorName: string, type: Monitor["type"], verdict: { ok: boolean; reason: string }, tookMs: number, now: EpochMillis): NewEvent {
+  return { time: now, level: "INFO", section: `pools/${pool}`, tag: "probe", text: `Probe ${monitorName} (${type}) of ${node}: ${verdict.ok ? "ok" : "failed"} in ${Math.max(0, tookMs)} ms: ${verdict.reason}` };
 }

@@ -28,7 +28,8 @@ export interface DemoOrigin {
   close(): Promise<void>;
 }
 
-type FailMode = "off" | "reset" | "503";
+/** `cut`: headers promising 1000 bytes, then 10 bytes and a dropped connection (a body cut short). */
+type FailMode = "off" | "reset" | "503" | "cut";
 
 interface OriginState {
   requests: Map<string, number>;
@@ -66,7 +67,7 @@ function handleControl(req: IncomingMessage, res: ServerResponse, url: URL, stat
   if (url.pathname === "/__fail" && req.method === "POST") {
     const mode = url.searchParams.get("mode");
     const prefix = url.searchParams.get("prefix") ?? "";
-    if (mode === "reset" || mode === "503") state.failModes.set(prefix, mode);
+    if (mode === "reset" || mode === "503" || mode === "cut") state.failModes.set(prefix, mode);
     else state.failModes.delete(prefix);
     res.writeHead(204, { "cache-control": "no-store" }).end();
     return true;
@@ -126,6 +127,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, requestBody: Bu
   const failMode = failModeFor(state, url.pathname);
   if (failMode === "reset" || q.get("fail") === "reset") return void req.socket.destroy();
   if (failMode === "503") return void res.writeHead(503, { "retry-after": "1" }).end("origin failing on purpose\n");
+  if (failMode === "cut") {
+    res.writeHead(200, { "content-type": "text/plain", "content-length": "1000", "cache-control": "no-store" });
+    return void res.write("0123456789", () => setTimeout(() => req.socket.destroy(), 20));
+  }
   const delayMs = Number(q.get("delay") ?? 0);
   if (delayMs > 0) await sleep(Math.min(delayMs, 60_000));
 

@@ -43,6 +43,8 @@ interface Isolate {
   purges: PurgeLogLoader;
   /** Config version whose memory budget the edge tier has; resized only when it changes. */
   budgetVersion: string | null;
+  /** Pools and monitors last handed to the HealthMonitor from this isolate (a fingerprint). */
+  healthPlan: string | null;
 }
 
 let isolate: Isolate | null = null;
@@ -67,7 +69,7 @@ function isolateFor(env: Env): Isolate {
     edgeTier: new EdgeTier(defaultConfigDocument.settings.edgeMemoryBudgetBytes, typeof caches === "undefined" ? null : caches.default),
     pools: new PoolFetcher(
       cachedSnapshot(() => env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health")).snapshot(), HEALTH_SNAPSHOT_TTL_MS, Date.now),
-      (reports) => void env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health")).report(reports).catch(() => {}),
+      (reports) => env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health")).report(reports).catch(() => {}),
     ),
     rateGate: new RateGate({
       limiter: (name) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(name)),
@@ -78,6 +80,7 @@ function isolateFor(env: Env): Isolate {
     slm: new SlmReporter(),
     hrw: null,
     budgetVersion: null,
+    healthPlan: null,
     purges: new PurgeLogLoader(
       () => readPurgeIndex(env.CONFIG),
       env.CONFIG_MEMO_MS === undefined ? DEFAULT_CONFIG_MEMO_MS : Number(env.CONFIG_MEMO_MS),
@@ -85,6 +88,24 @@ function isolateFor(env: Env): Isolate {
     ),
   };
   return isolate;
+}
+
+/**
+ * A config version whose pools or monitors differ from what this isolate last sent starts (or
+ * re-plans) the active monitors at once, rather than at the next cron tick. Compared by content,
+ * so a change elsewhere in the document costs no call.
+ */
+function replanHealth(state: Isolate, config: ConfigDocument, env: Env, ctx: ExecutionContext): void {
+  const plan = JSON.stringify([config.pools, config.monitors, config.settings.verbose]);
+  if (plan === state.healthPlan) return;
+  state.healthPlan = plan;
+  const health = env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health"));
+  ctx.waitUntil(
+    health.configure(config.pools, config.monitors, { verbose: config.settings.verbose }).catch((error: unknown) => {
+      state.healthPlan = null; // try again with the next request's config
+      console.error(`health monitor could not be configured: ${error instanceof Error ? error.message : String(error)}`);
+    }),
+  );
 }
 
 function hrwFor(state: Isolate, version: string, settings: Settings): Hrw {
@@ -105,6 +126,8 @@ export default {
     if (state.budgetVersion !== loaded.version) {
       state.edgeTier.setMemoryBudget(settings.edgeMemoryBudgetBytes);
       state.budgetVersion = loaded.version;
+      // The built-in default (no document, or KV unreadable at cold start) never overrides the monitors; the cron decides then.
+      if (loaded.source !== "default") replanHealth(state, config, env, ctx);
     }
     if (isAdminPath(pathOf(request.url), settings.adminPrefix)) {
       const shard = (name: string) => env.CACHE_SHARD.get(env.CACHE_SHARD.idFromName(name));

@@ -20,9 +20,14 @@ export const poolSchema = z
   .strictObject({
     nodes: z.array(poolNodeSchema).min(1, "a pool needs at least one node"),
     algorithm: z.enum(lbAlgorithms).default("round-robin"),
-    /** Time allowed to establish the connection to a node. */
+    /**
+     * Time allowed to establish the connection to a node. Workers `fetch()` has no separate connect
+     * phase (its only bound is an AbortSignal over connect + request + wait for headers), so for
+     * HTTP traffic this budget is added to `firstByteTimeoutMs` and the sum bounds the wait for
+     * headers; a `tcp` monitor bounds the TCP connect itself with it (`cloudflare:sockets`).
+     */
     connectTimeoutMs: z.number().int().min(100).max(60_000).default(5000),
-    /** Time allowed from sending the request until response headers arrive. */
+    /** Time allowed from sending the request until response headers arrive (see `connectTimeoutMs`). */
     firstByteTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
     /** Further nodes tried for an idempotent request whose node failed (0 = no retry). */
     retries: z.number().int().min(0).max(10).default(2),
@@ -44,8 +49,14 @@ export const poolSchema = z
 
 const statusCode = z.number().int().min(100).max(599);
 
+export const monitorTypes = ["http", "tcp"] as const;
+
 export const monitorSchema = z
   .strictObject({
+    /** `http`: a request whose status (and body) is checked; `tcp`: only a TCP connect to the node's host and port. */
+    type: z.enum(monitorTypes).default("http"),
+    /** Port for a `tcp` monitor; default the node URL's port (80 / 443 by scheme). */
+    port: z.number().int().min(1).max(65_535).optional(),
     method: z.enum(["GET", "HEAD"]).default("GET"),
     path: z.string().startsWith("/", "must start with /").default("/"),
     /** Host header to send, for nodes addressed by IP that serve several virtual hosts. */
@@ -74,6 +85,13 @@ export const monitorSchema = z
     if (monitor.method === "HEAD" && monitor.bodyRegex !== undefined) {
       ctx.addIssue({ code: "custom", path: ["bodyRegex"], message: "a HEAD monitor receives no body; use GET to check the body" });
     }
+    // A TCP monitor sends nothing and reads nothing: a body check could never run.
+    if (monitor.type === "tcp" && monitor.bodyRegex !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["bodyRegex"], message: "a tcp monitor only connects; use an http monitor to check the body" });
+    }
+    if (monitor.type === "http" && monitor.port !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["port"], message: "port applies to tcp monitors; an http monitor uses the node URL" });
+    }
   });
 
 export const poolsSchema = z.record(z.string(), poolSchema);
@@ -88,6 +106,28 @@ export type MonitorInput = z.input<typeof monitorSchema>;
 export type Monitor = z.output<typeof monitorSchema>;
 export type Pools = z.output<typeof poolsSchema>;
 export type Monitors = z.output<typeof monitorsSchema>;
+
+/**
+ * How long a fetch to a node may wait for response headers. Workers `fetch()` cannot bound the
+ * connect on its own, so the connect budget is added to the first-byte budget: a node that never
+ * accepts the connection fails after `connectTimeoutMs + firstByteTimeoutMs`, never later.
+ */
+export function headersDeadlineMs(pool: Pick<Pool, "connectTimeoutMs" | "firstByteTimeoutMs">): number {
+  return pool.connectTimeoutMs + pool.firstByteTimeoutMs;
+}
+
+/** A TCP monitor's connect bound: the pool's connect timeout, never longer than the monitor's own timeout. */
+export function tcpConnectBoundMs(pool: Pick<Pool, "connectTimeoutMs">, monitor: Pick<Monitor, "timeoutMs">): number {
+  return Math.min(pool.connectTimeoutMs, monitor.timeoutMs);
+}
+
+/** The host and port a TCP monitor connects to for a node: the node URL's, or the monitor's port. */
+export function tcpTarget(nodeUrl: string, monitor: Pick<Monitor, "port">): { hostname: string; port: number } {
+  const url = new URL(nodeUrl);
+  const port = monitor.port ?? (url.port === "" ? (url.protocol === "https:" ? 443 : 80) : Number(url.port));
+  // URL keeps IPv6 literals in brackets; a socket address wants the bare address.
+  return { hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"), port };
+}
 
 /** Why `source` does not compile as a JavaScript regular expression, or null when it does. */
 export function regexProblem(source: string): string | null {

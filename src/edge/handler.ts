@@ -201,7 +201,7 @@ async function fetchDirect(request: Request, rule: RuleResult, deps: EdgeDeps, f
     return originRequest;
   };
   const idempotent = !forwardBody || request.body === null;
-  return { result: await deps.pools.fetch(pool.name, pool.config, request.method, build, { idempotent, now: deps.now }), host };
+  return { result: await deps.pools.fetch(pool.name, pool.config, request.method, build, { idempotent, now: deps.now, waitUntil: deps.waitUntil }), host };
 }
 
 function directFailure(failure: OriginFailure, fwd: ForwardReason, deps: EdgeDeps, trace: string): Response {

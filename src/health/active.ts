@@ -7,7 +7,13 @@ import type { EpochMillis, Seconds } from "../lib/units";
 import { secondsToMillis } from "../lib/units";
 import { isUsable, type PassiveState } from "./passive";
 
-export type ProbeResult = { kind: "response"; status: number; body: string } | { kind: "timeout" } | { kind: "network"; message: string };
+export type ProbeResult =
+  | { kind: "response"; status: number; body: string }
+  /** A `tcp` monitor's connect completed (nothing is sent or read). */
+  | { kind: "connected" }
+  /** `afterMs`: the bound that ran out (the monitor's timeout, or a TCP monitor's connect bound). */
+  | { kind: "timeout"; afterMs?: number }
+  | { kind: "network"; message: string };
 
 export type ProbeVerdict = { ok: boolean; reason: string };
 
@@ -15,7 +21,9 @@ export type ProbeVerdict = { ok: boolean; reason: string };
 export function evaluateProbe(result: ProbeResult, monitor: Pick<Monitor, "expectStatus" | "bodyRegex" | "timeoutMs">): ProbeVerdict {
   switch (result.kind) {
     case "timeout":
-      return { ok: false, reason: `monitor timed out after ${monitor.timeoutMs} ms` };
+      return { ok: false, reason: `monitor timed out after ${result.afterMs ?? monitor.timeoutMs} ms` };
+    case "connected":
+      return { ok: true, reason: "monitor connected" };
     case "network":
       return { ok: false, reason: `monitor could not connect: ${result.message}` };
     case "response": {

@@ -5,13 +5,14 @@
  * One instance lives per isolate or Durable Object; its connection counts and response-time
  * averages are local to it, which is what least-connections and fastest-response-time need.
  */
-import type { Pool } from "../config/pools";
+import { headersDeadlineMs, type Pool } from "../config/pools";
 import { classifyOriginOutcome, initialPassiveState, isUsable, mayRetry, recordOutcome, type OriginOutcome, type PassiveState } from "../health/passive";
 import { cachedValue } from "../lib/cached-value";
-import { err, type Result } from "../lib/result";
+import { err, ok, type Result } from "../lib/result";
 import type { EpochMillis } from "../lib/units";
 import { fetchOrigin, type OriginFailure } from "./fetch-origin";
 import { createSelector, ewma, type NodeView, type Selector } from "./select";
+import { watchBody } from "./watched-body";
 
 /** What the HealthMonitor says about each node, keyed by `nodeKey(pool, url)`. */
 export interface HealthSnapshot {
@@ -40,6 +41,11 @@ export interface PoolFetchOptions {
   /** False when the request carries a body that was already sent: such a request is never repeated. */
   idempotent: boolean;
   now(): EpochMillis;
+  /**
+   * Keeps a report alive past the response: a body is judged when it ends, often after the
+   * response was handed on, and the request's context may close at that moment.
+   */
+  waitUntil?(promise: Promise<unknown>): void;
 }
 
 export class PoolFetcher {
@@ -48,7 +54,8 @@ export class PoolFetcher {
 
   constructor(
     private readonly health: () => Promise<HealthSnapshot | null>,
-    private readonly report: (reports: OutcomeReport[]) => void,
+    /** Sends outcomes to the HealthMonitor; a returned promise goes to the request's `waitUntil`, if it has one. */
+    private readonly report: (reports: OutcomeReport[]) => Promise<unknown> | void,
     private readonly random: () => number = Math.random,
   ) {}
 
@@ -73,15 +80,34 @@ export class PoolFetcher {
     const local = this.#local(poolName, url);
     const started = opts.now();
     local.connections += 1;
-    const result = await fetchOrigin(build(url), pool.firstByteTimeoutMs);
+    const deadlineMs = headersDeadlineMs(pool);
+    const result = await fetchOrigin(build(url), deadlineMs);
     local.connections -= 1;
     const outcome: OriginOutcome = result.ok ? { kind: "response", status: result.value.status } : result.error.kind === "timeout" ? { kind: "timeout" } : { kind: "network" };
     const verdict = classifyOriginOutcome(outcome);
     if (result.ok) local.ewmaMs = ewma(local.ewmaMs, opts.now() - started);
+    const reason = result.ok ? `status ${result.value.status}` : result.error.kind === "timeout" ? `no response within ${deadlineMs} ms (connect ${pool.connectTimeoutMs} + first byte ${pool.firstByteTimeoutMs})` : `connection failed: ${result.error.kind === "network" ? result.error.message : result.error.kind}`;
+    if (!result.ok || verdict === "failure" || result.value.body === null) {
+      this.#record(poolName, pool, url, verdict, reason, opts);
+      return result;
+    }
+    // Good headers are not yet a success: the exchange succeeds when the body is complete, and a
+    // body that breaks off is a failure of the node (classifyOriginOutcome's premature-close).
+    // Judging at the headers would reset the failure count on every cut response, so a node that
+    // always cuts its bodies would never be failed. A client that leaves early decides nothing.
+    return ok(
+      watchBody(result.value, (end) => {
+        if (end.kind === "complete") this.#record(poolName, pool, url, "success", reason, opts);
+        else this.#record(poolName, pool, url, classifyOriginOutcome({ kind: "premature-close" }), end.reason, opts);
+      }),
+    );
+  }
+
+  #record(poolName: string, pool: Pool, url: string, verdict: "success" | "failure", reason: string, opts: PoolFetchOptions): void {
+    const local = this.#local(poolName, url);
     local.passive = recordOutcome(local.passive, verdict, opts.now(), { failuresToFail: pool.failuresToFail, nodeFailTimeSeconds: pool.nodeFailTimeSeconds }).state;
-    const reason = result.ok ? `status ${result.value.status}` : result.error.kind === "timeout" ? `no response within ${pool.firstByteTimeoutMs} ms` : `connection failed: ${result.error.kind === "network" ? result.error.message : result.error.kind}`;
-    this.report([{ pool: poolName, node: url, outcome: verdict, reason }]);
-    return result;
+    const sent = this.report([{ pool: poolName, node: url, outcome: verdict, reason }]);
+    if (sent !== undefined) opts.waitUntil?.(sent);
   }
 
   #views(poolName: string, pool: Pool, snapshot: HealthSnapshot | null, now: EpochMillis): NodeView[] {

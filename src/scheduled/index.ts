@@ -13,7 +13,7 @@ export function scheduledJobs(config: ConfigDocument, env: Env): ScheduledJob[] 
   const events = env.EVENT_LOG.get(env.EVENT_LOG.idFromName("events"));
   const slm = env.SLM_MONITOR.get(env.SLM_MONITOR.idFromName("slm"));
   return [
-    { name: "health", run: async () => (await health.configure(config.pools, config.monitors), health.probeDue()) },
+    { name: "health", run: async () => (await health.configure(config.pools, config.monitors, { verbose: config.settings.verbose }), health.probeDue()) },
     { name: "events", run: () => events.configure({ webhook: config.settings.eventsWebhook ?? null }) },
     { name: "slm", run: () => slm.evaluate(config.slmClasses, config.rateClasses) },
   ];

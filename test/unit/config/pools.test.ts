@@ -1,6 +1,6 @@
 /** Pool and monitor schemas: defaults, and errors that name the offending path. */
 import { describe, expect, it } from "vitest";
-import { monitorSchema, monitorsSchema, poolSchema, poolsSchema, unknownMonitorIssues } from "../../../src/config/pools";
+import { headersDeadlineMs, monitorSchema, monitorsSchema, poolSchema, poolsSchema, tcpConnectBoundMs, tcpTarget, unknownMonitorIssues } from "../../../src/config/pools";
 
 const issues = (result: { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } }) =>
   (result.error?.issues ?? []).map((i) => ({ path: i.path.join("."), message: i.message }));
@@ -41,6 +41,7 @@ describe("pool schema", () => {
 describe("monitor schema", () => {
   it("fills every default from an empty object", () => {
     expect(monitorSchema.parse({})).toEqual({
+      type: "http",
       method: "GET",
       path: "/",
       expectStatus: { min: 200, max: 399 },
@@ -72,5 +73,29 @@ describe("unknownMonitorIssues", () => {
     const pools = poolsSchema.parse({ web: { nodes: [{ url: "https://a.example" }], monitors: ["http", "tcp"] } });
     const monitors = monitorsSchema.parse({ http: {} });
     expect(unknownMonitorIssues(pools, monitors)).toEqual([{ path: ["pools", "web", "monitors", 1], message: 'no monitor named "tcp"' }]);
+  });
+});
+
+describe("connect bounds", () => {
+  it("adds the connect budget to the first-byte budget for fetches, which cannot bound the connect alone", () => {
+    expect(headersDeadlineMs({ connectTimeoutMs: 200, firstByteTimeoutMs: 300 })).toBe(500);
+  });
+
+  it("bounds a TCP monitor's connect by the pool's connect timeout, capped by the monitor's timeout", () => {
+    expect(tcpConnectBoundMs({ connectTimeoutMs: 5000 }, { timeoutMs: 2000 })).toBe(2000);
+    expect(tcpConnectBoundMs({ connectTimeoutMs: 300 }, { timeoutMs: 2000 })).toBe(300);
+  });
+
+  it("connects a TCP monitor to the node's host and port, the scheme's default port, or the monitor's port", () => {
+    expect(tcpTarget("http://10.0.0.1:8080/app", {})).toEqual({ hostname: "10.0.0.1", port: 8080 });
+    expect(tcpTarget("https://a.example", {})).toEqual({ hostname: "a.example", port: 443 });
+    expect(tcpTarget("http://a.example", {})).toEqual({ hostname: "a.example", port: 80 });
+    expect(tcpTarget("http://[::1]:81", { port: 22 })).toEqual({ hostname: "::1", port: 22 });
+  });
+
+  it("refuses a body check on a tcp monitor and a port on an http monitor", () => {
+    expect(issues(monitorSchema.safeParse({ type: "tcp", bodyRegex: "ok" })).map((i) => i.path)).toEqual(["bodyRegex"]);
+    expect(issues(monitorSchema.safeParse({ port: 80 })).map((i) => i.path)).toEqual(["port"]);
+    expect(issues(monitorSchema.safeParse({ type: "tcp", port: 70_000 })).map((i) => i.path)).toEqual(["port"]);
   });
 });

@@ -9,6 +9,13 @@ const monitor = monitorSchema.parse({});
 const T0 = 1_700_000_000_000;
 
 describe("evaluateProbe", () => {
+  it("passes a TCP connect and names the bound that ran out on a timeout", () => {
+    const monitor = { expectStatus: { min: 200, max: 399 }, timeoutMs: 2000 };
+    expect(evaluateProbe({ kind: "connected" }, monitor)).toEqual({ ok: true, reason: "monitor connected" });
+    expect(evaluateProbe({ kind: "timeout", afterMs: 300 }, monitor)).toEqual({ ok: false, reason: "monitor timed out after 300 ms" });
+    expect(evaluateProbe({ kind: "timeout" }, monitor).reason).toBe("monitor timed out after 2000 ms");
+  });
+
   it("accepts statuses inside the expected range, bounds included", () => {
     for (const status of [200, 301, 399]) expect(evaluateProbe({ kind: "response", status, body: "" }, monitor).ok).toBe(true);
   });
