@@ -42,7 +42,8 @@ describe("watchBody", () => {
   });
 
   it("ignores Content-Length under a content coding and a garbage Content-Length", async () => {
-    for (const headers of [{ "content-length": "10", "content-encoding": "gzip" }, { "content-length": "1e3" }]) {
+    const cases: Record<string, string>[] = [{ "content-length": "10", "content-encoding": "gzip" }, { "content-length": "1e3" }];
+    for (const headers of cases) {
       const ends: BodyEnd[] = [];
       expect(await watchBody(new Response(streamOf(["abc"]), { headers }), (e) => ends.push(e)).text()).toBe("abc");
       expect(ends).toEqual([{ kind: "complete" }]);
