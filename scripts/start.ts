@@ -1,6 +1,7 @@
 /**
  * `npm start`: the whole cache on this machine, no Cloudflare account needed. Starts the demo origin
- * (unless ORIGIN_URL names another origin), seeds the default config into local KV, runs the worker
+ * (unless ORIGIN_URL names another origin), validates and seeds the config into local KV (a file
+ * with errors is refused, every error listed as `path: message`), runs the worker
  * on workerd through `wrangler dev`, prints where to point curl, and stops everything on Ctrl-C.
  *
  * Environment: PORT (cache, default 8787), ORIGIN_PORT (demo origin, default 8788),
@@ -11,6 +12,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { startDemoOrigin, type DemoOrigin } from "./demo-origin";
+import { validateConfigFile } from "./validate-config";
 
 const host = "127.0.0.1";
 const port = Number(process.env.PORT ?? 8787);
@@ -28,6 +30,9 @@ async function seedConfig(): Promise<void> {
     console.log(`(no ${configFile}: the cache runs on built-in defaults)`);
     return;
   }
+  // KV takes any text; a document the worker would refuse is refused here, with every error.
+  const checked = await validateConfigFile(configFile);
+  if (!checked.ok) throw new Error(`${configFile} is not a valid config (${checked.errors.length} error${checked.errors.length === 1 ? "" : "s"}); nothing was started:\n${checked.errors.map((e) => `  ${e.path}: ${e.message}`).join("\n")}`);
   const child = runWrangler(["kv", "key", "put", "config", "--path", configFile, "--binding", "CONFIG", "--local"], false);
   let output = "";
   child.stdout?.on("data", (d) => (output += d));
@@ -38,13 +43,13 @@ async function seedConfig(): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  await seedConfig();
   let origin: DemoOrigin | null = null;
   let originUrl = process.env.ORIGIN_URL;
   if (originUrl === undefined) {
     origin = await startDemoOrigin(originPort, host);
     originUrl = origin.url;
   }
-  await seedConfig();
   const worker = runWrangler(
     ["dev", "--ip", host, "--port", String(port), "--var", `ORIGIN_URL:${originUrl}`, "--var", `ADMIN_TOKEN:${adminToken}`, "--var", "CONFIG_MEMO_MS:1000", "--log-level", "warn", "--show-interactive-dev-session=false", "--test-scheduled"],
     true,

@@ -5,6 +5,8 @@
  */
 import { defaultConfigDocument, parseConfig, type ConfigDocument } from "./config/document";
 import { ConfigLoader } from "./config/load";
+import { readLastGood, recordLastGood } from "./config/last-good";
+import type { NewEvent } from "./events/events";
 import type { Settings } from "./config/settings";
 import { handleEdgeRequest } from "./edge/handler";
 import { EdgeTier } from "./edge/edge-tier";
@@ -31,6 +33,13 @@ export { EventLog } from "../durable/event-log";
 export { HealthMonitor } from "../durable/health-monitor";
 export { RateLimiter } from "../durable/rate-limiter";
 export { SlmMonitor } from "../durable/slm-monitor";
+
+/** Appends one event to the cluster event log; never fails the caller (the log is best effort). */
+function raiseEvent(env: Env, event: Omit<NewEvent, "time">): Promise<void> {
+  return env.EVENT_LOG.get(env.EVENT_LOG.idFromName("events"))
+    .append([{ ...event, time: Date.now() }])
+    .then(() => {}, () => {});
+}
 
 interface Isolate {
   loader: ConfigLoader<ConfigDocument>;
@@ -61,10 +70,15 @@ function isolateFor(env: Env): Isolate {
   isolate ??= {
     loader: new ConfigLoader({
       read: () => env.CONFIG.get(CONFIG_KV_KEY),
+      readLastGood: () => readLastGood(env.CONFIG),
+      writeLastGood: (text) => recordLastGood(env.CONFIG, text).then(() => {}),
       parse: parseConfig,
       fallback: defaultConfigDocument,
       memoMs: env.CONFIG_MEMO_MS === undefined ? DEFAULT_CONFIG_MEMO_MS : Number(env.CONFIG_MEMO_MS),
-      report: (problem) => console.error(problem),
+      report: (problem, level) => {
+        console.error(problem);
+        return raiseEvent(env, { level, section: "config", tag: "confbad", text: problem });
+      },
     }),
     edgeTier: new EdgeTier(defaultConfigDocument.settings.edgeMemoryBudgetBytes, typeof caches === "undefined" ? null : caches.default),
     pools: new PoolFetcher(
@@ -84,7 +98,10 @@ function isolateFor(env: Env): Isolate {
     purges: new PurgeLogLoader(
       () => readPurgeIndex(env.CONFIG),
       env.CONFIG_MEMO_MS === undefined ? DEFAULT_CONFIG_MEMO_MS : Number(env.CONFIG_MEMO_MS),
-      (problem) => console.error(problem),
+      (problem) => {
+        console.error(problem);
+        void raiseEvent(env, { level: "WARNING", section: "purge", tag: "purgelog", text: problem });
+      },
     ),
   };
   return isolate;
@@ -139,7 +156,10 @@ export default {
         hrw: hrwFor(state, loaded.version, settings),
         shard: (name) => ({ purge: (target, soft) => shard(name).purge(target, soft), stats: () => shard(name).stats() }),
         readStoredConfig: () => env.CONFIG.get(CONFIG_KV_KEY),
-        writeStoredConfig: (text) => env.CONFIG.put(CONFIG_KV_KEY, text),
+        writeStoredConfig: async (text) => {
+          await env.CONFIG.put(CONFIG_KV_KEY, text);
+          await recordLastGood(env.CONFIG, text);
+        },
         writePurgeRecord: (record) => writePurgeRecord(env.CONFIG, record),
         notePurge: (record) => state.purges.note(record),
         deleteLocalEdgeCopy: (key) => state.edgeTier.delete(key),

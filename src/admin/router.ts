@@ -8,7 +8,7 @@ import { Router, type IRequest, type RouterType } from "itty-router";
 import type { PurgeTarget, ShardPurgeResult } from "../../durable/shard-purge";
 import { configDocumentSchema, parseConfig, type ConfigDocument } from "../config/document";
 import type { ConfigError } from "../config/errors";
-import { versionOf } from "../config/load";
+import { versionOf, type ConfigSource } from "../config/load";
 import type { PurgeRecord } from "../edge/purge-log";
 import type { ZonePurger } from "../edge/zone-purge";
 import type { EpochMillis } from "../lib/units";
@@ -30,10 +30,11 @@ export interface AdminDeps {
   /** The config in use (memoised loader) and its version. */
   config: ConfigDocument;
   configVersion: string;
-  configSource: "kv" | "default";
+  configSource: ConfigSource;
   hrw: Hrw;
   shard(name: string): AdminShard;
   readStoredConfig(): Promise<string | null>;
+  /** Stores an accepted (validated) document as `config` and as the last good one. */
   writeStoredConfig(text: string): Promise<void>;
   writePurgeRecord(record: PurgeRecord): Promise<void>;
   notePurge(record: PurgeRecord): void;

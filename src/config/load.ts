@@ -1,32 +1,43 @@
 /**
  * Loading the config document for the request path: read from KV at most once per memo period per
- * isolate, and keep the last good version whenever KV fails or holds something invalid, so a bad
- * write or an outage never takes the cache down. Problems are reported once per distinct problem,
- * not once per request.
+ * isolate. A valid document is used and persisted as the last good one (src/config/last-good.ts);
+ * when KV holds no document or an invalid one, the persisted last good document is used instead, so
+ * a bad write never drops the cluster's rules even in an isolate that never saw a good one. Built-in
+ * defaults only when no good document ever existed. Problems are reported once per distinct problem,
+ * not once per request; falling back to the last good document is SERIOUS (rules may be out of date).
  */
+import type { EventLevel } from "../events/events";
 import type { Result } from "../lib/result";
 import type { EpochMillis, Millis } from "../lib/units";
+
+export type ConfigSource = "kv" | "last-good" | "default";
 
 export interface LoadedConfig<C> {
   config: C;
   /** Identifies the version in use (changes whenever the stored text changes). */
   version: string;
-  /** Where this version came from. */
-  source: "kv" | "default";
+  /** Where this version came from: `config` itself, the persisted last good document, or built-in defaults. */
+  source: ConfigSource;
 }
 
 export interface ConfigLoaderOptions<C> {
   read(): Promise<string | null>;
+  /** The persisted last good document (`config:last-good`). */
+  readLastGood(): Promise<string | null>;
+  /** Persists a valid document as the last good one (called when a new valid text is first read). */
+  writeLastGood(text: string): Promise<void>;
   parse(raw: unknown): Result<C, { path: string; message: string }[]>;
   fallback: C;
   memoMs: Millis;
-  report(problem: string): void;
+  report(problem: string, level: EventLevel): void | Promise<void>;
 }
+
+type Parsed<C> = { ok: true; loaded: LoadedConfig<C> } | { ok: false; problem: string };
 
 export class ConfigLoader<C> {
   #current: LoadedConfig<C>;
   #checkedAt: EpochMillis = Number.NEGATIVE_INFINITY;
-  #lastText: string | null = null;
+  #lastText: string | null | undefined = undefined;
   #lastProblem: string | null = null;
   #inFlight: Promise<LoadedConfig<C>> | null = null;
 
@@ -51,44 +62,71 @@ export class ConfigLoader<C> {
     try {
       text = await this.opts.read();
     } catch (error) {
-      this.#problem(`config: KV read failed, keeping the last good config (${error instanceof Error ? error.message : String(error)})`);
+      await this.#problem(`config: KV read failed, keeping the config in use (${message(error)})`, "WARNING");
       this.#checkedAt = now;
       return this.#current;
     }
     this.#checkedAt = now;
     if (text === this.#lastText) return this.#current;
     this.#lastText = text;
-    if (text === null) {
-      this.#current = { config: this.opts.fallback, version: "default", source: "default" };
+    const parsed = text === null ? ({ ok: false, problem: "config: no document in KV" } as const) : this.#parse(text);
+    if (parsed.ok) {
+      this.#lastProblem = null;
+      this.#current = parsed.loaded;
+      // "First read": the isolate that first sees a valid document records it (a no-op when it already is).
+      await this.opts.writeLastGood(text!).catch((error: unknown) => this.#problem(`config: could not persist the last good config (${message(error)})`, "WARNING"));
       return this.#current;
     }
-    this.#current = this.#parse(text) ?? this.#current;
+    this.#current = await this.#lastGood(parsed.problem);
     return this.#current;
   }
 
-  #parse(text: string): LoadedConfig<C> | null {
+  /** `config` is missing or invalid: the persisted last good document, else the one in memory, else defaults. */
+  async #lastGood(problem: string): Promise<LoadedConfig<C>> {
+    let text: string | null = null;
+    try {
+      text = await this.opts.readLastGood();
+    } catch (error) {
+      problem += `; reading the last good config failed (${message(error)})`;
+    }
+    const persisted = text === null ? null : this.#parse(text);
+    if (persisted?.ok) {
+      await this.#problem(`${problem}; using the last good config ${persisted.loaded.version}`, "SERIOUS");
+      return { ...persisted.loaded, source: "last-good" };
+    }
+    if (this.#current.source !== "default") {
+      await this.#problem(`${problem}; no usable persisted last good config, keeping ${this.#current.version} from memory`, "SERIOUS");
+      return this.#current;
+    }
+    // A missing document with no good one ever recorded is a fresh install: defaults, nothing to report.
+    if (this.#lastText !== null) await this.#problem(`${problem}; no good config was ever recorded, running on built-in defaults`, "SERIOUS");
+    return { config: this.opts.fallback, version: "default", source: "default" };
+  }
+
+  #parse(text: string): Parsed<C> {
     let raw: unknown;
     try {
       raw = JSON.parse(text);
     } catch (error) {
-      this.#problem(`config: stored config is not JSON, keeping the last good config (${error instanceof Error ? error.message : String(error)})`);
-      return null;
+      return { ok: false, problem: `config: stored config is not JSON (${message(error)})` };
     }
     const parsed = this.opts.parse(raw);
-    if (!parsed.ok) {
-      this.#problem(`config: stored config is invalid, keeping the last good config: ${parsed.error.map((e) => `${e.path}: ${e.message}`).join("; ")}`);
-      return null;
-    }
-    this.#lastProblem = null;
-    return { config: parsed.value, version: versionOf(text), source: "kv" };
+    if (!parsed.ok) return { ok: false, problem: `config: stored config is invalid: ${parsed.error.map((e) => `${e.path}: ${e.message}`).join("; ")}` };
+    return { ok: true, loaded: { config: parsed.value, version: versionOf(text), source: "kv" } };
   }
 
-  #problem(problem: string): void {
+  async #problem(problem: string, level: EventLevel): Promise<void> {
     if (problem === this.#lastProblem) return;
     this.#lastProblem = problem;
-    this.opts.report(problem);
+    try {
+      await this.opts.report(problem, level);
+    } catch {
+      // Reporting is best effort: a failing event log must not fail config loading.
+    }
   }
 }
+
+const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** A short, stable fingerprint of the stored text (FNV-1a), so versions compare cheaply. */
 export function versionOf(text: string): string {

@@ -9,6 +9,9 @@
  * Bounded: one listing page (LIST_LIMIT records) is read. When more records exist, everything stored
  * before the oldest record read counts as purged (`floor`), so a dropped record costs extra misses,
  * never a stale copy.
+ *
+ * A record that does not parse (a hand-written KV value, a truncated write) is skipped and counted
+ * (`malformed`, reported by the loader); it never costs the other records.
  */
 import type { EpochMillis, Millis } from "../lib/units";
 
@@ -40,10 +43,13 @@ export class PurgeIndex {
   /** Everything stored at or before this instant counts as purged (records beyond the bound were not read). */
   readonly floor: EpochMillis;
   readonly size: number;
+  /** KV keys of records that did not parse and were skipped. */
+  readonly malformed: readonly string[];
 
-  constructor(records: readonly PurgeRecord[], floor: EpochMillis = Number.NEGATIVE_INFINITY) {
+  constructor(records: readonly PurgeRecord[], floor: EpochMillis = Number.NEGATIVE_INFINITY, malformed: readonly string[] = []) {
     this.floor = floor;
     this.size = records.length;
+    this.malformed = malformed;
     for (const record of records) this.add(record);
   }
 
@@ -88,15 +94,31 @@ export async function readPurgeIndex(kv: KVNamespace): Promise<PurgeIndex> {
   const page = await kv.list<unknown>({ prefix: PURGE_KEY_PREFIX, limit: LIST_LIMIT });
   const records = await Promise.all(
     page.keys.map(async ({ name, metadata }) => {
-      if (isRecord(metadata)) return metadata;
+      if (isRecord(metadata)) return { name, record: metadata };
       const text = await kv.get(name);
-      const parsed: unknown = text === null ? null : JSON.parse(text);
-      return isRecord(parsed) ? parsed : null;
+      // A record that expired between list and get is simply gone, not malformed.
+      if (text === null) return { name, record: null, gone: true };
+      return { name, record: parseRecord(text) };
     }),
   );
-  const valid = records.filter((r): r is PurgeRecord => r !== null);
+  const valid: PurgeRecord[] = [];
+  const malformed: string[] = [];
+  for (const { name, record, gone } of records) {
+    if (record !== null) valid.push(record);
+    else if (gone !== true) malformed.push(name);
+  }
   const floor = page.list_complete ? Number.NEGATIVE_INFINITY : Math.min(...valid.map((r) => r.at));
-  return new PurgeIndex(valid, floor);
+  return new PurgeIndex(valid, floor, malformed);
+}
+
+/** One record's stored text, or null when it is not JSON or not a record. */
+export function parseRecord(text: string): PurgeRecord | null {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return isRecord(parsed) ? parsed : null;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -107,6 +129,7 @@ export class PurgeLogLoader {
   #current: PurgeIndex = PurgeIndex.empty;
   #checkedAt: EpochMillis = Number.NEGATIVE_INFINITY;
   #inFlight: Promise<PurgeIndex> | null = null;
+  #lastProblem: string | null = null;
 
   constructor(
     private readonly read: () => Promise<PurgeIndex>,
@@ -122,7 +145,12 @@ export class PurgeLogLoader {
   async get(now: EpochMillis): Promise<PurgeIndex> {
     if (now - this.#checkedAt < this.memoMs) return this.#current;
     this.#inFlight ??= this.read()
-      .then((index) => (this.#current = index))
+      .then((index) => {
+        const problem = index.malformed.length === 0 ? null : `purge log: skipped ${index.malformed.length} malformed record(s): ${index.malformed.slice(0, 5).join(", ")}`;
+        if (problem !== null && problem !== this.#lastProblem) this.report(problem);
+        this.#lastProblem = problem;
+        return (this.#current = index);
+      })
       .catch((error: unknown) => {
         this.report(`purge log: KV read failed, keeping the last one read (${error instanceof Error ? error.message : String(error)})`);
         return this.#current;

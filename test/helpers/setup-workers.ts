@@ -1,10 +1,12 @@
 /**
  * Runs before every workers test: storage is not rolled back between tests in this pool version, so
- * each test starts from the built-in default config unless it writes its own.
+ * each test starts from the built-in default config (no document, no last good one) unless it writes its own.
  */
 import { env } from "cloudflare:test";
 import { beforeEach } from "vitest";
 
 beforeEach(async () => {
   await env.CONFIG.delete("config");
+  // The persisted last good config would otherwise stand in for a deleted one (src/config/last-good.ts).
+  await env.CONFIG.delete("config:last-good");
 });

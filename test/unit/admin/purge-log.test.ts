@@ -87,6 +87,32 @@ describe("writePurgeRecord / readPurgeIndex", () => {
   });
 });
 
+describe("readPurgeIndex with malformed records", () => {
+  it.each([
+    ["not JSON", "{not json"],
+    ["JSON but not a record", '{"at":"yesterday","tag":7}'],
+    ["a bare string", '"purge"'],
+    ["null", "null"],
+  ])("skips a record whose value is %s, reports its key, and keeps every other record", async (_name, value) => {
+    const { kv, store } = memoryKv();
+    await writePurgeRecord(kv, { at: 10, tag: "blue" });
+    store.set(purgeRecordKey(20, "bad"), { value, metadata: undefined, ttl: undefined });
+    await writePurgeRecord(kv, { at: 30, key: "k" });
+    const index = await readPurgeIndex(kv);
+    expect(index.size).toBe(2);
+    expect(index.malformed).toEqual([purgeRecordKey(20, "bad")]);
+    expect(index.purges(copy("x", 5, ["blue"]))).toBe(true);
+    expect(index.purges(copy("k", 25))).toBe(true);
+  });
+
+  it("the loader reports the malformed records once, not on every read", async () => {
+    const problems: string[] = [];
+    const loader = new PurgeLogLoader(async () => new PurgeIndex([{ at: 1, tag: "t" }], Number.NEGATIVE_INFINITY, ["purge:x"]), 0, (p) => problems.push(p));
+    for (let now = 0; now < 5; now++) expect((await loader.get(now)).size).toBe(1);
+    expect(problems).toEqual(["purge log: skipped 1 malformed record(s): purge:x"]);
+  });
+});
+
 describe("PurgeLogLoader", () => {
   it("reads at most once per memo period, keeps the last index on errors, and applies local notes at once", async () => {
     let reads = 0;
