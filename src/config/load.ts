@@ -81,25 +81,26 @@ export class ConfigLoader<C> {
     return this.#current;
   }
 
-  /** `config` is missing or invalid: the persisted last good document, else the one in memory, else defaults. */
+  /**
+   * `config` is missing or invalid: the persisted last good document. Built-in defaults when there is
+   * none (someone deleted it along with `config`, or no good document ever existed); the document in
+   * memory only while the last good one cannot be read at all (a KV outage is not a reset).
+   */
   async #lastGood(problem: string): Promise<LoadedConfig<C>> {
-    let text: string | null = null;
+    let text: string | null;
     try {
       text = await this.opts.readLastGood();
     } catch (error) {
-      problem += `; reading the last good config failed (${message(error)})`;
+      await this.#problem(`${problem}; reading the last good config failed (${message(error)}), keeping ${this.#current.version}`, "SERIOUS");
+      return this.#current;
     }
     const persisted = text === null ? null : this.#parse(text);
     if (persisted?.ok) {
       await this.#problem(`${problem}; using the last good config ${persisted.loaded.version}`, "SERIOUS");
       return { ...persisted.loaded, source: "last-good" };
     }
-    if (this.#current.source !== "default") {
-      await this.#problem(`${problem}; no usable persisted last good config, keeping ${this.#current.version} from memory`, "SERIOUS");
-      return this.#current;
-    }
-    // A missing document with no good one ever recorded is a fresh install: defaults, nothing to report.
-    if (this.#lastText !== null) await this.#problem(`${problem}; no good config was ever recorded, running on built-in defaults`, "SERIOUS");
+    // No document and no good one recorded is a fresh install (or a deliberate reset): defaults, nothing to report.
+    if (this.#lastText !== null) await this.#problem(`${problem}; no usable last good config, running on built-in defaults`, "SERIOUS");
     return { config: this.opts.fallback, version: "default", source: "default" };
   }
 
