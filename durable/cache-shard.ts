@@ -21,7 +21,7 @@ import {
   isRequestOnlyIfCached,
   selectVariant,
 } from "../src/rfc9111";
-import type { ForwardReason, RequestLike } from "../src/rfc9111/types";
+import type { ForwardReason, RequestLike, StoredMeta } from "../src/rfc9111/types";
 import { respondFromStored } from "../src/serve/stored-response";
 import { BodyBroadcast } from "./body-broadcast";
 import { awaitFlight, Flights, type Flight } from "./coalesce";
@@ -29,7 +29,7 @@ import { buildMeta, limitsFor, originHost, parseContentLength, withResponseHeade
 import { ShardReply, type Served } from "./shard-reply";
 import type { ShardFault, ShardRequestContext, ShardResult } from "../src/serve/shard-protocol";
 import type { PurgeTarget, ShardPurgeResult } from "./shard-purge";
-import { newShardStats, type ShardStats } from "./shard-stats";
+import { newShardStats, type ShardStats, type ShardStatsReply } from "./shard-stats";
 import { ShardStore, type StoredObject } from "./shard-store";
 
 /** Client validators and ranges are answered by the cache itself; the cache fetches full objects. */
@@ -56,7 +56,7 @@ export class CacheShard extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.#store = new ShardStore(ctx.storage.sql, defaultSettings.memoryBudgetBytes);
+    this.#store = new ShardStore(ctx.storage.sql, { memoryBytes: defaultSettings.memoryBudgetBytes, storageBytes: defaultSettings.storageBudgetBytes });
     const health = () => env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health"));
     this.#pools = new PoolFetcher(
       cachedSnapshot(() => health().snapshot(), HEALTH_SNAPSHOT_TTL_MS, Date.now),
@@ -67,10 +67,10 @@ export class CacheShard extends DurableObject<Env> {
   /** The request path inside the shard: stored copy, coalesced origin fetch, or pass-through. */
   async handle(request: Request, ctx: ShardRequestContext): Promise<ShardResult> {
     await this.#injectFault();
-    this.#store.setMemoryBudget(ctx.settings.memoryBudgetBytes);
+    this.#store.setBudgets(ctx.settings.memoryBudgetBytes, ctx.settings.storageBudgetBytes);
     const now = Date.now();
     const req = requestLike(request);
-    const variants = this.#store.variants(ctx.key);
+    const variants = this.#store.variants(ctx.key, now);
     const stored = variants.length > 0 ? selectVariant(variants, req) : undefined;
     if (stored !== undefined) {
       const decision = evaluateReuse(stored.meta, req, now);
@@ -112,8 +112,15 @@ export class CacheShard extends DurableObject<Env> {
     return { purged };
   }
 
-  async stats(): Promise<ShardStats & { storedBytes: number; memoryEvictions: number; inFlight: number }> {
-    return { ...this.#stats, storedBytes: this.#store.storedBytes(), memoryEvictions: this.#store.memoryEvictions, inFlight: this.#flights.size };
+  async stats(): Promise<ShardStatsReply & { inFlight: number }> {
+    return {
+      ...this.#stats,
+      ...this.#store.evictions,
+      storedBytes: this.#store.storedBytes(),
+      storageBudgetBytes: this.#store.storageBudgetBytes,
+      memoryEvictions: this.#store.memoryEvictions,
+      inFlight: this.#flights.size,
+    };
   }
 
   /** Fault injection for tests and simulations: makes `handle` throw or hang, to exercise the edge's fallback. */
@@ -207,7 +214,7 @@ export class CacheShard extends DurableObject<Env> {
       this.#flights.close(ctx.key, flight);
       // A purge while the body was on its way means this response may predate it: serve it, do not keep it.
       if (result.stored && timing.purgeEpoch === this.#purgeEpoch) {
-        this.#store.put(ctx.key, { ...meta, bodyBytes: result.bytes }, result.chunks, ctx.settings.maxVariants);
+        if (!this.#putSafely(ctx, { ...meta, bodyBytes: result.bytes }, result.chunks)) return;
         this.#stats.stores += 1;
         void this.#scheduleSweep();
       } else if (!result.stored && result.reason === "too-large") {
@@ -216,6 +223,16 @@ export class CacheShard extends DurableObject<Env> {
     });
     const served = respondFromStored(meta, { bytes: contentLength, stream: () => broadcast.reader() }, req, timing.responseTime);
     return reply.served(served, { hit: false, fwd, fwdStatus: response.status, stored: true, ttlSeconds: Math.round((meta.staleAt - timing.responseTime) / 1000) }, meta, "MISS", { kind: "stored" });
+  }
+
+  /** A store that fails (storage full, a broken database) costs the copy, never the response already served. */
+  #putSafely(ctx: ShardRequestContext, meta: StoredMeta, chunks: readonly Uint8Array[]): boolean {
+    try {
+      return this.#store.put(ctx.key, meta, chunks, ctx.settings.maxVariants, Date.now());
+    } catch {
+      this.#stats.storeFailures += 1;
+      return false;
+    }
   }
 
   #revalidated(flight: Flight, ctx: ShardRequestContext, reply: ShardReply, stale: StoredObject, response: Response, req: RequestLike, timing: Timing, fwd: ForwardReason): ShardResult {

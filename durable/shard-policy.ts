@@ -12,7 +12,7 @@ const MAX_VARY_BYTES = 4096;
 const MAX_HEURISTIC_SECONDS = 86_400;
 
 export function limitsFor(settings: ShardSettings): StoreLimits {
-  return { maxObjectBytes: settings.maxObjectBytes, maxVaryBytes: MAX_VARY_BYTES, maxHeuristicSeconds: MAX_HEURISTIC_SECONDS };
+  return { maxObjectBytes: settings.maxObjectBytes, maxVaryBytes: MAX_VARY_BYTES, maxHeuristicSeconds: MAX_HEURISTIC_SECONDS, maxLifetimeSeconds: settings.maxTtlSeconds };
 }
 
 export function parseContentLength(headers: Headers): number | null {

@@ -12,6 +12,8 @@ export interface ShardStats {
   passes: number;
   /** Bodies written to storage. */
   stores: number;
+  /** Writes to storage that threw (the response was served, the copy is lost). */
+  storeFailures: number;
   /** Stale copies confirmed by a 304. */
   revalidations: number;
   /** Stale copies served because the origin failed (stale-if-error). */
@@ -19,5 +21,24 @@ export interface ShardStats {
 }
 
 export function newShardStats(): ShardStats {
-  return { hits: 0, misses: 0, coalesced: 0, originFetches: 0, passes: 0, stores: 0, revalidations: 0, staleServed: 0 };
+  return { hits: 0, misses: 0, coalesced: 0, originFetches: 0, passes: 0, stores: 0, storeFailures: 0, revalidations: 0, staleServed: 0 };
 }
+
+/** What storage eviction has done since the object started. */
+export interface EvictionCounts {
+  /** Variants evicted from SQLite to stay within the storage budget. */
+  storageEvictions: number;
+  /** Their accounted bytes. */
+  storageEvictedBytes: number;
+  /** Responses not kept because on their own they exceed the budget. */
+  storageRefusals: number;
+}
+
+/** What a shard's `stats()` returns: its counters, storage eviction, and the state of its two tiers. */
+export type ShardStatsReply = ShardStats & EvictionCounts & {
+  /** Accounted bytes in SQLite, never above `storageBudgetBytes`. */
+  storedBytes: number;
+  storageBudgetBytes: number;
+  /** Memory-tier evictions. */
+  memoryEvictions: number;
+};

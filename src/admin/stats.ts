@@ -1,12 +1,11 @@
 /** The admin API's stats: each shard's counters (its `stats()` RPC) and their sum over the configured shards. */
-import type { ShardStats } from "../../durable/shard-stats";
+import type { ShardStatsReply } from "../../durable/shard-stats";
 
-export const STAT_FIELDS = ["hits", "misses", "coalesced", "originFetches", "passes", "stores", "storedBytes", "evictions", "revalidations", "staleServed"] as const;
+export const STAT_FIELDS = ["hits", "misses", "coalesced", "originFetches", "passes", "stores", "storedBytes", "evictions", "storageEvictions", "storageEvictedBytes", "revalidations", "staleServed"] as const;
 export type StatField = (typeof STAT_FIELDS)[number];
 export type StatsRow = Record<StatField, number>;
 
-/** What a shard's `stats()` returns (memory-tier evictions are this shard's evictions). */
-export type ShardStatsReply = ShardStats & { storedBytes: number; memoryEvictions: number };
+export type { ShardStatsReply };
 
 export function statsRow(reply: ShardStatsReply): StatsRow {
   const row = {} as StatsRow;

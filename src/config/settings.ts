@@ -5,7 +5,11 @@
  */
 import { z } from "zod";
 
-const MiB = 1024 * 1024;
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const GiB = 1024 * MiB;
+/** RFC 9111 §1.2.2: delta-seconds beyond 2^31 are treated as 2^31. */
+const MAX_TTL_CEILING_SECONDS = 2_147_483_648;
 
 export const shardSchema = z.strictObject({
   name: z.string().min(1).max(64),
@@ -25,8 +29,19 @@ export const settingsSchema = z.object({
   edgeTtlCapSeconds: z.number().int().min(0).max(86_400).default(60),
   /** Bodies larger than this stream through to the client and are not stored. */
   maxObjectBytes: z.number().int().min(0).max(512 * MiB).default(10 * MiB),
-  /** Byte budget of each shard's in-memory LRU (the SQLite store behind it has no such bound). */
+  /** Byte budget of each shard's in-memory LRU, in front of its SQLite store. */
   memoryBudgetBytes: z.number().int().min(0).max(96 * MiB).default(32 * MiB),
+  /**
+   * Byte budget of each shard's SQLite store (bodies, metadata, keys and tags, as the shard accounts
+   * them); beyond it the least recently used variants are evicted. The ceiling stays well below the
+   * 10 GB a SQLite-backed Durable Object may hold, leaving room for indexes and free pages.
+   */
+  storageBudgetBytes: z.number().int().min(64 * KiB).max(8 * GiB).default(1 * GiB),
+  /**
+   * Longest freshness lifetime any stored response gets, a rule's forced TTL included (Stingray's
+   * `webcache!time`). Shortening a lifetime only makes the cache revalidate sooner (RFC 9111 §4.2.1).
+   */
+  maxTtlSeconds: z.number().int().min(1).max(MAX_TTL_CEILING_SECONDS).default(365 * 86_400),
   /** Byte budget of the edge's in-isolate hot-object tier, in front of caches.default. */
   edgeMemoryBudgetBytes: z.number().int().min(0).max(64 * MiB).default(8 * MiB),
   /** Most stored variants (from Vary) per cache key; the least recently stored is dropped beyond it. */

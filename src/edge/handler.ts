@@ -256,8 +256,8 @@ function failedAttempts(attempts: readonly ShardAttempt[]): string[] {
 }
 
 function pickShardSettings(settings: Settings) {
-  const { maxObjectBytes, memoryBudgetBytes, maxVariants, collapseTimeoutMs, hitForPassSeconds, verbose } = settings;
-  return { maxObjectBytes, memoryBudgetBytes, maxVariants, collapseTimeoutMs, hitForPassSeconds, verbose };
+  const { maxObjectBytes, memoryBudgetBytes, storageBudgetBytes, maxTtlSeconds, maxVariants, collapseTimeoutMs, hitForPassSeconds, verbose } = settings;
+  return { maxObjectBytes, memoryBudgetBytes, storageBudgetBytes, maxTtlSeconds, maxVariants, collapseTimeoutMs, hitForPassSeconds, verbose };
 }
 
 /** Adds the edge's Cache-Status member, X-Cache-Info (verbose) and X-Cluster-Trace (trace). */

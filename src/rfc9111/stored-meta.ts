@@ -42,7 +42,9 @@ export function deriveTimeline(input: TimelineInput): Timeline {
   const date = dateValue(input.headers, input.timing.responseTime);
   const initialAgeMillis = Math.round(correctedInitialAgeMillis(date, input.ageHeader, input.timing));
   const forced = input.forcedTtlSeconds !== null;
-  const lifetime = input.forcedTtlSeconds ?? freshnessLifetime({ status: input.status, headers: input.headers, cc, source, date, maxHeuristicSeconds: input.limits.maxHeuristicSeconds }).seconds;
+  const uncapped = input.forcedTtlSeconds ?? freshnessLifetime({ status: input.status, headers: input.headers, cc, source, date, maxHeuristicSeconds: input.limits.maxHeuristicSeconds }).seconds;
+  // A cache may always treat a response as stale sooner than its lifetime says (RFC 9111 §4.2.1): the cap never serves anything staler.
+  const lifetime = Math.min(uncapped, input.limits.maxLifetimeSeconds);
   const alwaysRevalidate = !forced && input.alwaysRevalidate;
   const explicitMustRevalidate = !forced && (cc.mustRevalidate || cc.proxyRevalidate);
   const windows = staleWindows(cc, input.overrides, alwaysRevalidate || explicitMustRevalidate);

@@ -35,6 +35,8 @@ export interface StoreLimits {
   maxVaryBytes: number;
   /** Cap on heuristic freshness (RFC 9111 §4.2.2 suggests 10% of Last-Modified age; we cap it). */
   maxHeuristicSeconds: Seconds;
+  /** Ceiling on every freshness lifetime, forced ones included (the operator's maximum TTL). */
+  maxLifetimeSeconds: Seconds;
 }
 
 /**

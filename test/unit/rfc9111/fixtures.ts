@@ -13,7 +13,7 @@ export function httpDate(seconds: number): string {
   return new Date(T0 + seconds * 1000).toUTCString();
 }
 
-export const LIMITS: StoreLimits = { maxObjectBytes: 1_000_000, maxVaryBytes: 256, maxHeuristicSeconds: 86_400 };
+export const LIMITS: StoreLimits = { maxObjectBytes: 1_000_000, maxVaryBytes: 256, maxHeuristicSeconds: 86_400, maxLifetimeSeconds: 2_147_483_648 };
 
 export function req(headers: Record<string, string> = {}, method = "GET", url = URL_A): RequestLike {
   return { method, url, headers: new Headers(headers) };
@@ -29,12 +29,13 @@ export interface StoreOpts {
   requestTime?: number;
   responseTime?: number;
   bodyBytes?: number;
+  limits?: Partial<StoreLimits>;
 }
 
 /** canStore + buildStoredMeta as a cache would run them; fails the test when the response is refused. */
 export function stored(response: ResponseLike, o: StoreOpts = {}): StoredMeta {
   const request = o.request ?? req();
-  const base = { limits: LIMITS, ...(o.overrides ? { overrides: o.overrides } : {}) };
+  const base = { limits: { ...LIMITS, ...o.limits }, ...(o.overrides ? { overrides: o.overrides } : {}) };
   const verdict = canStore(request, response, { ...base, requestHasBody: false, contentLength: null });
   if (!verdict.store) throw new Error(`expected storable, got ${JSON.stringify(verdict.reason)}`);
   const timing = { requestTime: o.requestTime ?? T0, responseTime: o.responseTime ?? T0 };

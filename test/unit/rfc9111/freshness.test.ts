@@ -117,3 +117,25 @@ describe("freshness properties", () => {
     );
   });
 });
+
+describe("maximum lifetime (settings.maxTtlSeconds)", () => {
+  it.each<[string, Record<string, string>, PolicyOverrides | undefined, number]>([
+    ["caps a longer max-age", { "cache-control": "max-age=3600" }, undefined, 600],
+    ["caps a forced TTL", { "cache-control": "no-store" }, { forcedTtlSeconds: 86_400 }, 600],
+    ["caps the heuristic", { "last-modified": httpDate(-86_400 * 30) }, undefined, 600],
+    ["leaves a shorter max-age alone", { "cache-control": "max-age=60" }, undefined, 60],
+  ])("%s", (_name, headers, overrides, lifetime) => {
+    const meta = stored200(headers, { limits: { maxLifetimeSeconds: 600 }, ...(overrides ? { overrides } : {}) });
+    expect(meta.freshnessLifetimeSeconds).toBe(lifetime);
+    expect(meta.staleAt).toBe(at(lifetime));
+  });
+
+  it("is never exceeded, whatever the response says", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 31 }), fc.integer({ min: 1, max: 10_000_000 }), (maxAge, cap) => {
+        const meta = stored200({ "cache-control": `max-age=${maxAge}`, etag: '"v"' }, { limits: { maxLifetimeSeconds: cap } });
+        return meta.freshnessLifetimeSeconds <= cap && meta.staleAt - T0 <= cap * 1000;
+      }),
+    );
+  });
+});
