@@ -22,7 +22,7 @@ import {
   selectVariant,
 } from "../src/rfc9111";
 import type { ForwardReason, RequestLike, StoredMeta } from "../src/rfc9111/types";
-import { respondFromStored } from "../src/serve/stored-response";
+import { bodyFromBytes, respondFromStored } from "../src/serve/stored-response";
 import { BodyBroadcast } from "./body-broadcast";
 import { awaitFlight, Flights, type Flight } from "./coalesce";
 import { buildMeta, limitsFor, originHost, parseContentLength, withResponseHeaderEdits, isResponseCaused } from "./shard-policy";
@@ -208,7 +208,9 @@ export class CacheShard extends DurableObject<Env> {
     }
     this.#stats.misses += 1;
     const meta = buildMeta(policyReq, response, timing, verdict, limits, ctx, contentLength);
-    const broadcast = new BodyBroadcast(response.body ?? new ReadableStream(), ctx.settings.maxObjectBytes);
+    // A null body (204, 205, HEAD-like) must still END: a stream that never closes would keep the flight
+    // open forever, so every later request joined it and reused the 204 past its freshness (RFC 9111 §4.2).
+    const broadcast = new BodyBroadcast(response.body ?? bodyFromBytes(new Uint8Array(0)).stream(), ctx.settings.maxObjectBytes);
     this.#flights.settle(flight, { kind: "streaming", meta, broadcast, bodyBytes: contentLength });
     void broadcast.result.then((result) => {
       this.#flights.close(ctx.key, flight);

@@ -10,6 +10,8 @@
  *   lm=HTTP-DATE    Last-Modified                         vary=NAMES   Vary
  *   h-NAME=VALUE    any other response header            chunks=N&chunkDelay=MS  stream the body in N chunks
  *   fail=reset      destroy the connection without a response
+ *   early=1         send a 103 Early Hints (Link: </early.css>; rel=preload) before the final response
+ *   A repeated h-NAME parameter sends one field line per value (e.g. two Age lines).
  * Any path under /__echo answers JSON {method, url, headers, body} describing the request it received
  *   (Cache-Control from `cc` as above, default "no-store"), so tests can see exactly what reached the origin.
  * Control endpoints: GET /__stats → {"requests": {"/path?query": n}, "total": n}; POST /__reset zeroes them;
@@ -84,15 +86,19 @@ function bodyFor(url: URL, serial: number, size: number | null): Buffer {
   return out;
 }
 
-function responseHeaders(url: URL, bodyBytes: number, streamed: boolean): Record<string, string> {
+function responseHeaders(url: URL, bodyBytes: number, streamed: boolean): Record<string, string | string[]> {
   const q = url.searchParams;
-  const headers: Record<string, string> = { "content-type": "text/plain; charset=utf-8", date: new Date().toUTCString() };
+  const headers: Record<string, string | string[]> = { "content-type": "text/plain; charset=utf-8", date: new Date().toUTCString() };
   const cc = q.has("cc") ? q.get("cc")! : "public, max-age=60";
   if (cc !== "") headers["cache-control"] = cc;
   if (q.has("etag")) headers["etag"] = q.get("etag")!;
   if (q.has("lm")) headers["last-modified"] = q.get("lm")!;
   if (q.has("vary")) headers["vary"] = q.get("vary")!;
-  for (const [name, value] of q) if (name.startsWith("h-")) headers[name.slice(2).toLowerCase()] = value;
+  for (const name of new Set(q.keys())) {
+    if (!name.startsWith("h-")) continue;
+    const values = q.getAll(name);
+    headers[name.slice(2).toLowerCase()] = values.length === 1 ? values[0]! : values;
+  }
   if (!streamed) headers["content-length"] = String(bodyBytes);
   return headers;
 }
@@ -143,6 +149,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, requestBody: Bu
   const body = bodyFor(url, serial, sizeParam === null ? null : Math.max(0, Number(sizeParam) | 0));
   const chunks = Math.max(1, Number(q.get("chunks") ?? 1) | 0);
   const status = Number(q.get("status") ?? 200);
+  if (q.get("early") === "1") res.writeEarlyHints({ link: "</early.css>; rel=preload" });
   res.writeHead(status, responseHeaders(url, body.length, chunks > 1));
   if (req.method === "HEAD") return void res.end();
   await writeBody(res, body, chunks, Number(q.get("chunkDelay") ?? 0));

@@ -69,15 +69,17 @@ export function parseDeltaSeconds(value: string): Seconds | null {
 }
 
 /**
- * RFC 9111 §5.1 Age. Returns null when absent or blank.
- * deviation: §5.1 says to use the first member of a list and ignore an invalid value; we take the most
- * conservative reading instead: the largest member, and an invalid member counts as 2^31 (stale at once).
+ * RFC 9111 §5.1 Age, as the RFC says to read it. Returns null when the field is absent, blank or invalid.
+ * - Several values (a list, or the field split over two field lines, which `Headers` joins with ", "):
+ *   "a cache encountering a message with a list-based Age field value SHOULD use the first member of the
+ *   field value, discarding subsequent ones."
+ * - "If the field value (after discarding additional members, as per above) is invalid (e.g., it contains
+ *   something other than a non-negative integer), a cache SHOULD ignore the field." So `abc`, `-7200`,
+ *   `7200.0` and `7200abc` count as no Age at all: the response keeps the freshness its other fields give.
+ * - A valid value too large to represent is read as 2^31 (§1.2.2).
  */
 export function parseAgeValue(value: string | null): Seconds | null {
-  if (value === null || value.trim() === "") return null;
-  let age = 0;
-  for (const member of value.split(",")) {
-    age = Math.max(age, parseDeltaSeconds(member) ?? MAX_DELTA_SECONDS);
-  }
-  return age;
+  if (value === null) return null;
+  const first = value.split(",")[0] ?? "";
+  return parseDeltaSeconds(first);
 }

@@ -72,6 +72,19 @@ describe("clientConditionalMatches (RFC 9110 §13.2.2, RFC 9111 §4.3.2)", () =>
     expect(clientConditionalMatches(m, req({ "if-none-match": "*" }))).toBe(true);
   });
 
+  it.each<[string, Record<string, string>, Record<string, string>, boolean]>([
+    ["Date equal to the condition → 304", {}, { "if-modified-since": HTTP_T0 }, true],
+    ["Date earlier than the condition → 304", {}, { "if-modified-since": httpDate(3600) }, true],
+    ["Date later than the condition → 200", {}, { "if-modified-since": httpDate(-1) }, false],
+    ["condition in RFC 850 form", {}, { "if-modified-since": "Sunday, 06-Nov-94 08:49:37 GMT" }, true],
+    ["condition in asctime form", {}, { "if-modified-since": "Sun Nov  6 08:49:37 1994" }, true],
+    ["an invalid condition is ignored", {}, { "if-modified-since": "not a date" }, false],
+    ["Last-Modified, when present, is what counts", { "last-modified": httpDate(10) }, { "if-modified-since": HTTP_T0 }, false],
+  ])("fresh stored response without Last-Modified (RFC 9110 §13.1.3, §13.2.2): %s", (_name, extra, conditional, matches) => {
+    const m = stored200({ "cache-control": "max-age=60", ...extra });
+    expect(clientConditionalMatches(m, req(conditional))).toBe(matches);
+  });
+
   it("without Last-Modified, If-Modified-Since is compared with Date (§4.3.2)", () => {
     const m = stored200({ "cache-control": "max-age=60" });
     expect(clientConditionalMatches(m, req({ "if-modified-since": HTTP_T0 }))).toBe(true);

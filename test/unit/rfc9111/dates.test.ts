@@ -68,19 +68,25 @@ describe("parseDeltaSeconds (RFC 9111 §1.2.2)", () => {
   });
 });
 
-describe("parseAgeValue (RFC 9111 §5.1, most conservative reading)", () => {
-  it.each<[string | null, number | null]>([
-    [null, null],
-    ["", null],
-    ["0", 0],
-    ["120", 120],
-    ["10, 300", 300],
-    ["300, 10", 300],
-    ["abc", 2 ** 31],
-    ["10, abc", 2 ** 31],
-    ["-5", 2 ** 31],
-    ["99999999999999", 2 ** 31],
-  ])("%j → %s", (value, expected) => {
+describe("parseAgeValue (RFC 9111 §5.1: the first member; an invalid value is ignored)", () => {
+  it.each<[string, string | null, number | null]>([
+    ["absent", null, null],
+    ["blank", "", null],
+    ["zero", "0", 0],
+    ["an integer", "120", 120],
+    ["optional whitespace around it", " 120 ", 120],
+    ["a list: the first member", "10, 300", 10],
+    ["a list: the first member, even when smaller", "300, 10", 300],
+    ["two field lines, joined by Headers", new Headers([["age", "7200"], ["age", "10"]]).get("age"), 7200],
+    ["a list whose first member is invalid: ignored", "abc, 10", null],
+    ["a list whose later member is invalid: the first counts", "10, abc", 10],
+    ["letters", "abc", null],
+    ["a negative number", "-7200", null],
+    ["a fraction", "7200.0", null],
+    ["digits followed by junk", "7200abc", null],
+    ["a sign", "+7200", null],
+    ["too large to represent → 2^31 (§1.2.2)", "99999999999999", 2 ** 31],
+  ])("%s: %j → %s", (_name, value, expected) => {
     expect(parseAgeValue(value)).toBe(expected);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { evaluateReuse, forwardReasonFor, type ReuseDecision } from "../../../src/rfc9111";
-import { at, req, stored200 } from "./fixtures";
+import { at, HTTP_T0, req, res, stored, stored200 } from "./fixtures";
 
 type Expect = Pick<ReuseDecision, "kind"> & { reason?: string };
 
@@ -31,6 +31,20 @@ describe("evaluateReuse: response directives (RFC 9111 §4.2, §5.2.2)", () => {
     ["stale-if-error is not a reuse window", "max-age=60, stale-if-error=600", 61, { kind: "revalidate", reason: "stale" }],
   ])("%s", (_name, cc, now, expected) => {
     expect(decide(cc, {}, now)).toEqual(expected);
+  });
+});
+
+describe("evaluateReuse: any stored status goes stale (RFC 9111 §4.2)", () => {
+  it.each<[number, string, number, Expect["kind"]]>([
+    [204, "max-age=2", 1, "fresh"],
+    [204, "max-age=2", 2, "revalidate"],
+    [204, "max-age=2", 3, "revalidate"],
+    [204, "s-maxage=5, max-age=1", 4, "fresh"],
+    [404, "max-age=2", 3, "revalidate"],
+    [301, "max-age=2", 3, "revalidate"],
+  ])("a stored %i with %s at +%is → %s", (status, cc, now, kind) => {
+    const meta = stored(res(status, { date: HTTP_T0, "cache-control": cc }));
+    expect(evaluateReuse(meta, req(), at(now)).kind).toBe(kind);
   });
 });
 

@@ -32,11 +32,41 @@ describe("normaliseSelectingValue (RFC 9111 §4.1)", () => {
   });
 });
 
+describe("normaliseSelectingValue by field (RFC 9111 §4.1, the SEMANTIC_NORMALISERS table)", () => {
+  it.each<[string, string, string | null, string | null]>([
+    ["order of equal weights", "accept-language", "fr, en", "en, fr"],
+    ["case of the language range", "accept-language", "EN-us, Fr", "en-us, fr"],
+    ["whitespace around members and parameters", "accept-language", " en ;  q = 0.8 ,fr", "fr, en;q=0.8"],
+    ["weights sort before names", "accept-language", "de;q=0.5, fr;q=0.9, en", "en, fr;q=0.9, de;q=0.5"],
+    ["q=1 is the default weight", "accept-language", "en;q=1, fr;q=1.000", "en, fr"],
+    ["a weight's spelling", "accept-language", "en;q=0.50", "en;q=0.5"],
+    ["duplicates", "accept-language", "en, EN, en", "en"],
+    ["an invalid weight is kept as written, not merged", "accept-language", "en;q=2", "en;q=2"],
+    ["empty members", "accept-language", "en,,fr,", "en, fr"],
+    ["Accept-Encoding codings are case-insensitive", "accept-encoding", "GZIP, br", "br, gzip"],
+    ["Accept-Encoding q=0 keeps its meaning", "accept-encoding", "identity;q=0, gzip", "gzip, identity;q=0"],
+    ["absent stays absent", "accept-language", null, null],
+    ["empty stays empty", "accept-language", "", ""],
+    ["a field outside the table keeps order and case", "accept", "text/html, APPLICATION/json", "text/html, APPLICATION/json"],
+  ])("%s: %s %j → %j", (_name, field, value, expected) => {
+    expect(normaliseSelectingValue(value, field)).toBe(expected);
+  });
+
+  it("variants: Accept-Language values differing only in order, case or whitespace share one key and match", () => {
+    const key = (v: string) => variantKeyFor(["Accept-Language"], new Headers({ "accept-language": v }));
+    expect(key("en-US, fr;q=0.8")).toBe(key("fr;q=0.8 ,EN-us"));
+    expect(key("en, fr")).not.toBe(key("en, fr;q=0.5"));
+    const meta = stored(res(200, { date: HTTP_T0, "cache-control": "max-age=60", vary: "Accept-Language" }), { request: req({ "accept-language": "en, fr" }) });
+    expect(selectVariant([{ meta }], req({ "accept-language": "FR,en" }))).toBeDefined();
+    expect(selectVariant([{ meta }], req({ "accept-language": "de" }))).toBeUndefined();
+  });
+});
+
 describe("variantKeyFor", () => {
   it.each<[string[], Record<string, string>, string]>([
     [[], { "accept-encoding": "gzip" }, ""],
     [["accept-encoding"], { "accept-encoding": "gzip" }, "accept-encoding=gzip"],
-    [["Accept-Encoding"], { "accept-encoding": "gzip ,br" }, "accept-encoding=gzip%2C%20br"],
+    [["Accept-Encoding"], { "accept-encoding": "gzip ,br" }, "accept-encoding=br%2C%20gzip"], // normalised by meaning (table)
     [["accept-encoding"], {}, "accept-encoding"],
     [["accept-encoding"], { "accept-encoding": "" }, "accept-encoding="],
     [["b", "a"], { a: "1", b: "2" }, "a=1&b=2"],
@@ -112,7 +142,7 @@ describe("selectVariant (RFC 9111 §4.1)", () => {
 
   it("records the captured values and the key on the stored meta", () => {
     const meta = variant("Accept-Encoding, Accept", { "accept-encoding": "gzip,br" }, "x").meta;
-    expect(meta.vary).toEqual({ names: ["accept-encoding", "accept"], values: ["gzip, br", null] });
-    expect(meta.variantKey).toBe("accept&accept-encoding=gzip%2C%20br");
+    expect(meta.vary).toEqual({ names: ["accept-encoding", "accept"], values: ["br, gzip", null] });
+    expect(meta.variantKey).toBe("accept&accept-encoding=br%2C%20gzip");
   });
 });
