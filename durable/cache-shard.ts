@@ -15,6 +15,7 @@ import {
   canServeStaleOnError,
   canStore,
   conditionalHeadersFor,
+  declaredLength,
   evaluateReuse,
   forwardReasonFor,
   freshenWithNotModified,
@@ -25,7 +26,7 @@ import type { ForwardReason, RequestLike, StoredMeta } from "../src/rfc9111/type
 import { bodyFromBytes, respondFromStored } from "../src/serve/stored-response";
 import { BodyBroadcast } from "./body-broadcast";
 import { awaitFlight, Flights, type Flight } from "./coalesce";
-import { buildMeta, limitsFor, originHost, parseContentLength, withResponseHeaderEdits, isResponseCaused } from "./shard-policy";
+import { buildMeta, limitsFor, originHost, withResponseHeaderEdits, isResponseCaused } from "./shard-policy";
 import { ShardReply, type Served } from "./shard-reply";
 import type { ShardFault, ShardRequestContext, ShardResult } from "../src/serve/shard-protocol";
 import type { PurgeTarget, ShardPurgeResult } from "./shard-purge";
@@ -197,7 +198,7 @@ export class CacheShard extends DurableObject<Env> {
   #storeAndServe(flight: Flight, response: Response, req: RequestLike, ctx: ShardRequestContext, reply: ShardReply, fwd: ForwardReason, timing: Timing): ShardResult {
     const policyReq = req.method === "HEAD" ? { ...req, method: "GET" } : req;
     const limits = limitsFor(ctx.settings);
-    const contentLength = parseContentLength(response.headers);
+    const contentLength = declaredLength(response.headers);
     const verdict = canStore(policyReq, response, { limits, requestHasBody: false, contentLength, ...(ctx.overrides ? { overrides: ctx.overrides } : {}) });
     if (!verdict.store) {
       if (isResponseCaused(verdict.reason)) this.#hitForPass.set(ctx.key, Date.now() + ctx.settings.hitForPassSeconds * 1000);

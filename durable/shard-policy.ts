@@ -15,12 +15,6 @@ export function limitsFor(settings: ShardSettings): StoreLimits {
   return { maxObjectBytes: settings.maxObjectBytes, maxVaryBytes: MAX_VARY_BYTES, maxHeuristicSeconds: MAX_HEURISTIC_SECONDS, maxLifetimeSeconds: settings.maxTtlSeconds };
 }
 
-export function parseContentLength(headers: Headers): number | null {
-  const value = headers.get("content-length");
-  if (value === null || !/^\d+$/.test(value.trim())) return null;
-  return Number(value.trim());
-}
-
 /** Refusals caused by the request say nothing about the next request for the key: no hit-for-pass for them. */
 export function isResponseCaused(reason: NotStorableReason): boolean {
   return !["method", "request-body", "request-no-store", "authorization"].includes(reason.code);

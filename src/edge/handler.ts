@@ -25,6 +25,7 @@ import { cacheKeyFor } from "../rules/cache-key";
 import type { RuleRequest, RuleResult } from "../rules/match";
 import { policyOverridesFrom } from "../rules/overrides";
 import { CACHE_INFO_HEADER, stripClientInternalHeaders, TRACE_HEADER } from "../serve/internal-headers";
+import { withKnownLength } from "../serve/known-length";
 import { respondFromStored } from "../serve/stored-response";
 import type { EdgeTier } from "./edge-tier";
 import type { PurgeIndex } from "./purge-log";
@@ -155,7 +156,8 @@ async function viaShards(request: Request, key: string, fwd: ForwardReason, rule
     }
   }
   const trace = [`edge:${deps.colo}->MISS`, ...failedAttempts(result.attempts), shardTrace].join(", ");
-  return finish(response, deps, { hit: false, fwd, stored: storedAtEdge }, null, trace);
+  // The shard's body arrives as a stream: frame it with the stored Content-Length again (RFC 9110 §8.6).
+  return finish(withKnownLength(response), deps, { hit: false, fwd, stored: storedAtEdge }, null, trace);
 }
 
 /** Every shard failed (or a rule skips sharding): the origin answers directly, uncached. */

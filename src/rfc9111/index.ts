@@ -20,6 +20,7 @@ export { planRange } from "./range";
 export type { RangePlan } from "./range";
 export { isRequestOnlyIfCached, requestForbidsStoring } from "./request-directives";
 export { parseHttpDate } from "./dates";
+export { declaredLength } from "./content-length";
 export { renderCacheStatus } from "./cache-status";
 export { reasonText, cacheInfo } from "./reasons";
 export type { CacheInfo } from "./reasons";
