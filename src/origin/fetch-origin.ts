@@ -6,6 +6,7 @@
 import { err, ok, type Result } from "../lib/result";
 import type { Millis } from "../lib/units";
 import { withoutHopByHop, withoutInternalHeaders } from "../serve/internal-headers";
+import { finalAfterInterim, isInterim, OriginFramingError } from "./interim";
 
 export type OriginFailure =
   | { kind: "timeout"; afterMs: Millis }
@@ -71,9 +72,13 @@ export async function fetchOrigin(originRequest: Request, firstByteTimeoutMs: Mi
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), firstByteTimeoutMs);
   try {
-    return ok(withoutOriginInternalFields(await fetch(originRequest, { signal: abort.signal })));
+    const response = await fetch(originRequest, { signal: abort.signal });
+    // RFC 9110 §15.2: a 1xx is not the answer; workerd hands it over with the rest of the exchange as its body.
+    const final = isInterim(response.status) ? await finalAfterInterim(response, originRequest.method) : response;
+    return ok(withoutOriginInternalFields(final));
   } catch (error) {
     if (abort.signal.aborted) return err({ kind: "timeout", afterMs: firstByteTimeoutMs });
+    if (error instanceof OriginFramingError) return err({ kind: "network", message: `invalid response after an interim response: ${error.message}` });
     return err({ kind: "network", message: error instanceof Error ? error.message : String(error) });
   } finally {
     clearTimeout(timer);
