@@ -4,6 +4,7 @@
  * empty object is a complete, valid configuration.
  */
 import { z } from "zod";
+import { STORE_SET_COOKIE_DESCRIPTION, storeSetCookieSchema } from "./set-cookie";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -50,6 +51,8 @@ export const settingsSchema = z.object({
   collapseTimeoutMs: z.number().int().min(100).max(120_000).default(15_000),
   /** How long a key whose response was not storable skips coalescing (hit-for-pass). */
   hitForPassSeconds: z.number().int().min(0).max(3600).default(30),
+  /** Whether responses with Set-Cookie are stored: "off" (default, RFC-conformant but conservative), "strip" or "keep" (dangerous). */
+  storeSetCookie: storeSetCookieSchema.default("off").describe(STORE_SET_COOKIE_DESCRIPTION),
   /** Add the X-Cache-Info reason header to every response. */
   verbose: z.boolean().default(false),
   /** Add the X-Cluster-Trace header naming every hop and its result. */

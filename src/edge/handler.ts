@@ -133,7 +133,7 @@ async function viaShards(request: Request, key: string, fwd: ForwardReason, rule
   const result = await callShards(
     order,
     (shard) => {
-      const ctx: ShardRequestContext = { key, shard: shard.name, origin: deps.origin, settings: { ...pickShardSettings(settings), originTimeoutMs }, ...ruleContext(rule) };
+      const ctx: ShardRequestContext = { key, shard: shard.name, origin: deps.origin, settings: { ...pickShardSettings(settings), originTimeoutMs }, ...ruleContext(rule, settings) };
       const pool = poolFor(rule, deps.config);
       if (pool !== undefined) ctx.pool = pool;
       return deps.shards.get(deps.shards.idFromName(shard.name)).handle(new Request(request), ctx);
@@ -225,9 +225,9 @@ function cacheKeyForGet(url: URL, like: RuleRequest, config: ConfigDocument): st
 }
 
 /** What a matched rule tells the shard: policy overrides, extra tags, response header edits. */
-function ruleContext(rule: RuleResult): Pick<ShardRequestContext, "overrides" | "tags" | "responseHeaders"> {
+function ruleContext(rule: RuleResult, settings: Pick<Settings, "storeSetCookie">): Pick<ShardRequestContext, "overrides" | "tags" | "responseHeaders"> {
   const { actions } = rule;
-  const context: Pick<ShardRequestContext, "overrides" | "tags" | "responseHeaders"> = { overrides: policyOverridesFrom(actions) };
+  const context: Pick<ShardRequestContext, "overrides" | "tags" | "responseHeaders"> = { overrides: policyOverridesFrom(actions, settings.storeSetCookie) };
   if (actions.tags !== undefined) context.tags = [...actions.tags];
   if (actions.setResponseHeaders !== undefined || actions.removeResponseHeaders !== undefined) {
     context.responseHeaders = { ...(actions.setResponseHeaders ? { set: { ...actions.setResponseHeaders } } : {}), ...(actions.removeResponseHeaders ? { remove: [...actions.removeResponseHeaders] } : {}) };

@@ -90,9 +90,11 @@ export function canStore(req: RequestLike, res: ResponseLike, opts: CanStoreOpti
     const reason = check.refuse(ctx);
     if (reason !== null) return { store: false, reason };
   }
-  const strippedFields = [...new Set([...cc.noCacheFields, ...cc.privateFields])];
-  // A forced entry never keeps a cookie: it would be handed to every client.
-  if (forced) return { store: true, reason: "forced", alwaysRevalidate: false, strippedFields: res.headers.has("set-cookie") ? [...new Set([...strippedFields, "set-cookie"])] : strippedFields };
+  const cookieMode = opts.overrides?.storeSetCookie ?? "off";
+  // A forced entry keeps a cookie only when the operator said "keep": it would be handed to every client.
+  const stripCookie = res.headers.has("set-cookie") && (cookieMode === "strip" || (forced && cookieMode !== "keep"));
+  const strippedFields = [...new Set([...cc.noCacheFields, ...cc.privateFields, ...(stripCookie ? ["set-cookie"] : [])])];
+  if (forced) return { store: true, reason: "forced", alwaysRevalidate: false, strippedFields };
   // §5.2.2.4 unqualified no-cache: store, but validate before every reuse.
   return { store: true, reason: "cached", alwaysRevalidate: cc.noCache, strippedFields };
 }
@@ -112,13 +114,17 @@ function tooLarge({ opts }: Ctx): NotStorableReason | null {
 }
 
 /**
- * deviation: RFC 9111 lets a shared cache store a response with Set-Cookie; shardcache does not
- * (Varnish's default too), because the stored copy would hand one client's cookie to every other
- * client. The origin can still ask for it with `no-cache="Set-Cookie"` / `private="Set-Cookie"`
- * (stored without the field), and a rule can remove the field or force a TTL.
+ * deviation: RFC 9111 lets a shared cache store a response with Set-Cookie (§3 lists no such condition;
+ * §7.3 / RFC 6265 §3 only warn about it); shardcache does not by default (Varnish's default too), because
+ * the stored copy would hand one client's cookie to every other client. The origin can still ask for it
+ * with `no-cache="Set-Cookie"` / `private="Set-Cookie"` (stored without the field), a rule can remove the
+ * field or force a TTL, and `storeSetCookie` ("strip" | "keep", setting or rule action) restores the RFC's
+ * default where the operator knows it is safe.
  */
-function setsCookie({ res, cc }: Ctx): NotStorableReason | null {
+function setsCookie({ res, cc, opts }: Ctx): NotStorableReason | null {
   if (!res.headers.has("set-cookie")) return null;
+  const mode = opts.overrides?.storeSetCookie ?? "off";
+  if (mode === "strip" || mode === "keep") return null;
   const strips = [...cc.noCacheFields, ...cc.privateFields].some((field) => field.toLowerCase() === "set-cookie");
   return strips ? null : { code: "set-cookie" };
 }

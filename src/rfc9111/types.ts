@@ -26,7 +26,16 @@ export interface PolicyOverrides {
   /** Serve-stale windows added to (or replacing absent) response stale-while-revalidate / stale-if-error. */
   staleWhileRevalidateSeconds?: Seconds;
   staleIfErrorSeconds?: Seconds;
+  /**
+   * Responses with Set-Cookie (refused by default, deviation 16): "strip" stores them without the field,
+   * "keep" stores them WITH it, so every client gets the cookie (only safe for cookies that are the same
+   * for everyone). Absent or "off": not stored.
+   */
+  storeSetCookie?: StoreSetCookie;
 }
+
+/** What to do with a response that sets a cookie: not store it, store it without Set-Cookie, or with it. */
+export type StoreSetCookie = "off" | "strip" | "keep";
 
 /** Limits the caller enforces through the policy, so refusals carry a reason. */
 export interface StoreLimits {

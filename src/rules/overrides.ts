@@ -2,12 +2,17 @@
  * Bridges rule actions to the layers that apply them: the RFC 9111 policy's overrides (forced TTL,
  * serve-stale windows) and the response-header edits made before the cacheability test.
  */
-import type { PolicyOverrides } from "../rfc9111/types";
+import type { PolicyOverrides, StoreSetCookie } from "../rfc9111/types";
 import type { Actions } from "./schema";
 
-/** The policy overrides a rule's actions ask for; `edgeTtl` is not one (the edge tier reads it directly). */
-export function policyOverridesFrom(actions: Readonly<Actions>): PolicyOverrides {
+/**
+ * The policy overrides a rule's actions ask for; `edgeTtl` is not one (the edge tier reads it directly).
+ * `storeSetCookie` is the setting's value unless the rule names its own.
+ */
+export function policyOverridesFrom(actions: Readonly<Actions>, defaultStoreSetCookie: StoreSetCookie = "off"): PolicyOverrides {
   const overrides: PolicyOverrides = {};
+  const storeSetCookie = actions.storeSetCookie ?? defaultStoreSetCookie;
+  if (storeSetCookie !== "off") overrides.storeSetCookie = storeSetCookie;
   if (actions.ttl !== undefined) overrides.forcedTtlSeconds = actions.ttl;
   if (actions.staleWhileRevalidate !== undefined) overrides.staleWhileRevalidateSeconds = actions.staleWhileRevalidate;
   if (actions.staleIfError !== undefined) overrides.staleIfErrorSeconds = actions.staleIfError;

@@ -3,6 +3,7 @@
  * an error rather than a silently ignored condition; the TypeScript types are inferred from it.
  */
 import { z } from "zod";
+import { STORE_SET_COOKIE_DESCRIPTION, storeSetCookieSchema } from "../config/set-cookie";
 import { parseCidr } from "./cidr";
 import { parseTemplate } from "./template";
 
@@ -106,6 +107,7 @@ export const actionsSchema = z.strictObject({
   pool: nameSchema.optional(),
   rateClass: rateClassRefSchema.optional(),
   slmClass: nameSchema.optional(),
+  storeSetCookie: storeSetCookieSchema.optional().describe(STORE_SET_COOKIE_DESCRIPTION + " Overrides settings.storeSetCookie for the requests this rule matches."),
   skipSharding: z.boolean().optional().describe("Fetch from the origin at the edge instead of through a shard (no cluster-wide coalescing)."),
 });
 

@@ -145,6 +145,27 @@ describe("canStore with a forced TTL (rule override)", () => {
     expect(v.store ? null : v.reason.code).toBe(code);
   });
 
+  it.each<[string, PolicyOverrides, Record<string, string>, { store: boolean; strippedFields?: string[] }]>([
+    ["storeSetCookie off (the default) refuses it", { storeSetCookie: "off" }, {}, { store: false }],
+    ["storeSetCookie strip stores it without the field", { storeSetCookie: "strip" }, {}, { store: true, strippedFields: ["set-cookie"] }],
+    ["storeSetCookie keep stores it with the field", { storeSetCookie: "keep" }, {}, { store: true, strippedFields: [] }],
+    ["keep still honours private=\"Set-Cookie\"", { storeSetCookie: "keep" }, { "cache-control": 'max-age=60, private="Set-Cookie"' }, { store: true, strippedFields: ["set-cookie"] }],
+    ["keep does not make a private response storable", { storeSetCookie: "keep" }, { "cache-control": "private, max-age=60" }, { store: false }],
+    ["a forced TTL with keep keeps the cookie", { storeSetCookie: "keep", forcedTtlSeconds: 60 }, {}, { store: true, strippedFields: [] }],
+    ["a forced TTL with strip strips it", { storeSetCookie: "strip", forcedTtlSeconds: 60 }, {}, { store: true, strippedFields: ["set-cookie"] }],
+  ])("Set-Cookie (RFC 9111 §3, deviation 16): %s", (_name, overrides, extra, expected) => {
+    const v = verdict({ name: "", response: res(200, { ...fresh, "set-cookie": "theme=dark", ...extra }), overrides });
+    expect(v.store).toBe(expected.store);
+    if (v.store && expected.strippedFields !== undefined) expect(v.strippedFields).toEqual(expected.strippedFields);
+    if (!v.store && !expected.store && extra["cache-control"] === undefined) expect(v.reason).toEqual({ code: "set-cookie" });
+  });
+
+  it("storeSetCookie changes nothing for responses without Set-Cookie", () => {
+    for (const storeSetCookie of ["off", "strip", "keep"] as const) {
+      expect(verdict({ name: "", response: res(200, fresh), overrides: { storeSetCookie } })).toMatchObject({ store: true, strippedFields: [] });
+    }
+  });
+
   it("stores a forced response with Set-Cookie, but without the cookie", () => {
     expect(verdict({ name: "", response: res(200, { ...fresh, "set-cookie": "session=abc" }), overrides: forced })).toMatchObject({ store: true, strippedFields: ["set-cookie"] });
   });

@@ -11,6 +11,13 @@ describe("policyOverridesFrom", () => {
     expect(policyOverridesFrom({ ttl: 0 })).toEqual({ forcedTtlSeconds: 0 });
     expect(policyOverridesFrom({})).toEqual({});
   });
+
+  it("storeSetCookie: the rule's value, else the setting's; off is no override", () => {
+    expect(policyOverridesFrom({}, "strip")).toEqual({ storeSetCookie: "strip" });
+    expect(policyOverridesFrom({ storeSetCookie: "keep" }, "strip")).toEqual({ storeSetCookie: "keep" });
+    expect(policyOverridesFrom({ storeSetCookie: "off" }, "keep")).toEqual({});
+    expect(policyOverridesFrom({ storeSetCookie: "strip" })).toEqual({ storeSetCookie: "strip" });
+  });
 });
 
 /** Set-Cookie fields one by one (iteration keeps them separate; the workers types lack getSetCookie). */
