@@ -91,6 +91,29 @@ export class CacheShard extends DurableObject<Env> {
     return this.#viaOrigin(request, req, ctx, variants.length > 0 ? "vary-miss" : "uri-miss", undefined);
   }
 
+  /**
+   * Stores a response the edge received for a POST that a later GET may reuse (RFC 9110 §9.3.3: explicit
+   * freshness and Content-Location equal to the target URI; `postResponseStorableAsGet`). `request` is
+   * the GET of that URI with the POST's header fields (for Vary); the rule's header edits, `canStore` and
+   * the stored record are exactly those of a GET miss. Call after the POST's invalidation finished, so the
+   * new representation replaces the old one. Returns whether it was stored.
+   */
+  async adopt(request: Request, response: Response, ctx: ShardRequestContext, timing: { requestTime: EpochMillis; responseTime: EpochMillis }): Promise<boolean> {
+    this.#store.setBudgets(ctx.settings.memoryBudgetBytes, ctx.settings.storageBudgetBytes);
+    const req = requestLike(request);
+    const edited = withResponseHeaderEdits(response, ctx.responseHeaders);
+    const body = new Uint8Array(await edited.arrayBuffer());
+    const limits = limitsFor(ctx.settings);
+    const verdict = canStore(req, edited, { limits, requestHasBody: false, contentLength: body.byteLength, ...(ctx.overrides ? { overrides: ctx.overrides } : {}) });
+    if (!verdict.store) return false;
+    const meta = buildMeta(req, edited, timing, verdict, limits, ctx, body.byteLength);
+    if (!this.#putSafely(ctx, meta, [body])) return false;
+    this.#hitForPass.delete(ctx.key);
+    this.#stats.stores += 1;
+    void this.#scheduleSweep();
+    return true;
+  }
+
   /** Deletes every variant of each key (unsafe-method invalidation, purge by URL). */
   async invalidate(keys: string[]): Promise<number> {
     let deleted = 0;

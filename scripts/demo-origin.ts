@@ -10,6 +10,7 @@
  *   lm=HTTP-DATE    Last-Modified                         vary=NAMES   Vary
  *   h-NAME=VALUE    any other response header            chunks=N&chunkDelay=MS  stream the body in N chunks
  *   fail=reset      destroy the connection without a response
+ *   cl-self=1       Content-Location: this request's own path and query (POST responses a GET may reuse)
  *   early=1         send a 103 Early Hints (Link: </early.css>; rel=preload) before the final response
  *   A repeated h-NAME parameter sends one field line per value (e.g. two Age lines).
  * Any path under /__echo answers JSON {method, url, headers, body} describing the request it received
@@ -94,6 +95,7 @@ function responseHeaders(url: URL, bodyBytes: number, streamed: boolean): Record
   if (q.has("etag")) headers["etag"] = q.get("etag")!;
   if (q.has("lm")) headers["last-modified"] = q.get("lm")!;
   if (q.has("vary")) headers["vary"] = q.get("vary")!;
+  if (q.get("cl-self") === "1") headers["content-location"] = url.pathname + url.search;
   for (const name of new Set(q.keys())) {
     if (!name.startsWith("h-")) continue;
     const values = q.getAll(name);

@@ -18,7 +18,7 @@ import type { Result } from "../lib/result";
 import { buildOriginRequest, fetchOrigin, type OriginFailure } from "../origin/fetch-origin";
 import type { PoolFetcher } from "../origin/pool-fetch";
 import { describeFailure, failureResponse } from "../serve/origin-failure";
-import { cacheInfo, evaluateReuse, forwardReasonFor, invalidationTargets, renderCacheStatus, selectVariant } from "../rfc9111";
+import { cacheInfo, evaluateReuse, forwardReasonFor, invalidationTargets, postResponseStorableAsGet, renderCacheStatus, selectVariant } from "../rfc9111";
 import type { CacheOutcome, ForwardReason, RequestLike, StoredMeta } from "../rfc9111/types";
 import type { Hrw } from "../routing/hrw";
 import { cacheKeyFor } from "../rules/cache-key";
@@ -127,16 +127,12 @@ async function viaShards(request: Request, key: string, fwd: ForwardReason, rule
   const { settings } = deps;
   const ranked = deps.hrw.rank(key, settings.primaries + settings.fallback);
   const order = attemptOrder(ranked, settings.primaries, Math.random() * settings.primaries);
-  const originTimeoutMs = Math.max(100, settings.shardTimeoutMs - ORIGIN_TIMEOUT_MARGIN_MS);
   // The edge copy's store time is when it was asked for: a purge finishing after this refuses it.
   const requestedAt = deps.now();
   const result = await callShards(
     order,
     (shard) => {
-      const ctx: ShardRequestContext = { key, shard: shard.name, origin: deps.origin, settings: { ...pickShardSettings(settings), originTimeoutMs }, ...ruleContext(rule, settings) };
-      const pool = poolFor(rule, deps.config);
-      if (pool !== undefined) ctx.pool = pool;
-      return deps.shards.get(deps.shards.idFromName(shard.name)).handle(new Request(request), ctx);
+      return deps.shards.get(deps.shards.idFromName(shard.name)).handle(new Request(request), shardContext(key, shard.name, rule, deps));
     },
     checkShardResult,
     settings.shardTimeoutMs,
@@ -160,6 +156,16 @@ async function viaShards(request: Request, key: string, fwd: ForwardReason, rule
   return finish(withKnownLength(response), deps, { hit: false, fwd, stored: storedAtEdge }, null, trace);
 }
 
+/** What the edge tells a shard about one request for `key`: its settings and the matching rule's decisions. */
+function shardContext(key: string, shard: string, rule: RuleResult, deps: EdgeDeps): ShardRequestContext {
+  const { settings } = deps;
+  const originTimeoutMs = Math.max(100, settings.shardTimeoutMs - ORIGIN_TIMEOUT_MARGIN_MS);
+  const ctx: ShardRequestContext = { key, shard, origin: deps.origin, settings: { ...pickShardSettings(settings), originTimeoutMs }, ...ruleContext(rule, settings) };
+  const pool = poolFor(rule, deps.config);
+  if (pool !== undefined) ctx.pool = pool;
+  return ctx;
+}
+
 /** Every shard failed (or a rule skips sharding): the origin answers directly, uncached. */
 async function viaOriginDirectly(request: Request, fwd: ForwardReason, attempts: ShardAttempt[], rule: RuleResult, deps: EdgeDeps, detail: "shards-unavailable" | "skip-sharding"): Promise<Response> {
   const { result, host } = await fetchDirect(request, rule, deps, false);
@@ -172,12 +178,43 @@ async function viaOriginDirectly(request: Request, fwd: ForwardReason, attempts:
 /** RFC 9111 §4.4: unsafe methods reach the origin untouched, then invalidate the URIs they changed. */
 async function passUnsafeMethod(request: Request, ruleRequest: RuleRequest, rule: RuleResult, deps: EdgeDeps): Promise<Response> {
   const req: RequestLike = { method: request.method, url: request.url, headers: request.headers };
+  const requestTime = deps.now();
   const { result, host } = await fetchDirect(request, rule, deps, true);
   const trace = `edge:${deps.colo}->PASS, origin:${host}`;
   if (!result.ok) return directFailure(result.error, "method", deps, trace);
   const keys = invalidationTargets(req, result.value).map((url) => cacheKeyForGet(new URL(url), ruleRequest, deps.config));
-  if (keys.length > 0) deps.waitUntil(invalidate(keys, deps).catch(() => {}));
-  return finish(result.value, deps, { hit: false, fwd: "method", fwdStatus: result.value.status, stored: false }, cacheInfo({ kind: "not-stored", reason: { code: "method", method: request.method } }), trace);
+  const adoption = adoptionFor(req, result.value, ruleRequest, deps, { requestTime, responseTime: deps.now() });
+  const response = adoption === null ? result.value : adoption.response;
+  // Invalidate first, then store the POST's response as the URI's new representation (RFC 9110 §9.3.3).
+  const invalidated = keys.length > 0 ? invalidate(keys, deps) : Promise.resolve();
+  deps.waitUntil(invalidated.then(() => adoption?.store()).catch(() => {}));
+  return finish(response, deps, { hit: false, fwd: "method", fwdStatus: result.value.status, stored: false }, cacheInfo({ kind: "not-stored", reason: { code: "method", method: request.method } }), trace);
+}
+
+/**
+ * RFC 9110 §9.3.3: a POST response with explicit freshness and Content-Location equal to the target URI
+ * may answer a later GET of that URI. When it qualifies (and the GET's own rule does not pass), its body
+ * is copied (bounded by maxObjectBytes) while it streams to the client, and `store` hands it to the
+ * GET key's primary shards, which decide with `canStore` exactly as for a GET miss.
+ */
+function adoptionFor(req: RequestLike, response: Response, like: RuleRequest, deps: EdgeDeps, timing: { requestTime: EpochMillis; responseTime: EpochMillis }): { response: Response; store(): Promise<void> } | null {
+  const asGet = postResponseStorableAsGet(req, response);
+  if (asGet === null || response.body === null) return null;
+  const getRequest: RuleRequest = { ...like, method: "GET" };
+  const getRule = deps.config.compiledRules.evaluate(getRequest);
+  if (getRule.actions.pass === true || getRule.actions.skipSharding === true) return null;
+  const key = cacheKeyFor(getRequest, getRule.actions.cacheKey);
+  const [toClient, copy] = teeForEdge(response.body, deps.settings.maxObjectBytes);
+  const store = async () => {
+    const body = await copy;
+    if (body === null) return;
+    const owners = deps.hrw.rank(key, deps.settings.primaries);
+    await Promise.all(owners.map((shard) => {
+      const stored = new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+      return deps.shards.get(deps.shards.idFromName(shard.name)).adopt(new Request(asGet.url, { headers: asGet.headers }), stored, shardContext(key, shard.name, getRule, deps), timing);
+    }));
+  };
+  return { response: withKnownLength(new Response(toClient, response)), store };
 }
 
 /** A rule says pass: the origin answers, nothing is stored, no shard is involved. */

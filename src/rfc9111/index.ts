@@ -5,7 +5,7 @@
 export type * from "./types";
 export { parseCacheControl, effectiveCacheControl, cacheControlSource, formatCacheControl } from "./cache-control";
 export type { CacheControl, CacheControlSource, Directive } from "./cache-control";
-export { canStore } from "./storability";
+export { canStore, postResponseStorableAsGet } from "./storability";
 export type { CanStoreOptions } from "./storability";
 export { buildStoredMeta } from "./stored-meta";
 export { variantKeyFor, selectVariant } from "./vary";

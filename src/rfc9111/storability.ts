@@ -184,3 +184,34 @@ function expiredOnArrival({ res, cc, source }: Ctx, lifetime: Lifetime): NotStor
   const age = parseAgeValue(res.headers.get("age"));
   return age !== null && age >= lifetime.seconds ? { code: "already-expired" } : null;
 }
+
+/**
+ * RFC 9110 §9.3.3: "Responses to POST requests are only cacheable when they include explicit freshness
+ * information (see Section 4.2.1 of [CACHING]) and a Content-Location header field that has the same value
+ * as the POST's target URI", and such a cached response "can be reused to satisfy a later GET or HEAD
+ * request". RFC 9111 §4 reuses a stored response only for its own target URI, so it is stored as the GET
+ * of that URI. Returns that GET (the POST's header fields kept, for Vary; no body), or null. The caller
+ * then runs `canStore` on it like on any GET (no-store, private, Authorization, Set-Cookie still refuse).
+ * Heuristic freshness does not count (it is not "explicit"); fragments are not part of the comparison.
+ */
+export function postResponseStorableAsGet(req: RequestLike, res: ResponseLike): RequestLike | null {
+  if (req.method !== "POST") return null;
+  const location = res.headers.get("content-location");
+  if (location === null || !sameTargetUri(location, req.url)) return null;
+  const source = cacheControlSource(res.headers);
+  if (!hasExplicitFreshness({ cc: effectiveCacheControl(res.headers), headers: res.headers, source })) return null;
+  return { method: "GET", url: req.url, headers: req.headers };
+}
+
+/** Content-Location (possibly relative, RFC 9110 §8.7) resolved against the target URI equals it. */
+function sameTargetUri(reference: string, target: string): boolean {
+  try {
+    const resolved = new URL(reference.trim(), target);
+    const base = new URL(target);
+    resolved.hash = "";
+    base.hash = "";
+    return resolved.href === base.href;
+  } catch {
+    return false;
+  }
+}
