@@ -14,7 +14,7 @@ import { CONFIG_KV_KEY, DEFAULT_CONFIG_MEMO_MS, type Env } from "./env";
 import { createHrw, type Hrw } from "./routing/hrw";
 import { cachedSnapshot, PoolFetcher } from "./origin/pool-fetch";
 import { RateGate } from "./edge/rate-gate";
-import { SlmReporter } from "./edge/slm-reporter";
+import { FLUSH_EVERY_MS, SlmReporter, type FlushStep } from "./edge/slm-reporter";
 import { cachedValue } from "./lib/cached-value";
 import { runScheduledJobs, scheduledJobs } from "./scheduled";
 import { handleAdminRequest, isAdminPath } from "./admin/router";
@@ -125,6 +125,28 @@ function replanHealth(state: Isolate, config: ConfigDocument, env: Env, ctx: Exe
   );
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Sends this isolate's SLM counts when the reporter says so: at once for a full batch, after
+ * FLUSH_EVERY_MS for the first sample of a new one (so the last samples of a burst are sent even if
+ * no request follows). A failed send puts the batch back and tries again a period later.
+ */
+function flushSlm(step: FlushStep, state: Isolate, config: ConfigDocument, env: Env, ctx: ExecutionContext): void {
+  if (step === "none") return;
+  const send = async (): Promise<void> => {
+    const batch = state.slm.take();
+    if (batch.length === 0) return;
+    const sentAt = Date.now();
+    try {
+      await slmMonitor(env).record(config.slmClasses, batch, config.rateClasses);
+    } catch {
+      if (state.slm.restore(batch, sentAt, Date.now()) !== "none") await sleep(FLUSH_EVERY_MS).then(send);
+    }
+  };
+  ctx.waitUntil(step === "flush-now" ? send() : sleep(FLUSH_EVERY_MS).then(send));
+}
+
 function hrwFor(state: Isolate, version: string, settings: Settings): Hrw {
   if (state.hrw?.version !== version) state.hrw = { version, hrw: createHrw(settings.shards) };
   return state.hrw.hrw;
@@ -190,8 +212,7 @@ export default {
       },
       reportTtfb: (slmClass, ttfbMs) => {
         const cls = config.slmClasses[slmClass];
-        const batch = cls === undefined ? null : state.slm.record(slmClass, ttfbMs, cls.targetMs, Date.now());
-        if (batch !== null) ctx.waitUntil(slmMonitor(env).record(config.slmClasses, batch).catch(() => {}));
+        if (cls !== undefined) flushSlm(state.slm.record(slmClass, ttfbMs, cls.targetMs), state, config, env, ctx);
       },
       waitUntil: (promise) => ctx.waitUntil(promise),
       now: Date.now,

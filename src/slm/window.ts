@@ -4,6 +4,7 @@
  */
 import type { EpochMillis } from "../lib/units";
 import type { SlmClass } from "../config/rates";
+import { addSample, emptyStats, mergeStats, summarize, validStats, type TtfbStats, type TtfbSummary } from "./stats";
 
 export type SlmState = "ok" | "warning" | "serious";
 
@@ -15,9 +16,12 @@ export interface Conformance {
 
 export type SlmWindowParams = Pick<SlmClass, "targetMs" | "windowSeconds" | "minSamples">;
 
-/** The serialised window: one [epoch second, samples within target, all samples] per non-empty second. */
+/**
+ * The serialised window: one [epoch second, samples within target, all samples, timing stats] per
+ * non-empty second (the stats are absent in windows stored before they were kept).
+ */
 export interface SlmWindowJson {
-  readonly seconds: readonly (readonly [second: number, within: number, total: number])[];
+  readonly seconds: readonly (readonly [second: number, within: number, total: number, stats?: TtfbStats])[];
 }
 
 /**
@@ -29,6 +33,7 @@ export class SlmWindow {
   readonly #second: number[];
   readonly #within: number[];
   readonly #total: number[];
+  readonly #stats: TtfbStats[];
 
   constructor(params: SlmWindowParams) {
     this.#params = params;
@@ -36,28 +41,51 @@ export class SlmWindow {
     this.#second = new Array<number>(n).fill(-Infinity);
     this.#within = new Array<number>(n).fill(0);
     this.#total = new Array<number>(n).fill(0);
+    this.#stats = Array.from({ length: n }, emptyStats);
   }
 
   /** Restores a window; a saved window of another length or with bad entries loses only what no longer fits. */
   static fromJSON(params: SlmWindowParams, json: SlmWindowJson | null | undefined): SlmWindow {
     const w = new SlmWindow(params);
     const entries = (Array.isArray(json?.seconds) ? json.seconds : []).filter(
-      (e): e is readonly [number, number, number] => Array.isArray(e) && Number.isInteger(e[0]) && e[1] >= 0 && e[2] >= e[1] && Number.isFinite(e[2]),
+      (e): e is readonly [number, number, number, TtfbStats?] => Array.isArray(e) && Number.isInteger(e[0]) && e[1] >= 0 && e[2] >= e[1] && Number.isFinite(e[2]),
     );
-    for (const [second, within, total] of [...entries].sort((a, b) => a[0] - b[0])) w.#add(second, within, total);
+    for (const [second, within, total, stats] of [...entries].sort((a, b) => a[0] - b[0])) {
+      const timing = validStats(stats);
+      // A slot may mix timed and untimed batches, so its stats may count fewer samples, never more.
+      w.#add(second, within, total, timing !== null && timing.count <= total ? timing : null);
+    }
     return w;
   }
 
   /** One response's time to first byte. Invalid measurements are ignored: a broken timer must not trigger shaping. */
   record(now: EpochMillis, ttfbMs: number): void {
     if (!Number.isFinite(ttfbMs) || ttfbMs < 0) return;
-    this.recordCounts(now, ttfbMs <= this.#params.targetMs ? 1 : 0, 1);
+    const stats = emptyStats();
+    addSample(stats, ttfbMs);
+    this.recordCounts(now, ttfbMs <= this.#params.targetMs ? 1 : 0, 1, stats);
   }
 
-  /** Pre-aggregated samples (an edge's batch since its last report), all counted at `now`. */
-  recordCounts(now: EpochMillis, within: number, total: number): void {
+  /**
+   * Pre-aggregated samples (an edge's batch since its last report), all counted at `now`, with
+   * their timing stats when the edge sent them. Stats that do not match the counts are dropped
+   * (the counts still count), so a broken batch cannot skew min / max / mean.
+   */
+  recordCounts(now: EpochMillis, within: number, total: number, stats?: TtfbStats | null): void {
     if (!Number.isFinite(now) || !(total > 0) || !(within >= 0) || within > total) return;
-    this.#add(Math.floor(now / 1000), within, total);
+    const timing = stats === undefined || stats === null ? null : validStats(stats);
+    this.#add(Math.floor(now / 1000), within, total, timing !== null && timing.count === total ? timing : null);
+  }
+
+  /** Min / max / mean / p50 / p95 / p99 time to first byte over the window, or null when no timed sample is in it. */
+  timings(now: EpochMillis): TtfbSummary | null {
+    const current = Math.floor(now / 1000);
+    const merged = emptyStats();
+    for (let i = 0; i < this.#second.length; i++) {
+      const age = current - this.#second[i]!;
+      if (age >= 0 && age < this.#second.length) mergeStats(merged, this.#stats[i]!);
+    }
+    return summarize(merged);
   }
 
   /** Conformance over the last windowSeconds seconds, the current one included. */
@@ -77,12 +105,16 @@ export class SlmWindow {
   }
 
   toJSON(): SlmWindowJson {
-    const seconds: [number, number, number][] = [];
-    for (let i = 0; i < this.#second.length; i++) if (this.#total[i]! > 0) seconds.push([this.#second[i]!, this.#within[i]!, this.#total[i]!]);
+    const seconds: [number, number, number, TtfbStats?][] = [];
+    for (let i = 0; i < this.#second.length; i++) {
+      if (this.#total[i]! === 0) continue;
+      const stats = this.#stats[i]!;
+      seconds.push(stats.count > 0 ? [this.#second[i]!, this.#within[i]!, this.#total[i]!, stats] : [this.#second[i]!, this.#within[i]!, this.#total[i]!]);
+    }
     return { seconds: seconds.sort((a, b) => a[0] - b[0]) };
   }
 
-  #add(second: number, within: number, total: number): void {
+  #add(second: number, within: number, total: number, stats: TtfbStats | null): void {
     const n = this.#second.length;
     const slot = ((second % n) + n) % n;
     const held = this.#second[slot]!;
@@ -91,9 +123,11 @@ export class SlmWindow {
       this.#second[slot] = second;
       this.#within[slot] = 0;
       this.#total[slot] = 0;
+      this.#stats[slot] = emptyStats();
     }
     this.#within[slot]! += within;
     this.#total[slot]! += total;
+    if (stats !== null) mergeStats(this.#stats[slot]!, stats);
   }
 }
 
@@ -104,8 +138,13 @@ export function slmState(percent: number, cls: Pick<SlmClass, "warningPercent" |
   return "ok";
 }
 
-/** The state after an evaluation: unchanged while there are too few samples to judge. */
+/**
+ * The state after an evaluation. No sample at all in the window means no traffic is being served
+ * badly, so the class returns to `ok` (and a rate class following it recovers); some samples but
+ * fewer than `minSamples` are too little evidence either way, so the state holds.
+ */
 export function nextSlmState(prev: SlmState, conformance: Conformance, cls: Pick<SlmClass, "warningPercent" | "seriousPercent">): SlmState {
+  if (conformance.samples === 0) return "ok";
   return conformance.percent === null ? prev : slmState(conformance.percent, cls);
 }
 

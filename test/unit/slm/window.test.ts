@@ -117,3 +117,34 @@ describe("state transitions", () => {
     expect(nextSlmState("serious", { percent: 99, samples: 30 }, cls)).toBe("ok");
   });
 });
+
+describe("window timings and quiet windows", () => {
+  it("keeps min / max / mean / percentiles of the samples in the window, which slide out with them", () => {
+    const w = new SlmWindow({ ...cls, windowSeconds: 2, minSamples: 1 });
+    w.record(1_000, 100);
+    w.record(1_500, 300);
+    expect(w.timings(1_500)).toMatchObject({ samples: 2, minMs: 100, maxMs: 300, meanMs: 200 });
+    w.record(2_100, 50);
+    expect(w.timings(3_000)).toMatchObject({ samples: 1, minMs: 50, maxMs: 50 });
+    expect(w.timings(10_000)).toBeNull();
+    const copy = SlmWindow.fromJSON({ ...cls, windowSeconds: 2 }, JSON.parse(JSON.stringify(w)));
+    expect(copy.timings(3_000)).toEqual(w.timings(3_000));
+  });
+
+  it("takes an edge batch's stats only when they match its counts", async () => {
+    const { emptyStats, addSample } = await import("../../../src/slm/stats");
+    const stats = emptyStats();
+    addSample(stats, 40);
+    addSample(stats, 60);
+    const w = new SlmWindow({ ...cls, minSamples: 1 });
+    w.recordCounts(1_000, 2, 2, stats);
+    w.recordCounts(1_000, 1, 3, stats); // stats for 2 samples on a batch of 3: counts kept, stats dropped
+    expect(w.conformance(1_000)).toEqual({ percent: 60, samples: 5 });
+    expect(w.timings(1_000)).toMatchObject({ samples: 2, meanMs: 50 });
+  });
+
+  it("returns to ok when the window holds no sample at all, but holds on too few samples", () => {
+    expect(nextSlmState("serious", { percent: null, samples: 0 }, cls)).toBe("ok");
+    expect(nextSlmState("serious", { percent: null, samples: 3 }, cls)).toBe("serious");
+  });
+});

@@ -1,0 +1,52 @@
+/**
+ * SLM fidelity on workerd, without the cron: every sample of a burst reaches the SlmMonitor, whose
+ * own alarm turns the class serious within about a second, with min / max / mean / percentiles of
+ * the window; when traffic stops for a window the class returns to ok on its own, one event each.
+ */
+import { env, SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { putConfig } from "../helpers/config";
+import { uniquePath } from "../helpers/origin";
+
+const BASE = "http://cache.test";
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const slmMonitor = () => env.SLM_MONITOR.get(env.SLM_MONITOR.idFromName("slm"));
+
+async function eventually(check: () => Promise<boolean>, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(100)) if (await check()) return true;
+  return check();
+}
+
+describe("continuous SLM", () => {
+  it("counts all 6 samples of a first slow burst, goes serious by its alarm, and back to ok when traffic stops", async () => {
+    const slm = `burst-${Date.now().toString(36)}`;
+    const prefix = uniquePath("slm-burst");
+    await putConfig({
+      slmClasses: { [slm]: { targetMs: 100, minSamples: 5, windowSeconds: 5 } },
+      rules: [{ match: { path: `${prefix}/**` }, actions: { slmClass: slm } }],
+    });
+    for (let i = 0; i < 6; i++) await (await SELF.fetch(`${BASE}${prefix}/slow?delay=${150 + i * 10}&cc=no-store`)).text();
+
+    // No cron: the edge's delayed flush delivers the burst, the object's alarm evaluates it.
+    const classes = { [slm]: { targetMs: 100, minSamples: 5, windowSeconds: 5, warningPercent: 95, seriousPercent: 80 } };
+    const whole = async () => {
+      const entry = (await slmMonitor().snapshot(classes)).states[slm];
+      return entry?.state === "serious" && entry.samples === 6;
+    };
+    expect(await eventually(whole, 4000)).toBe(true);
+    const { timings } = (await slmMonitor().snapshot(classes)).states[slm]!;
+    expect(timings).toMatchObject({ samples: 6 });
+    expect(timings!.minMs).toBeGreaterThanOrEqual(150);
+    expect(timings!.maxMs).toBeGreaterThanOrEqual(200);
+    expect(timings!.meanMs).toBeGreaterThan(timings!.minMs);
+    expect(timings!.meanMs).toBeLessThan(timings!.maxMs);
+    expect(timings!.p95Ms).toBeLessThanOrEqual(timings!.maxMs);
+
+    // Nothing more is sent: after the 5 s window empties, the alarm returns the class to ok.
+    expect(await eventually(async () => (await slmMonitor().snapshot()).states[slm]?.state === "ok", 8000)).toBe(true);
+    const events = (await env.EVENT_LOG.get(env.EVENT_LOG.idFromName("events")).list({ limit: 1000 })).filter((e) => e.section === `slm/${slm}`);
+    expect(events.map((e) => e.tag)).toEqual(["slmserious", "slmok"]);
+    expect(events[0]!.text).toContain("0.0% of 6 responses within 100 ms");
+    expect(events[1]!.text).toContain("no responses in the last 5 s");
+  });
+});
