@@ -46,7 +46,7 @@ describe("continuous SLM", () => {
     expect(await eventually(async () => (await slmMonitor().snapshot()).states[slm]?.state === "ok", 8000)).toBe(true);
     const events = (await env.EVENT_LOG.get(env.EVENT_LOG.idFromName("events")).list({ limit: 1000 })).filter((e) => e.section === `slm/${slm}`);
     expect(events.map((e) => e.tag)).toEqual(["slmserious", "slmok"]);
-    expect(events[0]!.text).toContain("0.0% of 6 responses within 100 ms");
+    expect(events[0]!.text).toMatch(/0\.0% of [56] responses within 100 ms/); // the alarm may judge before the 6th arrives
     expect(events[1]!.text).toContain("no responses in the last 5 s");
   });
 });
