@@ -1,7 +1,8 @@
 /**
- * Two projects: `unit` runs the pure modules in Node (fast, no runtime), `workers` runs the edge
+ * Three projects: `unit` runs the pure modules in Node (fast, no runtime), `workers` runs the edge
  * worker and its Durable Objects on workerd through the Workers pool, with real DO, KV and Cache
- * bindings. The only thing the tests control is the origin: the demo origin, started once per run
+ * bindings, and `e2e` sends raw HTTP (what a Request object cannot express) to the worker on workerd
+ * through Miniflare. The only thing the tests control is the origin: the demo origin, started once per run
  * on a free loopback port (test/helpers/global-setup.ts).
  */
 import { createServer } from "node:net";
@@ -31,11 +32,15 @@ export default defineConfig({
         test: { name: "unit", include: ["test/unit/**/*.test.ts"], environment: "node" },
       },
       {
+        // Raw HTTP against the worker on workerd (Miniflare), for requests a Request object cannot express.
+        test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], environment: "node", testTimeout: 60_000, hookTimeout: 120_000 },
+      },
+      {
         plugins: [
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
             // Config is re-read from KV on every request, so a test's KV write applies at once.
-            miniflare: { bindings: { ORIGIN_URL: originUrl, TEST_ORIGIN_URL: originUrl, CONFIG_MEMO_MS: "0", CLUSTER_TOKEN: "test-cluster-token", ADMIN_TOKEN: "test-admin-token" } },
+            miniflare: { bindings: { ORIGIN_URL: originUrl, TEST_ORIGIN_URL: originUrl, CONFIG_MEMO_MS: "0", CLUSTER_TOKEN: "test-cluster-token", ADMIN_TOKEN: "test-admin-token-0123456789abcdefghij" } },
           }),
         ],
         test: {

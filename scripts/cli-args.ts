@@ -9,8 +9,10 @@
  * env SHARDCACHE_URL / SHARDCACHE_TOKEN / SHARDCACHE_ADMIN_PREFIX override the defaults, flags override env.
  */
 
+import { DEV_ADMIN_TOKEN } from "../src/lib/dev-token";
+
 export const DEFAULT_URL = "http://127.0.0.1:8787";
-export const DEFAULT_TOKEN = "dev-admin-token";
+export const DEFAULT_TOKEN = DEV_ADMIN_TOKEN;
 export const DEFAULT_ADMIN_PREFIX = "/_shardcache";
 
 export type PurgeSelectorArg = { url: string } | { key: string } | { prefix: string } | { tag: string } | { all: true };

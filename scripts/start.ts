@@ -6,19 +6,21 @@
  *
  * Environment: PORT (cache, default 8787), ORIGIN_PORT (demo origin, default 8788),
  * ORIGIN_URL (use this origin instead of the demo one), CONFIG (config file, default config/default.json),
- * ADMIN_TOKEN (admin API token, default "dev-admin-token").
+ * ADMIN_TOKEN (admin API token, default "dev-admin-token"). It sets SHARDCACHE_LOCAL_DEV=true, the
+ * one place the admin API accepts that published (or any short) token.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { startDemoOrigin, type DemoOrigin } from "./demo-origin";
 import { validateConfigFile } from "./validate-config";
+import { DEV_ADMIN_TOKEN } from "../src/lib/dev-token";
 
 const host = "127.0.0.1";
 const port = Number(process.env.PORT ?? 8787);
 const originPort = Number(process.env.ORIGIN_PORT ?? 8788);
 const configFile = process.env.CONFIG ?? "config/default.json";
-const adminToken = process.env.ADMIN_TOKEN ?? "dev-admin-token";
+const adminToken = process.env.ADMIN_TOKEN ?? DEV_ADMIN_TOKEN;
 const wranglerBin = createRequire(import.meta.url).resolve("wrangler/bin/wrangler.js");
 
 function runWrangler(args: string[], inherit: boolean): ChildProcess {
@@ -51,7 +53,7 @@ async function main(): Promise<void> {
     originUrl = origin.url;
   }
   const worker = runWrangler(
-    ["dev", "--ip", host, "--port", String(port), "--var", `ORIGIN_URL:${originUrl}`, "--var", `ADMIN_TOKEN:${adminToken}`, "--var", "CONFIG_MEMO_MS:1000", "--log-level", "warn", "--show-interactive-dev-session=false", "--test-scheduled"],
+    ["dev", "--ip", host, "--port", String(port), "--var", `ORIGIN_URL:${originUrl}`, "--var", `ADMIN_TOKEN:${adminToken}`, "--var", "SHARDCACHE_LOCAL_DEV:true", "--var", "CONFIG_MEMO_MS:1000", "--log-level", "warn", "--show-interactive-dev-session=false", "--test-scheduled"],
     true,
   );
 

@@ -25,6 +25,11 @@ export interface Env {
   CLUSTER_TOKEN?: string;
   /** Bearer token of the admin API (a secret: `wrangler secret put ADMIN_TOKEN`); without it the admin API answers 503. */
   ADMIN_TOKEN?: string;
+  /**
+   * "true" only for local development (`npm start` and the test suite set it): the admin API then
+   * accepts a short token or the published development token. Never set it on a deployed worker.
+   */
+  SHARDCACHE_LOCAL_DEV?: string;
   /** Optional: with both set, purges also go to the zone purge API (edge tier in every data centre at once). */
   CF_API_TOKEN?: string;
   CF_ZONE_ID?: string;

@@ -18,8 +18,11 @@ import { FLUSH_EVERY_MS, SlmReporter, type FlushStep } from "./edge/slm-reporter
 import { cachedValue } from "./lib/cached-value";
 import { runScheduledJobs, scheduledJobs } from "./scheduled";
 import { handleAdminRequest, isAdminPath } from "./admin/router";
+import { LoginThrottle } from "./admin/login-throttle";
 import { PurgeLogLoader, readPurgeIndex, writePurgeRecord } from "./edge/purge-log";
 import { zonePurgerFrom } from "./edge/zone-purge";
+import { normaliseIncoming } from "./edge/incoming";
+import { pathOf } from "./lib/request-target";
 
 /** How stale an isolate's copy of the rate shaping factors may be. */
 const SLM_FACTORS_TTL_MS = 5_000;
@@ -50,6 +53,8 @@ interface Isolate {
   hrw: { version: string; hrw: Hrw } | null;
   /** Recent purges from KV, memoised like the config: the edge refuses copies older than a matching purge. */
   purges: PurgeLogLoader;
+  /** Failed admin logins per client address (bounded). */
+  loginThrottle: LoginThrottle;
   /** Config version whose memory budget the edge tier has; resized only when it changes. */
   budgetVersion: string | null;
   /** Pools and monitors last handed to the HealthMonitor from this isolate (a fingerprint). */
@@ -57,14 +62,6 @@ interface Isolate {
 }
 
 let isolate: Isolate | null = null;
-
-/** The path of an absolute URL without parsing all of it (the admin check runs on every request). */
-function pathOf(url: string): string {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  if (start < 0) return "/";
-  const end = url.slice(start).search(/[?#]/);
-  return end < 0 ? url.slice(start) : url.slice(start, start + end);
-}
 
 function isolateFor(env: Env): Isolate {
   isolate ??= {
@@ -92,6 +89,7 @@ function isolateFor(env: Env): Isolate {
       onLimiterError: (name, error) => console.error(`rate class ${name}: limiter unavailable, admitting (${error instanceof Error ? error.message : String(error)})`),
     }),
     slm: new SlmReporter(),
+    loginThrottle: new LoginThrottle(),
     hrw: null,
     budgetVersion: null,
     healthPlan: null,
@@ -153,8 +151,10 @@ function hrwFor(state: Isolate, version: string, settings: Settings): Hrw {
 }
 
 export default {
-  async fetch(request, env, ctx): Promise<Response> {
+  async fetch(incoming, env, ctx): Promise<Response> {
     const state = isolateFor(env);
+    // One normal form of the request for everything below: the admin check, the rules, the key, the origin.
+    const request = normaliseIncoming(incoming);
     const now = Date.now();
     // Within the memo period both are plain values: no promise, no await on the hot path.
     const memoLoaded = state.loader.fresh(now);
@@ -172,6 +172,10 @@ export default {
       const shard = (name: string) => env.CACHE_SHARD.get(env.CACHE_SHARD.idFromName(name));
       return handleAdminRequest(request, settings.adminPrefix, {
         adminToken: env.ADMIN_TOKEN,
+        localDev: env.SHARDCACHE_LOCAL_DEV === "true",
+        timingSafeEqual: (a, b) => crypto.subtle.timingSafeEqual(a, b),
+        clientAddress: request.headers.get("cf-connecting-ip") ?? "unknown",
+        loginThrottle: state.loginThrottle,
         config,
         configVersion: loaded.version,
         configSource: loaded.source,
@@ -200,9 +204,9 @@ export default {
       shards: env.CACHE_SHARD,
       edgeTier: state.edgeTier,
       origin: settings.origin ?? env.ORIGIN_URL,
-      colo: (request.cf?.colo as string | undefined) ?? "local",
+      colo: (incoming.cf?.colo as string | undefined) ?? "local",
       clientIp: request.headers.get("cf-connecting-ip"),
-      country: (request.cf?.country as string | undefined) ?? null,
+      country: (incoming.cf?.country as string | undefined) ?? null,
       clusterToken: env.CLUSTER_TOKEN,
       pools: state.pools,
       admitRate: (name, cls, ref, req) => state.rateGate.admit(name, cls, ref, req),

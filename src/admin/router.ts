@@ -1,6 +1,6 @@
 /**
  * The admin API, mounted under `settings.adminPrefix` (default `/_shardcache`): itty-router with one
- * `before` stage (bearer token, compared in constant time) and one `catch` (JSON 500). Every answer
+ * `before` stage (bearer token, compared in constant time; failed logins throttled per address) and one `catch` (JSON 500). Every answer
  * is JSON. Endpoints: GET /health, GET|PUT /config, POST /config/validate, POST /purge, GET /stats.
  * See docs/admin-and-cli.md.
  */
@@ -14,7 +14,8 @@ import type { ZonePurger } from "../edge/zone-purge";
 import type { EpochMillis } from "../lib/units";
 import type { Hrw } from "../routing/hrw";
 import type { ClusterEvent, ListOptions, NewEvent } from "../events/events";
-import { checkAdminAuth } from "./auth";
+import { checkAdminAuth, type TimingSafeEqual } from "./auth";
+import type { LoginThrottle } from "./login-throttle";
 import { eventListOptions, rateClassesView, type ContextStatus, type SlmView } from "./observe";
 import { parsePurgeRequest, runPurge } from "./purge";
 import { collectStats, type ShardStatsReply } from "./stats";
@@ -27,6 +28,13 @@ export interface AdminShard {
 /** What the composition root hands the admin API for one request. */
 export interface AdminDeps {
   adminToken: string | undefined;
+  /** Local development (`SHARDCACHE_LOCAL_DEV`): the only place a weak or published token is accepted. */
+  localDev: boolean;
+  /** The platform's constant-time compare (`crypto.subtle.timingSafeEqual`). */
+  timingSafeEqual: TimingSafeEqual;
+  /** The client's address as the platform reports it (failed logins are throttled per address). */
+  clientAddress: string;
+  loginThrottle: LoginThrottle;
   /** The config in use (memoised loader) and its version. */
   config: ConfigDocument;
   configVersion: string;
@@ -48,9 +56,16 @@ export interface AdminDeps {
   slmSnapshot(): Promise<SlmView>;
 }
 
-/** True for the admin prefix itself and every path under it. */
+/**
+ * True for the admin prefix itself and every path under it, in any letter case: `pathname` is the
+ * normalised path (src/lib/request-target.ts), so `//_shardcache/`, `/%5Fshardcache/` and
+ * `/_SHARDCACHE/` all land here, and none of them (nor its Authorization) is forwarded to the origin.
+ */
 export function isAdminPath(pathname: string, prefix: string): boolean {
-  return pathname === prefix || pathname.startsWith(`${prefix}/`);
+  if (pathname.length < prefix.length) return false;
+  const head = pathname.slice(0, prefix.length);
+  if (head !== prefix && head.toLowerCase() !== prefix.toLowerCase()) return false;
+  return pathname.length === prefix.length || pathname.charCodeAt(prefix.length) === 47;
 }
 
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
@@ -83,9 +98,15 @@ function createAdminRouter(prefix: string): AdminRouter {
   const router: AdminRouter = Router<IRequest, [AdminDeps]>({
     base: prefix,
     before: [
-      (request: IRequest, deps: AdminDeps) => {
-        const verdict = checkAdminAuth(request.headers.get("authorization"), deps.adminToken);
-        if (verdict.ok) return undefined;
+      async (request: IRequest, deps: AdminDeps) => {
+        const waitMs = deps.loginThrottle.retryAfterMs(deps.clientAddress, deps.now());
+        if (waitMs > 0) return json({ ok: false, error: "too many failed logins from this address; try again later" }, 429, { "retry-after": String(Math.ceil(waitMs / 1000)) });
+        const verdict = await checkAdminAuth(request.headers.get("authorization"), { configuredToken: deps.adminToken, localDev: deps.localDev, timingSafeEqual: deps.timingSafeEqual });
+        if (verdict.ok) {
+          deps.loginThrottle.recordSuccess(deps.clientAddress);
+          return undefined;
+        }
+        if (verdict.status === 401) deps.loginThrottle.recordFailure(deps.clientAddress, deps.now());
         return json({ ok: false, error: verdict.message }, verdict.status, verdict.status === 401 ? { "www-authenticate": 'Bearer realm="shardcache-admin"' } : {});
       },
     ],
@@ -167,5 +188,7 @@ export async function handleAdminRequest(request: Request, prefix: string, deps:
     router = createAdminRouter(prefix);
     routers.set(prefix, router);
   }
-  return (await router.fetch(request, deps)) as Response;
+  // A path under the prefix in another letter case matches no route: answered here, never by the origin.
+  const answer = (await router.fetch(request, deps)) as Response | undefined;
+  return answer ?? json({ ok: false, error: `no admin endpoint ${request.method} ${new URL(request.url).pathname}` }, 404);
 }

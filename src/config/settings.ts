@@ -12,6 +12,21 @@ const GiB = 1024 * MiB;
 /** RFC 9111 §1.2.2: delta-seconds beyond 2^31 are treated as 2^31. */
 const MAX_TTL_CEILING_SECONDS = 2_147_483_648;
 
+/** RFC 9110 token: the characters a header name may contain. */
+const headerName = z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, "not a valid header name");
+
+/**
+ * Request headers that can change what an origin answers but are not in the default cache key, so a
+ * client could use them to poison an entry for everyone (web cache poisoning): forwarding fields
+ * (the edge writes its own `Forwarded` / `X-Forwarded-Host` / `X-Forwarded-Proto` from what the platform
+ * knows), URL and method overrides, and client-address fields a client can forge.
+ */
+export const DEFAULT_UNKEYED_REQUEST_HEADERS = [
+  "forwarded", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-scheme", "x-forwarded-port", "x-host",
+  "x-original-url", "x-rewrite-url", "x-http-method-override", "x-http-method", "x-method-override",
+  "true-client-ip", "x-real-ip", "x-client-ip", "cf-connecting-ip", "cf-ipcountry",
+] as const;
+
 export const shardSchema = z.strictObject({
   name: z.string().min(1).max(64),
   weight: z.number().positive().max(1000).default(1),
@@ -63,6 +78,16 @@ export const settingsSchema = z.object({
   defaultPool: z.string().min(1).optional(),
   /** URL that receives cluster events as JSON POSTs (batched, retried with backoff). */
   eventsWebhook: z.url().optional(),
+  /**
+   * Request headers removed before a request goes to a shard or the origin, unless the matched rule
+   * puts them in its cache key (`cacheKey.headers` or a `${header.NAME}` template): unkeyed inputs
+   * that could change a stored response. The edge then writes Forwarded, X-Forwarded-Host and
+   * X-Forwarded-Proto itself. Replacing the list replaces the defaults.
+   */
+  unkeyedRequestHeaders: z
+    .array(headerName)
+    .default([...DEFAULT_UNKEYED_REQUEST_HEADERS])
+    .describe("Request headers that can change a response but are not keyed: removed before the shard and the origin see the request, unless the matched rule keys them. Replacing the list replaces the defaults."),
   /** Path prefix of the admin API (bearer token from the ADMIN_TOKEN secret); requests under it never reach the cache. */
   adminPrefix: z
     .string()

@@ -31,6 +31,7 @@ import type { EdgeTier } from "./edge-tier";
 import type { PurgeIndex } from "./purge-log";
 import { attemptOrder, callShards, type ShardAttempt } from "./shard-client";
 import { teeForEdge } from "./tee";
+import { keyedHeaderNames, requestForUpstream } from "./forwarding";
 
 export const EDGE_CACHE_NAME = "shardcache-edge";
 const HIT_INFO = cacheInfo({ kind: "hit" });
@@ -85,9 +86,14 @@ export async function handleEdgeRequest(incoming: Request, deps: EdgeDeps): Prom
   return response;
 }
 
+/** The request as shards and the origin see it: unkeyed headers removed, forwarding fields the edge's own. */
+function upstream(request: Request, rule: RuleResult, deps: EdgeDeps): Request {
+  return requestForUpstream(request, { unkeyed: deps.settings.unkeyedRequestHeaders, keyed: keyedHeaderNames(rule.actions.cacheKey), clientIp: deps.clientIp });
+}
+
 async function serve(request: Request, ruleRequest: RuleRequest, rule: RuleResult, deps: EdgeDeps): Promise<Response> {
-  if (request.method !== "GET" && request.method !== "HEAD") return passUnsafeMethod(request, ruleRequest, rule, deps);
-  if (rule.actions.pass === true) return passByRule(request, rule, deps);
+  if (request.method !== "GET" && request.method !== "HEAD") return passUnsafeMethod(upstream(request, rule, deps), ruleRequest, rule, deps);
+  if (rule.actions.pass === true) return passByRule(upstream(request, rule, deps), rule, deps);
   const req: RequestLike = { method: request.method, url: request.url, headers: request.headers };
   const key = cacheKeyFor(ruleRequest, rule.actions.cacheKey);
   const now = deps.now();
@@ -108,8 +114,8 @@ async function serve(request: Request, ruleRequest: RuleRequest, rule: RuleResul
     }
     fwd = decision === undefined ? "vary-miss" : forwardReasonFor(decision);
   }
-  if (rule.actions.skipSharding === true) return viaOriginDirectly(request, fwd, [], rule, deps, "skip-sharding");
-  return viaShards(request, key, fwd, rule, deps);
+  if (rule.actions.skipSharding === true) return viaOriginDirectly(upstream(request, rule, deps), fwd, [], rule, deps, "skip-sharding");
+  return viaShards(upstream(request, rule, deps), key, fwd, rule, deps);
 }
 
 /** The rule's rate class, checked before anything else (edge hits count too): null when admitted, else the 429. */

@@ -1,6 +1,7 @@
 /**
  * Fetching from an origin: builds the forwarded request (hop-by-hop and internal fields removed,
- * redirects passed back rather than followed) and bounds the wait for response headers.
+ * redirects passed back rather than followed; the edge has already written the forwarding fields,
+ * src/edge/forwarding.ts) and bounds the wait for response headers.
  * Failures come back as values, because a dead origin is an expected event, not a bug.
  */
 import { err, ok, type Result } from "../lib/result";
@@ -41,8 +42,6 @@ export function buildOriginRequest(request: Request, opts: OriginRequestOptions)
   const headers = withoutInternalHeaders(withoutHopByHop(request.headers));
   for (const name of opts.removeHeaders ?? []) headers.delete(name);
   opts.setHeaders?.forEach((value, name) => headers.set(name, value));
-  headers.set("x-forwarded-host", clientUrl.host);
-  headers.set("x-forwarded-proto", clientUrl.protocol.replace(":", ""));
   const method = opts.method ?? request.method;
   const withBody = opts.forwardBody === true && method !== "GET" && method !== "HEAD";
   return new Request(originUrlFor(clientUrl, opts.origin), {

@@ -1,6 +1,7 @@
 /**
  * Cache keys: the primary key under which a response is stored. The default key is the scheme,
- * host, path and the query parameters in a stable order, so `?b=1&a=2` and `?a=2&b=1` share an entry;
+ * host, path (normalised before the key is built: src/lib/request-target.ts) and the query parameters
+ * sorted by name, so `?b=1&a=2` and `?a=2&b=1` share an entry (repeated names keep their order);
  * a rule's `cacheKey` spec narrows the query and adds request headers and cookies to it.
  *
  * Key format with a spec: `scheme://host/path?sorted-query` then `#h:name=value` per header and
@@ -21,10 +22,15 @@ import { parseTemplate, type TemplatePart } from "./template";
 
 type Pair = [string, string];
 
-const byNameThenValue = ([a, av]: Pair, [b, bv]: Pair): number => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0);
+const byName = ([a]: Pair, [b]: Pair): number => (a < b ? -1 : a > b ? 1 : 0);
 
+/**
+ * Parameters sorted by name; a repeated name keeps its values in the order the client sent them
+ * (Array.prototype.sort is stable). Sorting by value too would let `?v=evil&v=good` share the entry
+ * of `?v=good&v=evil`, which an origin reading the first value answers differently.
+ */
 function queryString(params: Pair[]): string {
-  return params.length === 0 ? "" : "?" + new URLSearchParams(params.sort(byNameThenValue)).toString();
+  return params.length === 0 ? "" : "?" + new URLSearchParams(params.sort(byName)).toString();
 }
 
 /** The default primary cache key for a request URL. */

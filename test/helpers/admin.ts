@@ -2,7 +2,7 @@
 import { SELF } from "cloudflare:test";
 
 export const ADMIN_BASE = "http://cache.test/_shardcache";
-export const ADMIN_TOKEN = "test-admin-token";
+export const ADMIN_TOKEN = "test-admin-token-0123456789abcdefghij";
 
 export async function admin(method: string, path: string, body?: unknown, token: string | null = ADMIN_TOKEN): Promise<{ status: number; body: any; response: Response }> {
   const headers: Record<string, string> = {};

@@ -1,5 +1,7 @@
 /** The admin router in Node with fake dependencies: the auth stage, the catch stage and routing under a prefix. */
+import { timingSafeEqual } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { LoginThrottle } from "../../../src/admin/login-throttle";
 import { handleAdminRequest, isAdminPath, type AdminDeps } from "../../../src/admin/router";
 import { defaultConfigDocument, parseConfig } from "../../../src/config/document";
 import type { NewEvent } from "../../../src/events/events";
@@ -8,6 +10,10 @@ import { createHrw } from "../../../src/routing/hrw";
 function deps(overrides: Partial<AdminDeps> = {}): AdminDeps {
   return {
     adminToken: "tok",
+    localDev: true,
+    timingSafeEqual: (a, b) => timingSafeEqual(new Uint8Array(a instanceof ArrayBuffer ? a : a.buffer), new Uint8Array(b instanceof ArrayBuffer ? b : b.buffer)),
+    clientAddress: "192.0.2.1",
+    loginThrottle: new LoginThrottle(),
     config: defaultConfigDocument,
     configVersion: "default",
     configSource: "default",
