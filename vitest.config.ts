@@ -33,7 +33,8 @@ export default defineConfig({
       },
       {
         // Raw HTTP against the worker on workerd (Miniflare), for requests a Request object cannot express.
-        test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], environment: "node", testTimeout: 60_000, hookTimeout: 120_000 },
+        // After the other projects (groupOrder 1), so its own workerd and bundling never compete with timing-sensitive tests.
+        test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], environment: "node", testTimeout: 60_000, hookTimeout: 120_000, sequence: { groupOrder: 1 } },
       },
       {
         plugins: [
