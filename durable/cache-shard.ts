@@ -14,6 +14,7 @@ import { cachedSnapshot, PoolFetcher } from "../src/origin/pool-fetch";
 import {
   canServeStaleOnError,
   canStore,
+  combineParts,
   conditionalHeadersFor,
   declaredLength,
   evaluateReuse,
@@ -21,6 +22,8 @@ import {
   freshenWithNotModified,
   isRequestOnlyIfCached,
   selectVariant,
+  storedAnswers,
+  storedPart,
 } from "../src/rfc9111";
 import type { ForwardReason, RequestLike, StoredMeta } from "../src/rfc9111/types";
 import { bodyFromBytes, respondFromStored } from "../src/serve/stored-response";
@@ -72,7 +75,10 @@ export class CacheShard extends DurableObject<Env> {
     const now = Date.now();
     const req = requestLike(request);
     const variants = this.#store.variants(ctx.key, now);
-    const stored = variants.length > 0 ? selectVariant(variants, req) : undefined;
+    const selected = variants.length > 0 ? selectVariant(variants, req) : undefined;
+    // RFC 9111 §3.3: a stored part answers only a range wholly inside it; anything else is fetched in full.
+    const partialMiss = selected !== undefined && !storedAnswers(selected.meta, req);
+    const stored = partialMiss ? undefined : selected;
     if (stored !== undefined) {
       const decision = evaluateReuse(stored.meta, req, now);
       if (decision.kind !== "revalidate") {
@@ -88,7 +94,7 @@ export class CacheShard extends DurableObject<Env> {
       return this.#viaOrigin(request, req, ctx, forwardReasonFor(decision), stored);
     }
     if (isRequestOnlyIfCached(req)) return this.#reply(ctx, req).onlyIfCachedMiss();
-    return this.#viaOrigin(request, req, ctx, variants.length > 0 ? "vary-miss" : "uri-miss", undefined);
+    return this.#viaOrigin(request, req, ctx, partialMiss ? "partial" : variants.length > 0 ? "vary-miss" : "uri-miss", undefined);
   }
 
   /**
@@ -174,7 +180,7 @@ export class CacheShard extends DurableObject<Env> {
     switch (outcome.kind) {
       case "streaming": {
         const { meta, broadcast, bodyBytes } = outcome;
-        if (!broadcast.canJoin || selectVariant([outcome], req) === undefined) return this.#passThrough(request, req, ctx, fwd, "collapse-released");
+        if (!broadcast.canJoin || selectVariant([outcome], req) === undefined || !storedAnswers(meta, req)) return this.#passThrough(request, req, ctx, fwd, "collapse-released");
         const response = respondFromStored(meta, { bytes: bodyBytes, stream: () => broadcast.reader() }, req, now);
         return reply.served(response, { hit: false, fwd, collapsed: true, stored: true }, meta, "COLLAPSED");
       }
@@ -240,7 +246,8 @@ export class CacheShard extends DurableObject<Env> {
       this.#flights.close(ctx.key, flight);
       // A purge while the body was on its way means this response may predate it: serve it, do not keep it.
       if (result.stored && timing.purgeEpoch === this.#purgeEpoch) {
-        if (!this.#putSafely(ctx, { ...meta, bodyBytes: result.bytes }, result.chunks)) return;
+        const part = this.#withStoredPart(ctx, { meta: { ...meta, bodyBytes: result.bytes }, chunks: result.chunks });
+        if (part === null || !this.#putSafely(ctx, part.meta, part.chunks)) return;
         this.#stats.stores += 1;
         void this.#scheduleSweep();
       } else if (!result.stored && result.reason === "too-large") {
@@ -252,6 +259,28 @@ export class CacheShard extends DurableObject<Env> {
   }
 
   /** A store that fails (storage full, a broken database) costs the copy, never the response already served. */
+  /**
+   * RFC 9111 §3.4: a new part (206) is combined with the variant's stored part when they share a strong
+   * validator and touch; otherwise (and for complete responses) the new response is stored as it is.
+   * null: the part does not match its own Content-Range and is not stored.
+   */
+  #withStoredPart(ctx: ShardRequestContext, incoming: { meta: StoredMeta; chunks: readonly Uint8Array[] }): { meta: StoredMeta; chunks: readonly Uint8Array[] } | null {
+    const range = storedPart(incoming.meta);
+    if (range === null) return incoming;
+    // A body that is not exactly the range its Content-Range names (a broken or hostile origin) is not kept.
+    if (incoming.meta.bodyBytes !== range.end - range.start + 1) return null;
+    const previous = this.#store.variants(ctx.key, Date.now()).find((o) => o.meta.variantKey === incoming.meta.variantKey);
+    if (previous?.body.raw === undefined) return incoming;
+    const body = new Uint8Array(incoming.meta.bodyBytes);
+    let offset = 0;
+    for (const chunk of incoming.chunks) {
+      body.set(chunk, offset);
+      offset += chunk.byteLength;
+    }
+    const combined = combineParts({ meta: previous.meta, body: previous.body.raw }, { meta: incoming.meta, body }, ctx.settings.maxObjectBytes);
+    return combined === null ? incoming : { meta: combined.meta, chunks: [combined.body] };
+  }
+
   #putSafely(ctx: ShardRequestContext, meta: StoredMeta, chunks: readonly Uint8Array[]): boolean {
     try {
       return this.#store.put(ctx.key, meta, chunks, ctx.settings.maxVariants, Date.now());

@@ -36,7 +36,8 @@ export class ShardReply {
   served(response: Response, member: Member, meta: StoredMeta, word: Served, info: CacheInfo = { kind: "hit" }): ShardResult {
     const result = this.#dress(response, member, word, cacheInfo(info));
     // The edge may keep a copy only of a complete GET representation, never of a 304, 206 or HEAD answer.
-    if (this.req.method === "GET" && result.response.status === meta.status && member.detail !== "stale-if-error") result.edgeCopy = meta;
+    // Never a stored part (206): the edge tier holds complete representations only.
+    if (this.req.method === "GET" && result.response.status === meta.status && meta.status !== 206 && member.detail !== "stale-if-error") result.edgeCopy = meta;
     return result;
   }
 

@@ -10,6 +10,8 @@
  *   lm=HTTP-DATE    Last-Modified                         vary=NAMES   Vary
  *   h-NAME=VALUE    any other response header            chunks=N&chunkDelay=MS  stream the body in N chunks
  *   fail=reset      destroy the connection without a response
+ *   part=LEN        answer 206: the k-th request for this path+query gets the k-th LEN-byte part (cycling) of a
+ *                   `size`-byte body of repeating a–z, with Content-Range (an origin that sends parts on its own)
  *   cl-self=1       Content-Location: this request's own path and query (POST responses a GET may reuse)
  *   early=1         send a 103 Early Hints (Link: </early.css>; rel=preload) before the final response
  *   A repeated h-NAME parameter sends one field line per value (e.g. two Age lines).
@@ -150,11 +152,26 @@ async function handle(req: IncomingMessage, res: ServerResponse, requestBody: Bu
   const sizeParam = q.get("size");
   const body = bodyFor(url, serial, sizeParam === null ? null : Math.max(0, Number(sizeParam) | 0));
   const chunks = Math.max(1, Number(q.get("chunks") ?? 1) | 0);
+  const partLength = Number(q.get("part") ?? 0) | 0;
+  if (partLength > 0) return sendPart(res, url, body.length, partLength, state.requests.get(counted) ?? 1);
   const status = Number(q.get("status") ?? 200);
   if (q.get("early") === "1") res.writeEarlyHints({ link: "</early.css>; rel=preload" });
   res.writeHead(status, responseHeaders(url, body.length, chunks > 1));
   if (req.method === "HEAD") return void res.end();
   await writeBody(res, body, chunks, Number(q.get("chunkDelay") ?? 0));
+}
+
+/** The k-th part (1-based, cycling) of a body of repeating a–z, as a 206 with Content-Range. */
+function sendPart(res: ServerResponse, url: URL, size: number, partLength: number, k: number): void {
+  const whole = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) whole[i] = 97 + (i % 26);
+  const parts = Math.max(1, Math.ceil(size / partLength));
+  const start = ((k - 1) % parts) * partLength;
+  const end = Math.min(size, start + partLength) - 1;
+  const headers = responseHeaders(url, end - start + 1, false);
+  headers["content-range"] = `bytes ${start}-${end}/${size}`;
+  res.writeHead(206, headers);
+  res.end(whole.subarray(start, end + 1));
 }
 
 /** Start the demo origin on loopback. Port 0 picks a free port. */

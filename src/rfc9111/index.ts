@@ -17,6 +17,8 @@ export { conditionalHeadersFor, freshenWithNotModified } from "./validation";
 export { clientConditionalMatches, notModifiedHeaders } from "./conditional";
 export { invalidationTargets } from "./invalidation";
 export { planRange } from "./range";
+export { combineParts, partialAnswer, storedAnswers, storedPart } from "./partial";
+export type { ContentRange, StoredPart } from "./partial";
 export type { RangePlan } from "./range";
 export { isRequestOnlyIfCached, requestForbidsStoring } from "./request-directives";
 export { parseHttpDate } from "./dates";

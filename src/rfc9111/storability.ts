@@ -13,6 +13,7 @@ import {
 } from "./cache-control";
 import { parseAgeValue, parseDeltaSeconds, parseHttpDate } from "./dates";
 import { HEURISTICALLY_CACHEABLE, freshnessLifetime, hasExplicitFreshness, type Lifetime } from "./freshness";
+import { storablePartial } from "./partial";
 import { requestForbidsStoring } from "./request-directives";
 import { staleWindows, validSeconds } from "./stale";
 import type { NotStorableReason, PolicyOverrides, RequestLike, ResponseLike, StoreLimits, StoreVerdict } from "./types";
@@ -62,8 +63,9 @@ const CHECKS: readonly Check[] = [
   { forcible: false, refuse: ({ opts }) => (opts.requestHasBody ? { code: "request-body" } : null) },
   // §5.2.1.5 request no-store.
   { forcible: true, refuse: ({ req }) => (requestForbidsStoring(req) ? { code: "request-no-store" } : null) },
-  // §3: 206 needs §3.3 (we store complete responses only); 1xx/304 are not final, storable responses.
-  { forcible: false, refuse: ({ res }) => (res.status === 206 ? { code: "partial-content" } : null) },
+  // §3.3: a 206 is stored as an incomplete response when its Content-Range names one byte range
+  // (src/rfc9111/partial.ts); 1xx/304 are not final, storable responses.
+  { forcible: false, refuse: ({ res }) => (res.status === 206 && !storablePartial(res.headers) ? { code: "partial-content" } : null) },
   { forcible: false, refuse: ({ res }) => (res.status < 200 || res.status === 304 || res.status > 599 ? { code: "status", status: res.status } : null) },
   // §5.2.2.3 must-understand: store only a status code we understand.
   { forcible: true, refuse: ({ cc, res }) => (cc.mustUnderstand && !UNDERSTOOD.has(res.status) ? { code: "status", status: res.status } : null) },

@@ -3,7 +3,7 @@
  * 206/416 for a byte range, no body for HEAD, and a correct Age. The shard and the edge tier both
  * call this one function, so the two tiers can never answer the same request differently.
  */
-import { clientConditionalMatches, headersForServe, notModifiedHeaders, planRange } from "../rfc9111";
+import { clientConditionalMatches, headersForServe, notModifiedHeaders, partialAnswer, planRange, storedPart } from "../rfc9111";
 import type { RequestLike, StoredMeta } from "../rfc9111/types";
 import type { EpochMillis } from "../lib/units";
 
@@ -61,6 +61,14 @@ export function respondFromStored(meta: StoredMeta, body: StoredBody, req: Reque
   const headers = headersForServe(meta, now);
   const isHead = req.method === "HEAD";
   const size = body.bytes;
+  const part = storedPart(meta);
+  const inPart = part === null || size === null ? null : partialAnswer(part, req);
+  if (part !== null && inPart !== null) {
+    // RFC 9111 §3.3: a range wholly inside a stored part; offsets are relative to the part's first byte.
+    headers.set("content-range", `bytes ${inPart.start}-${inPart.end}/${part.complete ?? "*"}`);
+    headers.set("content-length", String(inPart.end - inPart.start + 1));
+    return new Response(sliceStream(body.stream(), inPart.start - part.start, inPart.end - part.start), { status: 206, headers });
+  }
   const rangeable = req.method === "GET" && meta.status === 200 && size !== null;
   const range = rangeable ? planRange(req.headers.get("range"), size, meta, req) : { kind: "full" as const };
   switch (range.kind) {

@@ -62,7 +62,9 @@ describe("canStore refuses with one reason per code (RFC 9111 §3)", () => {
     [{ name: "200 without freshness or validator", response: res(200, { date: HTTP_T0 }) }, { code: "no-freshness-no-validator" }],
     [{ name: "public 500 without freshness or validator", response: res(500, { date: HTTP_T0, "cache-control": "public" }) }, { code: "no-freshness-no-validator" }],
     [{ name: "bare no-cache without validator", response: res(200, { date: HTTP_T0, "cache-control": "no-cache" }) }, { code: "no-freshness-no-validator" }],
-    [{ name: "206", response: res(206, { ...fresh, "content-range": "bytes 0-9/100" }) }, { code: "partial-content" }],
+    [{ name: "206 without Content-Range (§3.3)", response: res(206, fresh) }, { code: "partial-content" }],
+    [{ name: "206 with an invalid Content-Range", response: res(206, { ...fresh, "content-range": "bytes 9-0/100" }) }, { code: "partial-content" }],
+    [{ name: "206 with an unsatisfied-range Content-Range", response: res(206, { ...fresh, "content-range": "bytes */100" }) }, { code: "partial-content" }],
   ])("$name", (c, reason) => {
     expect(verdict(c)).toEqual({ store: false, reason });
   });
@@ -82,6 +84,7 @@ describe("canStore accepts (RFC 9111 §3)", () => {
       { alwaysRevalidate: false, strippedFields: [] },
     ]),
     [{ name: "Age list: the first member (10) is below max-age", response: res(200, { date: HTTP_T0, "cache-control": "max-age=60", age: "10, 7200" }) }, { alwaysRevalidate: false, strippedFields: [] }],
+    [{ name: "206 with one byte range is stored as an incomplete response (§3.3)", response: res(206, { ...fresh, "content-range": "bytes 0-9/100" }) }, { alwaysRevalidate: false, strippedFields: [] }],
     [{ name: "no-cache=field", response: res(200, { ...fresh, "cache-control": 'max-age=60, no-cache="Set-Cookie"' }) }, { alwaysRevalidate: false, strippedFields: ["set-cookie"] }],
     [{ name: "Set-Cookie the origin asks to strip", response: res(200, { ...fresh, "set-cookie": "a=b", "cache-control": 'max-age=60, private="Set-Cookie"' }) }, { alwaysRevalidate: false, strippedFields: ["set-cookie"] }],
     [{ name: "private=field", response: res(200, { ...fresh, "cache-control": 'max-age=60, private="X-User"' }) }, { alwaysRevalidate: false, strippedFields: ["x-user"] }],
