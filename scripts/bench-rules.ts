@@ -100,10 +100,49 @@ export function runRulesBench(options: { sizes?: number[]; iterations?: number; 
   return rows;
 }
 
+/** Patterns that take exponential or polynomial time on a backtracking engine; config regexes run on RE2 (src/lib/linear-regex.ts). */
+const CATASTROPHIC = ["^/(a+)+$", "^/(a|aa)+$", "^/(a*)*b$", "^/(x+x+)+y$", "^/.*a.*b.*c.*d$", "^/files/.*/.*/.*\\.png$"];
+
+/** 10 kB paths built to make those patterns (and the globs) work hardest. */
+const HOSTILE_PATHS: [string, string][] = [
+  ["a×10k then !", `/${"a".repeat(10_000)}!`],
+  ["x×10k", `/${"x".repeat(10_000)}`],
+  ["files/ then a/ ×5k", `/files/${"a/".repeat(5_000)}`],
+  ["target/ then x×10k", `/target/${"x".repeat(10_000)}`],
+];
+
+export interface HostileBenchRow {
+  path: string;
+  maxMillis: number;
+  medianMillis: number;
+}
+
+/** 1,000 rules on the request's host (the worst case), plus the catastrophic patterns, against each hostile path. */
+export function runHostileBench(options: { runs?: number } = {}): HostileBenchRow[] {
+  const { runs = 20 } = options;
+  const random = prng(1000);
+  const rules = [...CATASTROPHIC.map((regex, i) => ruleSchema.parse({ name: `catastrophic-${i}`, match: { host: "bench.example.com", path: { regex } }, actions: { pass: true } })), ...generateRules(1000 - CATASTROPHIC.length, true, random)];
+  const compiled = compileRules(rules);
+  return HOSTILE_PATHS.map(([name, path]) => {
+    const req = request(path, "other");
+    compiled.evaluate(req); // warm-up
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t0 = process.hrtime.bigint();
+      compiled.evaluate(req);
+      times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    return { path: name, maxMillis: Math.max(...times), medianMillis: median([...times]) };
+  });
+}
+
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   console.log(`rule evaluation, Node ${process.version}, µs per evaluation (timer overhead subtracted)`);
   console.log("rules  p50      p99      scenario");
   for (const row of runRulesBench()) {
     console.log(`${String(row.rules).padEnd(6)} ${row.p50Micros.toFixed(3).padEnd(8)} ${row.p99Micros.toFixed(3).padEnd(8)} ${row.scenario}`);
   }
+  console.log(`\nhostile 10 kB paths against 1,000 rules on the request's host (${CATASTROPHIC.length} of them catastrophic for a backtracking engine), ms per evaluation (goal < 1 ms)`);
+  console.log("median   max      path");
+  for (const row of runHostileBench()) console.log(`${row.medianMillis.toFixed(3).padEnd(8)} ${row.maxMillis.toFixed(3).padEnd(8)} ${row.path}`);
 }

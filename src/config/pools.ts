@@ -3,13 +3,17 @@
  * document, as zod schemas (strict, every tunable defaulted) with their types inferred from them.
  */
 import { z } from "zod";
+import { linearRegexSchema } from "../lib/linear-regex";
 
 export const nodeStates = ["active", "draining", "disabled"] as const;
 export const lbAlgorithms = ["round-robin", "weighted-round-robin", "least-connections", "fastest-response-time", "random"] as const;
 
+/** Every URL a config document holds: http: or https: only (no file:, javascript:, data: …). */
+export const httpUrlSchema = z.url({ protocol: /^https?$/, error: "must be an absolute http:// or https:// URL" });
+
 export const poolNodeSchema = z.strictObject({
   /** Base URL of the node; the client's path and query are appended to it. */
-  url: z.url({ protocol: /^https?$/, error: "must be an absolute http:// or https:// URL" }),
+  url: httpUrlSchema,
   /** Share of traffic relative to the other nodes (weighted algorithms only). */
   weight: z.number().positive().max(1000).default(1),
   /** `draining` finishes in-flight requests but takes no new ones; `disabled` takes nothing. */
@@ -66,13 +70,7 @@ export const monitorSchema = z
       .refine((r) => r.min <= r.max, { message: "min must not exceed max", path: ["max"] })
       .default({ min: 200, max: 399 }),
     /** A regular expression the response body must match (GET monitors only). */
-    bodyRegex: z
-      .string()
-      .superRefine((source, ctx) => {
-        const problem = regexProblem(source);
-        if (problem !== null) ctx.addIssue({ code: "custom", message: `not a valid regular expression: ${problem}` });
-      })
-      .optional(),
+    bodyRegex: linearRegexSchema.optional(),
     timeoutMs: z.number().int().min(100).max(60_000).default(2000),
     intervalSeconds: z.number().int().min(1).max(3600).default(10),
     /** Consecutive failed probes before the node is marked down (hysteresis against flapping). */
@@ -129,15 +127,6 @@ export function tcpTarget(nodeUrl: string, monitor: Pick<Monitor, "port">): { ho
   return { hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"), port };
 }
 
-/** Why `source` does not compile as a JavaScript regular expression, or null when it does. */
-export function regexProblem(source: string): string | null {
-  try {
-    new RegExp(source);
-    return null;
-  } catch (e) {
-    return e instanceof Error ? e.message : String(e);
-  }
-}
 
 /**
  * Pools naming a monitor that the `monitors` section does not define. This crosses two sections,

@@ -4,6 +4,7 @@
  * empty object is a complete, valid configuration.
  */
 import { z } from "zod";
+import { httpUrlSchema } from "./pools";
 import { STORE_SET_COOKIE_DESCRIPTION, storeSetCookieSchema } from "./set-cookie";
 
 const KiB = 1024;
@@ -73,11 +74,11 @@ export const settingsSchema = z.object({
   /** Add the X-Cluster-Trace header naming every hop and its result. */
   trace: z.boolean().default(false),
   /** Origin used when no pool applies; defaults to the ORIGIN_URL variable. */
-  origin: z.url().optional(),
+  origin: httpUrlSchema.optional(),
   /** Pool (a key of `pools`) used when no rule names one; without it such requests go to `origin`. */
   defaultPool: z.string().min(1).optional(),
   /** URL that receives cluster events as JSON POSTs (batched, retried with backoff). */
-  eventsWebhook: z.url().optional(),
+  eventsWebhook: httpUrlSchema.optional(),
   /**
    * Request headers removed before a request goes to a shard or the origin, unless the matched rule
    * puts them in its cache key (`cacheKey.headers` or a `${header.NAME}` template): unkeyed inputs

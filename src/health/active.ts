@@ -2,6 +2,7 @@
  * Active health monitors: judging one probe's result against a monitor, the up/down hysteresis
  * over consecutive probes, probe scheduling, and the combined passive + active verdict per node.
  */
+import { compileLinearRegex, type LinearRegex } from "../lib/linear-regex";
 import type { Monitor } from "../config/pools";
 import type { EpochMillis, Seconds } from "../lib/units";
 import { secondsToMillis } from "../lib/units";
@@ -41,12 +42,10 @@ export function evaluateProbe(result: ProbeResult, monitor: Pick<Monitor, "expec
   }
 }
 
-function compile(source: string): RegExp | null {
-  try {
-    return new RegExp(source);
-  } catch {
-    return null;
-  }
+/** The monitor's body check, in linear time like every config regex (src/lib/linear-regex.ts). */
+function compile(source: string): LinearRegex | null {
+  const compiled = compileLinearRegex(source);
+  return compiled.ok ? compiled.regex : null;
 }
 
 export type ActiveState = { up: boolean; consecutiveFailures: number; consecutiveSuccesses: number };

@@ -43,10 +43,29 @@ interface Ctx {
   date: EpochMillis;
 }
 
-/** A check returns the reason it refuses, or null. `forcible` ones are skipped when a rule forces a TTL. */
+/**
+ * What may lift a check: nothing, a rule's forced TTL (freshness checks only: the TTL replaces the
+ * origin's lifetime), or one explicit, dangerous override named after the check it lifts. A forced
+ * TTL never lifts a shared-cache safety check (§3.5 Authorization, private, no-store, Set-Cookie):
+ * a rule that caches /static/** must not turn one user's private answer into everyone's.
+ */
+type Lift = null | "forcedTtl" | "storeAuthorized" | "ignorePrivate" | "ignoreNoStore";
+
+/** A check returns the reason it refuses, or null; it is skipped when the override `liftedBy` names is on. */
 interface Check {
-  forcible: boolean;
+  liftedBy: Lift;
   refuse: (ctx: Ctx) => NotStorableReason | null;
+}
+
+function lifted(lift: Lift, overrides: PolicyOverrides | undefined): boolean {
+  switch (lift) {
+    case null:
+      return false;
+    case "forcedTtl":
+      return forcedTtlSeconds(overrides) !== null;
+    default:
+      return overrides?.[lift] === true;
+  }
 }
 
 /** Statuses this cache understands (RFC 9110 §15), for must-understand (RFC 9111 §5.2.2.3). */
@@ -58,26 +77,27 @@ const UNDERSTOOD: ReadonlySet<number> = new Set([
 /** RFC 9111 §3, in the order the reasons are reported. */
 const CHECKS: readonly Check[] = [
   // §3: the request method must be understood and cacheable; only GET/HEAD are served from cache.
-  { forcible: false, refuse: ({ req }) => (req.method === "GET" || req.method === "HEAD" ? null : { code: "method", method: req.method }) },
+  { liftedBy: null, refuse: ({ req }) => (req.method === "GET" || req.method === "HEAD" ? null : { code: "method", method: req.method }) },
   // deviation: a GET/HEAD with a body is not stored (its response may depend on content the key lacks).
-  { forcible: false, refuse: ({ opts }) => (opts.requestHasBody ? { code: "request-body" } : null) },
-  // §5.2.1.5 request no-store.
-  { forcible: true, refuse: ({ req }) => (requestForbidsStoring(req) ? { code: "request-no-store" } : null) },
+  { liftedBy: null, refuse: ({ opts }) => (opts.requestHasBody ? { code: "request-body" } : null) },
+  // §5.2.1.5 request no-store: the client asked; no rule overrides it.
+  { liftedBy: null, refuse: ({ req }) => (requestForbidsStoring(req) ? { code: "request-no-store" } : null) },
   // §3.3: a 206 is stored as an incomplete response when its Content-Range names one byte range
   // (src/rfc9111/partial.ts); 1xx/304 are not final, storable responses.
-  { forcible: false, refuse: ({ res }) => (res.status === 206 && !storablePartial(res.headers) ? { code: "partial-content" } : null) },
-  { forcible: false, refuse: ({ res }) => (res.status < 200 || res.status === 304 || res.status > 599 ? { code: "status", status: res.status } : null) },
+  { liftedBy: null, refuse: ({ res }) => (res.status === 206 && !storablePartial(res.headers) ? { code: "partial-content" } : null) },
+  { liftedBy: null, refuse: ({ res }) => (res.status < 200 || res.status === 304 || res.status > 599 ? { code: "status", status: res.status } : null) },
   // §5.2.2.3 must-understand: store only a status code we understand.
-  { forcible: true, refuse: ({ cc, res }) => (cc.mustUnderstand && !UNDERSTOOD.has(res.status) ? { code: "status", status: res.status } : null) },
-  { forcible: false, refuse: tooLarge },
-  { forcible: false, refuse: varyRefusal },
-  { forcible: true, refuse: responseNoStore },
+  { liftedBy: null, refuse: ({ cc, res }) => (cc.mustUnderstand && !UNDERSTOOD.has(res.status) ? { code: "status", status: res.status } : null) },
+  { liftedBy: null, refuse: tooLarge },
+  { liftedBy: null, refuse: varyRefusal },
+  { liftedBy: "ignoreNoStore", refuse: responseNoStore },
   // §5.2.2.7: unqualified private forbids a shared cache from storing.
-  { forcible: true, refuse: ({ cc, source }) => (cc.private ? { code: "response-private", header: directiveHeaderText(source, cc, "private", isUnqualified) } : null) },
-  { forcible: true, refuse: setsCookie },
-  { forcible: true, refuse: authorization },
-  { forcible: true, refuse: explicitFreshnessNeeded },
-  { forcible: true, refuse: freshnessOrValidator },
+  { liftedBy: "ignorePrivate", refuse: ({ cc, source }) => (cc.private ? { code: "response-private", header: directiveHeaderText(source, cc, "private", isUnqualified) } : null) },
+  // Lifted only by storeSetCookie "strip" / "keep" (inside the check).
+  { liftedBy: null, refuse: setsCookie },
+  { liftedBy: "storeAuthorized", refuse: authorization },
+  { liftedBy: "forcedTtl", refuse: explicitFreshnessNeeded },
+  { liftedBy: "forcedTtl", refuse: freshnessOrValidator },
 ];
 
 /** RFC 9111 §3: may this response be stored, and how. */
@@ -88,13 +108,12 @@ export function canStore(req: RequestLike, res: ResponseLike, opts: CanStoreOpti
   const ctx: Ctx = { req, res, opts, cc, source, date };
   const forced = forcedTtlSeconds(opts.overrides) !== null;
   for (const check of CHECKS) {
-    if (forced && check.forcible) continue;
+    if (lifted(check.liftedBy, opts.overrides)) continue;
     const reason = check.refuse(ctx);
     if (reason !== null) return { store: false, reason };
   }
   const cookieMode = opts.overrides?.storeSetCookie ?? "off";
-  // A forced entry keeps a cookie only when the operator said "keep": it would be handed to every client.
-  const stripCookie = res.headers.has("set-cookie") && (cookieMode === "strip" || (forced && cookieMode !== "keep"));
+  const stripCookie = res.headers.has("set-cookie") && cookieMode === "strip";
   const strippedFields = [...new Set([...cc.noCacheFields, ...cc.privateFields, ...(stripCookie ? ["set-cookie"] : [])])];
   if (forced) return { store: true, reason: "forced", alwaysRevalidate: false, strippedFields };
   // §5.2.2.4 unqualified no-cache: store, but validate before every reuse.
@@ -120,7 +139,7 @@ function tooLarge({ opts }: Ctx): NotStorableReason | null {
  * §7.3 / RFC 6265 §3 only warn about it); shardcache does not by default (Varnish's default too), because
  * the stored copy would hand one client's cookie to every other client. The origin can still ask for it
  * with `no-cache="Set-Cookie"` / `private="Set-Cookie"` (stored without the field), a rule can remove the
- * field or force a TTL, and `storeSetCookie` ("strip" | "keep", setting or rule action) restores the RFC's
+ * field, and `storeSetCookie` ("strip" | "keep", setting or rule action) restores the RFC's
  * default where the operator knows it is safe.
  */
 function setsCookie({ res, cc, opts }: Ctx): NotStorableReason | null {

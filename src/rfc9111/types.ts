@@ -21,8 +21,18 @@ export interface ResponseLike {
 
 /** Rule overrides that change what the origin's headers alone would decide (issue 4 fills these from rules). */
 export interface PolicyOverrides {
-  /** Store even if headers say not to (except `Vary: *`, too-large bodies and non-GET), with this freshness lifetime. */
+  /**
+   * This freshness lifetime replaces the origin's (its max-age, Expires, heuristics, no-cache, and the
+   * need for a validator). It does NOT lift the shared-cache safety checks of §3 (Authorization,
+   * private, no-store, Set-Cookie, request no-store): each has its own explicit override below.
+   */
   forcedTtlSeconds?: Seconds;
+  /** DANGEROUS: store responses to requests with Authorization although §3.5 forbids it (one user's answer for all). */
+  storeAuthorized?: boolean;
+  /** DANGEROUS: store responses marked `private` (§5.2.2.7), which are meant for one user. */
+  ignorePrivate?: boolean;
+  /** DANGEROUS: store responses marked `no-store` (§5.2.2.5). */
+  ignoreNoStore?: boolean;
   /** Serve-stale windows added to (or replacing absent) response stale-while-revalidate / stale-if-error. */
   staleWhileRevalidateSeconds?: Seconds;
   staleIfErrorSeconds?: Seconds;

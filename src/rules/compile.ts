@@ -3,6 +3,7 @@
  * globs as exact / subtree / RegExp tests with a literal prefix checked first, CIDRs as words, and
  * query / header / cookie names as slots so each request reads every name at most once.
  */
+import { linearRegex, type LinearRegex } from "../lib/linear-regex";
 import { parseCidr, type Cidr } from "./cidr";
 import type { Actions, Match, PathMatch, Presence, Rule } from "./schema";
 
@@ -39,7 +40,8 @@ export interface CompiledRule {
   hostSuffixes: string[] | null;
   pathKind: PathKind;
   pathText: string;
-  pathRegex: RegExp | null;
+  /** Linear-time (RE2) matcher: config patterns never run on a backtracking engine. */
+  pathRegex: LinearRegex | null;
   countries: Set<string> | null;
   cidrs: Cidr[] | null;
   query: Condition[] | null;
@@ -119,7 +121,7 @@ export function regexLiteralPrefix(source: string): string {
 function compilePath(path: PathMatch | undefined): Pick<CompiledRule, "pathKind" | "pathText" | "pathRegex"> {
   if (path === undefined) return { pathKind: PathKind.Any, pathText: "", pathRegex: null };
   if (typeof path === "object" && "regex" in path) {
-    return { pathKind: PathKind.Regex, pathText: regexLiteralPrefix(path.regex), pathRegex: new RegExp(path.regex) };
+    return { pathKind: PathKind.Regex, pathText: regexLiteralPrefix(path.regex), pathRegex: linearRegex(path.regex) };
   }
   const glob = typeof path === "string" ? path : path.glob;
   const firstWild = glob.search(/[*?]/);
@@ -127,7 +129,7 @@ function compilePath(path: PathMatch | undefined): Pick<CompiledRule, "pathKind"
   if (glob.endsWith("/**") && firstWild === glob.length - 2) {
     return { pathKind: PathKind.Subtree, pathText: glob.slice(0, -3), pathRegex: null };
   }
-  return { pathKind: PathKind.Regex, pathText: glob.slice(0, firstWild), pathRegex: new RegExp(globToRegExpSource(glob)) };
+  return { pathKind: PathKind.Regex, pathText: glob.slice(0, firstWild), pathRegex: linearRegex(globToRegExpSource(glob)) };
 }
 
 function compileHosts(host: Match["host"]): Pick<CompiledRule, "hostExact" | "hostSuffixes"> {

@@ -16,6 +16,10 @@ export function policyOverridesFrom(actions: Readonly<Actions>, defaultStoreSetC
   if (actions.ttl !== undefined) overrides.forcedTtlSeconds = actions.ttl;
   if (actions.staleWhileRevalidate !== undefined) overrides.staleWhileRevalidateSeconds = actions.staleWhileRevalidate;
   if (actions.staleIfError !== undefined) overrides.staleIfErrorSeconds = actions.staleIfError;
+  // The dangerous exceptions travel only when a rule names them.
+  if (actions.storeAuthorized === true) overrides.storeAuthorized = true;
+  if (actions.ignorePrivate === true) overrides.ignorePrivate = true;
+  if (actions.ignoreNoStore === true) overrides.ignoreNoStore = true;
   return overrides;
 }
 

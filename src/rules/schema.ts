@@ -3,6 +3,7 @@
  * an error rather than a silently ignored condition; the TypeScript types are inferred from it.
  */
 import { z } from "zod";
+import { linearRegexSchema } from "../lib/linear-regex";
 import { STORE_SET_COOKIE_DESCRIPTION, storeSetCookieSchema } from "../config/set-cookie";
 import { parseCidr } from "./cidr";
 import { parseTemplate } from "./template";
@@ -25,14 +26,8 @@ export const hostPatternSchema = z
   .regex(/^(?:\*\.)?(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?\.)*[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?$/, 'expected a host name or "*.domain" (no scheme, port or path)');
 
 const globSchema = z.string().regex(/^\//, "path globs start with /");
-const regexSchema = z.string().superRefine((source, ctx) => {
-  try {
-    new RegExp(source);
-  } catch (error) {
-    // V8's message already reads "Invalid regular expression: /(/: Unterminated group".
-    ctx.addIssue({ code: "custom", message: error instanceof Error ? error.message : `invalid regular expression: ${String(error)}` });
-  }
-});
+/** A path regex: RE2 syntax, matched in linear time (src/lib/linear-regex.ts). */
+const regexSchema = linearRegexSchema;
 
 /** A path condition: a glob (`*` within a segment, `**` across segments, `?` one character) or a regex on the URL path. */
 export const pathMatchSchema = z.union([globSchema, z.strictObject({ glob: globSchema }), z.strictObject({ regex: regexSchema })], {
@@ -90,7 +85,24 @@ export const rateClassRefSchema = z.strictObject({
 
 export const actionsSchema = z.strictObject({
   pass: z.boolean().optional().describe("Bypass the cache: forward to the origin and store nothing."),
-  ttl: seconds.optional().describe("Forced freshness lifetime in seconds: store and reuse for this long even if the response says not to."),
+  ttl: seconds
+    .optional()
+    .describe(
+      "Forced freshness lifetime in seconds: replaces the origin's max-age / Expires / heuristics and stores responses without a validator. " +
+        "It keeps the shared-cache safety checks of RFC 9111 §3: responses to requests with Authorization, private, no-store and Set-Cookie responses are still not stored (see storeAuthorized, ignorePrivate, ignoreNoStore, storeSetCookie).",
+    ),
+  storeAuthorized: z
+    .boolean()
+    .optional()
+    .describe("DANGEROUS: store responses to requests that carry Authorization (RFC 9111 §3.5 forbids it unless the response says public, s-maxage or must-revalidate); one user's answer is then served to everyone. Only for origins that answer every user the same."),
+  ignorePrivate: z
+    .boolean()
+    .optional()
+    .describe("DANGEROUS: store responses marked Cache-Control: private (RFC 9111 §5.2.2.7), which are meant for one user; every client then gets that user's copy."),
+  ignoreNoStore: z
+    .boolean()
+    .optional()
+    .describe("DANGEROUS: store responses marked no-store (RFC 9111 §5.2.2.5), which the origin asked never to keep (they often hold personal data)."),
   edgeTtl: seconds.optional().describe("Longest time in seconds the edge tier keeps the object (still capped by settings.edgeTtlCapSeconds)."),
   staleWhileRevalidate: seconds.optional().describe("Seconds a stale object may be served while one background revalidation runs (RFC 5861)."),
   staleIfError: seconds.optional().describe("Seconds a stale object may be served when the origin fails (RFC 5861)."),

@@ -142,3 +142,37 @@ describe("unkeyed request headers (cache poisoning)", () => {
     expect(seen.headers["x-original-url"]).toBe("/x");
   });
 });
+
+describe("web cache deception: a rule's ttl keeps the shared-cache checks (RFC 9111 §3)", () => {
+  it("alice's private answer under /static/** (shipped config, ttl 300) is not served to the next client", async () => {
+    await putConfig(defaultConfig);
+    const path = `/static${uniquePath("me")}?cc=private`;
+    const alice = await fetchVia(path, { headers: { authorization: "Bearer alice" } });
+    expect(alice.status).toBe(200);
+    const next = await fetchVia(path);
+    expect(isHit(next)).toBe(false);
+    expect(await originCount(path)).toBe(2);
+  });
+
+  it.each([
+    ["a request with Authorization (§3.5)", { authorization: "Bearer alice" }, `cc=${encodeURIComponent("max-age=60")}`],
+    ["a no-store response", {}, "cc=no-store"],
+    ["a response that sets a cookie", {}, `h-set-cookie=${encodeURIComponent("session=alice")}`],
+  ])("%s under a ttl rule is not stored", async (_what, headers, query) => {
+    await putConfig(defaultConfig);
+    const path = `/static${uniquePath("deception")}?${query}`;
+    await fetchVia(path, { headers });
+    const next = await fetchVia(path);
+    expect(isHit(next)).toBe(false);
+    expect(await originCount(path)).toBe(2);
+  });
+
+  it("only an explicit, dangerous action lifts a check (ignorePrivate stores the private response)", async () => {
+    const prefix = uniquePath("opted-in");
+    await putConfig({ rules: [{ match: { path: `${prefix}/**` }, actions: { ttl: 60, ignorePrivate: true } }] });
+    const path = `${prefix}/x?cc=private`;
+    await fetchVia(path);
+    expect(isHit(await fetchVia(path))).toBe(true);
+    expect(await originCount(path)).toBe(1);
+  });
+});

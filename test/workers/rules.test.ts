@@ -62,9 +62,17 @@ describe("match types", () => {
 });
 
 describe("actions", () => {
-  it("ttl forces caching of a response the origin marked uncacheable", async () => {
+  it("ttl forces caching of a response without freshness (its lifetime replaces the origin's)", async () => {
     const prefix = uniquePath("forced");
     await putConfig({ rules: [{ match: { path: `${prefix}/**` }, actions: { ttl: 60 } }] });
+    const [, second] = await twice(`${prefix}/a?cc=max-age%3D0`);
+    expect(second.headers.get("cache-status")).toMatch(/hit/);
+    expect(await originCount(`${prefix}/a?cc=max-age%3D0`)).toBe(1);
+  });
+
+  it("ttl with ignoreNoStore (dangerous, explicit) stores a response the origin marked no-store", async () => {
+    const prefix = uniquePath("forced-no-store");
+    await putConfig({ rules: [{ match: { path: `${prefix}/**` }, actions: { ttl: 60, ignoreNoStore: true } }] });
     const [, second] = await twice(`${prefix}/a?cc=no-store`);
     expect(second.headers.get("cache-status")).toMatch(/hit/);
     expect(await originCount(`${prefix}/a?cc=no-store`)).toBe(1);

@@ -38,7 +38,7 @@ describe("freshness lifetime precedence (RFC 9111 §4.2.1)", () => {
 
   it.each<[PolicyOverrides, Record<string, string>, number]>([
     [{ forcedTtlSeconds: 300 }, { "cache-control": "max-age=60" }, 300],
-    [{ forcedTtlSeconds: 300 }, { "cache-control": "no-store" }, 300],
+    [{ forcedTtlSeconds: 300 }, { "cache-control": "max-age=0" }, 300],
     [{ forcedTtlSeconds: 12.9 }, {}, 12],
   ])("a forced TTL %j replaces the origin's lifetime", (overrides, headers, lifetime) => {
     const meta = stored200(headers, { overrides });
@@ -121,7 +121,7 @@ describe("freshness properties", () => {
 describe("maximum lifetime (settings.maxTtlSeconds)", () => {
   it.each<[string, Record<string, string>, PolicyOverrides | undefined, number]>([
     ["caps a longer max-age", { "cache-control": "max-age=3600" }, undefined, 600],
-    ["caps a forced TTL", { "cache-control": "no-store" }, { forcedTtlSeconds: 86_400 }, 600],
+    ["caps a forced TTL", { "cache-control": "max-age=0" }, { forcedTtlSeconds: 86_400 }, 600],
     ["caps the heuristic", { "last-modified": httpDate(-86_400 * 30) }, undefined, 600],
     ["leaves a shorter max-age alone", { "cache-control": "max-age=60" }, undefined, 60],
   ])("%s", (_name, headers, overrides, lifetime) => {

@@ -83,7 +83,7 @@ describe("freshenWithNotModified (RFC 9111 §4.3.4, §3.2)", () => {
   });
 
   it("a forced entry keeps its forced lifetime (the rule's current value)", () => {
-    const forced = stored200({ "cache-control": "no-store" }, { overrides: { forcedTtlSeconds: 30 } });
+    const forced = stored200({ "cache-control": "max-age=0" }, { overrides: { forcedTtlSeconds: 30 } });
     expect(freshen(forced, { "cache-control": "no-store" }, 100).freshnessLifetimeSeconds).toBe(30);
     expect(freshen(forced, {}, 100, { forcedTtlSeconds: 90 }).staleAt).toBe(at(190));
   });

@@ -123,16 +123,12 @@ describe("canStore accepts (RFC 9111 §3)", () => {
 describe("canStore with a forced TTL (rule override)", () => {
   const forced: PolicyOverrides = { forcedTtlSeconds: 300 };
   it.each<[Case]>([
-    [{ name: "response no-store", response: res(200, { "cache-control": "no-store" }) }],
-    [{ name: "response private", response: res(200, { "cache-control": "private" }) }],
     [{ name: "no freshness, no validator", response: res(200, {}) }],
     [{ name: "max-age=0", response: res(200, { "cache-control": "max-age=0" }) }],
     [{ name: "500 status", response: res(500, {}) }],
     [{ name: "302 without freshness", response: res(302, { location: "/x" }) }],
-    [{ name: "Authorization", request: req({ authorization: "x" }), response: res(200, { "cache-control": "max-age=5" }) }],
-    [{ name: "request no-store", request: req({ "cache-control": "no-store" }), response: res(200, {}) }],
     [{ name: "no-cache response", response: res(200, { "cache-control": "no-cache" }) }],
-  ])("stores anyway: $name", (c) => {
+  ])("replaces the origin's freshness: stores $name", (c) => {
     expect(verdict({ ...c, overrides: forced })).toEqual({ store: true, reason: "forced", alwaysRevalidate: false, strippedFields: [] });
   });
 
@@ -143,6 +139,13 @@ describe("canStore with a forced TTL (rule override)", () => {
     [{ name: "too large", response: res(200, {}), contentLength: LIMITS.maxObjectBytes + 1 }, "too-large"],
     [{ name: "206", response: res(206, {}) }, "partial-content"],
     [{ name: "304", response: res(304, {}) }, "status"],
+    // The shared-cache safety checks of §3 survive a forced TTL (a rule that caches /static/** must
+    // not turn one user's answer into everyone's).
+    [{ name: "response no-store", response: res(200, { "cache-control": "no-store" }) }, "response-no-store"],
+    [{ name: "response private", response: res(200, { "cache-control": "private" }) }, "response-private"],
+    [{ name: "Authorization (§3.5)", request: req({ authorization: "Bearer alice" }), response: res(200, { "cache-control": "max-age=5" }) }, "authorization"],
+    [{ name: "request no-store", request: req({ "cache-control": "no-store" }), response: res(200, {}) }, "request-no-store"],
+    [{ name: "Set-Cookie (deviation 16)", response: res(200, { "set-cookie": "session=abc" }) }, "set-cookie"],
   ])("still refuses: $name", (c, code) => {
     const v = verdict({ ...c, overrides: forced });
     expect(v.store ? null : v.reason.code).toBe(code);
@@ -169,8 +172,19 @@ describe("canStore with a forced TTL (rule override)", () => {
     }
   });
 
-  it("stores a forced response with Set-Cookie, but without the cookie", () => {
-    expect(verdict({ name: "", response: res(200, { ...fresh, "set-cookie": "session=abc" }), overrides: forced })).toMatchObject({ store: true, strippedFields: ["set-cookie"] });
+  it.each<[string, PolicyOverrides, Case]>([
+    ["storeAuthorized lifts §3.5", { storeAuthorized: true }, { name: "", request: req({ authorization: "Bearer alice" }), response: res(200, { "cache-control": "max-age=5" }) }],
+    ["ignorePrivate lifts private", { ignorePrivate: true }, { name: "", response: res(200, { "cache-control": "private" }) }],
+    ["ignoreNoStore lifts no-store", { ignoreNoStore: true }, { name: "", response: res(200, { "cache-control": "no-store" }) }],
+  ])("only its own explicit, dangerous override lifts a safety check: %s", (_name, lift, c) => {
+    expect(verdict({ ...c, overrides: { ...forced, ...lift } })).toMatchObject({ store: true, reason: "forced" });
+    // …and no other override does.
+    const others: PolicyOverrides[] = [{ storeAuthorized: true }, { ignorePrivate: true }, { ignoreNoStore: true }].filter((o) => Object.keys(o)[0] !== Object.keys(lift)[0]);
+    for (const other of others) expect(verdict({ ...c, overrides: { ...forced, ...other } }).store).toBe(false);
+  });
+
+  it("a forced response with Set-Cookie is stored only as storeSetCookie says (off: not at all)", () => {
+    expect(verdict({ name: "", response: res(200, { ...fresh, "set-cookie": "session=abc" }), overrides: forced })).toEqual({ store: false, reason: { code: "set-cookie" } });
   });
 
   it("keeps stripping qualified private fields", () => {
