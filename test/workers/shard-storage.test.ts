@@ -106,7 +106,7 @@ describe("maximum TTL", () => {
     const name = `max-ttl-${uniquePath("s")}`;
     const long = await viaShard(name, `${uniquePath("long")}?cc=${encodeURIComponent("public, max-age=86400")}`, { maxTtlSeconds: 30 });
     expect(long.headers.get("cache-status")).toMatch(/ttl=(29|30)(;|$)/);
-    const url = `${BASE}${uniquePath("forced")}?cc=no-store`;
+    const url = `${BASE}${uniquePath("forced")}?cc=${encodeURIComponent("max-age=0")}`;
     const ctx: ShardRequestContext = { key: defaultCacheKey(new URL(url)), shard: name, origin: originUrl, settings: { ...SETTINGS, maxTtlSeconds: 30 }, overrides: { forcedTtlSeconds: 3600 } };
     const { response: forced } = await shard(name).handle(new Request(url), ctx);
     await forced.arrayBuffer();
