@@ -36,6 +36,7 @@ export type CliCommand =
   | { kind: "health" }
   | { kind: "events"; since?: number; limit?: number; level?: EventLevelArg; json: boolean }
   | { kind: "rates"; json: boolean }
+  | { kind: "events-test"; level?: EventLevelArg; section?: string; tag?: string }
   | { kind: "help" };
 
 export interface CliOptions {
@@ -68,6 +69,8 @@ commands:
   health                    is the worker up, and which config version does it run (GET /health)
   events [--since ID] [--limit N] [--level INFO|WARNING|SERIOUS|FATAL] [--json]
                             the cluster event log, oldest first (GET /events); --level is the minimum
+  events test [--level L] [--section S] [--tag T]
+                            raise a test event (POST /events/test) to check the event handlers' filters
   rates [--json]            every rate class's current rate, backlog and shaping factor, and the
                             SLM classes' states (GET /rates)
 
@@ -188,7 +191,24 @@ function parseCommand(args: readonly string[]): CliCommand | { error: string } {
   }
 }
 
+function parseEventsTest(args: readonly string[]): CliCommand | { error: string } {
+  const command: Extract<CliCommand, { kind: "events-test" }> = { kind: "events-test" };
+  for (let i = 0; i < args.length; i += 2) {
+    const [flag, value] = [args[i]!, args[i + 1]];
+    if (value === undefined || value.startsWith("--")) return { error: `events test ${flag} needs a value` };
+    if (flag === "--level") {
+      const level = value.toUpperCase();
+      if (!(EVENT_LEVELS as readonly string[]).includes(level)) return { error: `events test --level must be one of ${EVENT_LEVELS.join(", ")}` };
+      command.level = level as EventLevelArg;
+    } else if (flag === "--section") command.section = value;
+    else if (flag === "--tag") command.tag = value;
+    else return { error: `unexpected events test argument "${flag}"` };
+  }
+  return command;
+}
+
 function parseEvents(args: readonly string[]): CliCommand | { error: string } {
+  if (args[0] === "test") return parseEventsTest(args.slice(1));
   const command: Extract<CliCommand, { kind: "events" }> = { kind: "events", json: false };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;

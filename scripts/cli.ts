@@ -145,6 +145,14 @@ async function run(command: CliCommand, opts: RunOptions, io: CliIo): Promise<nu
       else for (const e of events) io.out(`${String(e.id).padStart(5)}  ${new Date(e.time).toISOString()}  ${e.level.padEnd(7)}  ${e.section}  ${e.tag}: ${e.text}`);
       return 0;
     }
+    case "events-test": {
+      const { kind: _kind, ...event } = command;
+      const reply = await call(opts, io, "POST", "/events/test", JSON.stringify(event));
+      if (!reply.ok) return reportHttpError(reply, io);
+      const e = reply.body.event as EventBody;
+      io.out(`test event ${e.id} raised: ${e.level} ${e.section} ${e.tag}: ${e.text} (each event handler whose filter matches receives it)`);
+      return 0;
+    }
     case "rates": {
       const reply = await call(opts, io, "GET", "/rates");
       if (!reply.ok) return reportHttpError(reply, io);

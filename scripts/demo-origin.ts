@@ -42,6 +42,8 @@ interface OriginState {
   serial: number;
   /** Failure switches by path prefix ("" = every request). */
   failModes: Map<string, FailMode>;
+  /** Webhook sinks: bodies POSTed to /__hook/<name>, readable with GET /__hook/<name> (event handler tests). */
+  hooks: Map<string, unknown[]>;
 }
 
 function failModeFor(state: OriginState, pathname: string): FailMode {
@@ -57,7 +59,28 @@ function statsOf(state: OriginState) {
   return { requests: Object.fromEntries(state.requests), total: state.total };
 }
 
-function handleControl(req: IncomingMessage, res: ServerResponse, url: URL, state: OriginState): boolean {
+function handleControl(req: IncomingMessage, res: ServerResponse, url: URL, state: OriginState, requestBody: Buffer): boolean {
+  if (url.pathname.startsWith("/__hook/")) {
+    const name = url.pathname.slice("/__hook/".length);
+    if (req.method === "POST") {
+      let body: unknown;
+      try {
+        body = JSON.parse(requestBody.toString("utf8"));
+      } catch {
+        body = requestBody.toString("utf8");
+      }
+      // ?fail=1 answers 503 without keeping the body, so delivery retries can be observed.
+      if (url.searchParams.get("fail") === "1") res.writeHead(503).end();
+      else {
+        state.hooks.set(name, [...(state.hooks.get(name) ?? []), body]);
+        res.writeHead(204).end();
+      }
+      return true;
+    }
+    res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
+    res.end(JSON.stringify(state.hooks.get(name) ?? []));
+    return true;
+  }
   if (url.pathname === "/__stats") {
     res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
     res.end(JSON.stringify(statsOf(state)));
@@ -126,7 +149,7 @@ function echo(req: IncomingMessage, res: ServerResponse, url: URL, requestBody: 
 
 async function handle(req: IncomingMessage, res: ServerResponse, requestBody: Buffer, state: OriginState): Promise<void> {
   const url = new URL(req.url ?? "/", "http://origin.local");
-  if (handleControl(req, res, url, state)) return;
+  if (handleControl(req, res, url, state, requestBody)) return;
   const counted = url.pathname + url.search;
   state.requests.set(counted, (state.requests.get(counted) ?? 0) + 1);
   state.total += 1;
@@ -176,7 +199,7 @@ function sendPart(res: ServerResponse, url: URL, size: number, partLength: numbe
 
 /** Start the demo origin on loopback. Port 0 picks a free port. */
 export async function startDemoOrigin(port = 0, host = "127.0.0.1"): Promise<DemoOrigin> {
-  const state: OriginState = { requests: new Map(), total: 0, serial: 0, failModes: new Map() };
+  const state: OriginState = { requests: new Map(), total: 0, serial: 0, failModes: new Map(), hooks: new Map() };
   const server: Server = createServer((req, res) => {
     // Read any request body first so pass-through uploads complete (and can be echoed) before we answer.
     const chunks: Buffer[] = [];

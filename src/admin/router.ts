@@ -18,6 +18,9 @@ import type { ZonePurger } from "../edge/zone-purge";
 import type { EpochMillis } from "../lib/units";
 import type { Hrw } from "../routing/hrw";
 import type { ClusterEvent, ListOptions, NewEvent } from "../events/events";
+import { z } from "zod";
+import { zodIssuesToErrors } from "../config/errors";
+import { eventLevels } from "../events/events";
 import { checkAdminAuth, type TimingSafeEqual } from "./auth";
 import { acceptConfig, actorOf } from "./config-change";
 import { configRoutes } from "./config-routes";
@@ -101,6 +104,13 @@ async function validatedConfig(request: IRequest): Promise<{ ok: true; text: str
 }
 
 type AdminRouter = RouterType<IRequest, [AdminDeps]>;
+
+const testEventSchema = z.strictObject({
+  level: z.enum(eventLevels).default("INFO"),
+  section: z.string().min(1).max(100).default("events"),
+  tag: z.string().min(1).max(50).default("test"),
+  text: z.string().min(1).max(500).optional(),
+});
 
 /**
  * The methods some route serves at `pathname`, read from the router's own route table so the
@@ -190,6 +200,18 @@ function createAdminRouter(prefix: string): AdminRouter {
   });
 
   router.get("/events", async (request: IRequest, deps: AdminDeps) => json({ events: await deps.events.list(eventListOptions(new URL(request.url))) }));
+
+  // A test event, to check that the event handlers' filters and webhooks do what is meant.
+  router.post("/events/test", async (request: IRequest, deps: AdminDeps) => {
+    const body = await jsonBody(request);
+    if (!body.ok) return badRequest(body.errors);
+    const parsed = testEventSchema.safeParse(body.value ?? {});
+    if (!parsed.success) return badRequest(zodIssuesToErrors(parsed.error.issues));
+    const { level, section, tag } = parsed.data;
+    const text = parsed.data.text ?? `Test event from ${actorOf(request as unknown as Request)}`;
+    const [event] = (await deps.events.append([{ time: deps.now(), level, section, tag, text }])) as unknown[];
+    return json({ ok: true, event });
+  });
 
   router.get("/rates", async (_request: IRequest, deps: AdminDeps) => {
     const slm = await deps.slmSnapshot().catch(() => ({ states: {}, factors: {} }));

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { httpUrlSchema } from "./pools";
 import { STORE_SET_COOKIE_DESCRIPTION, storeSetCookieSchema } from "./set-cookie";
+import { eventHandlersSchema } from "../events/handlers";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -77,7 +78,7 @@ export const settingsSchema = z.object({
   origin: httpUrlSchema.optional(),
   /** Pool (a key of `pools`) used when no rule names one; without it such requests go to `origin`. */
   defaultPool: z.string().min(1).optional(),
-  /** URL that receives cluster events as JSON POSTs (batched, retried with backoff). */
+  /** URL that receives every cluster event as JSON POSTs (batched, retried with backoff); kept for compatibility: the same as an `eventHandlers` entry named "default" without filters. */
   eventsWebhook: httpUrlSchema.optional(),
   /**
    * Request headers removed before a request goes to a shard or the origin, unless the matched rule
@@ -89,6 +90,8 @@ export const settingsSchema = z.object({
     .array(headerName)
     .default([...DEFAULT_UNKEYED_REQUEST_HEADERS])
     .describe("Request headers that can change a response but are not keyed: removed before the shard and the origin see the request, unless the matched rule keys them. Replacing the list replaces the defaults."),
+  /** Webhooks that each receive the events their filter selects (levels, sections, tags); see src/events/handlers.ts. */
+  eventHandlers: eventHandlersSchema.optional(),
   /** Path prefix of the admin API (bearer token from the ADMIN_TOKEN secret); requests under it never reach the cache. */
   adminPrefix: z
     .string()

@@ -1,10 +1,11 @@
 /**
  * The cron's work (every minute): hand the current pools and monitors to the HealthMonitor, which
  * runs due probes now and keeps its alarm loop for shorter intervals, and point the EventLog at the
- * configured webhook, and evaluate SLM classes (events, rate shaping factors). Each job has its own error boundary, so one failing job never stops another.
+ * configured event handlers, and evaluate SLM classes (events, rate shaping factors). Each job has its own error boundary, so one failing job never stops another.
  */
 import type { ConfigDocument } from "../config/document";
 import type { Env } from "../env";
+import { configuredHandlers } from "../events/handlers";
 
 export type ScheduledJob = { name: string; run(): Promise<unknown> };
 
@@ -14,7 +15,7 @@ export function scheduledJobs(config: ConfigDocument, env: Env): ScheduledJob[] 
   const slm = env.SLM_MONITOR.get(env.SLM_MONITOR.idFromName("slm"));
   return [
     { name: "health", run: async () => (await health.configure(config.pools, config.monitors, { verbose: config.settings.verbose }), health.probeDue()) },
-    { name: "events", run: () => events.configure({ webhook: config.settings.eventsWebhook ?? null }) },
+    { name: "events", run: () => events.configure({ handlers: configuredHandlers(config.settings) }) },
     { name: "slm", run: () => slm.evaluate(config.slmClasses, config.rateClasses) },
   ];
 }

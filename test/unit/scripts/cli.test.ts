@@ -154,6 +154,15 @@ describe("cli", () => {
     expect(r.calls[0]!.init.method).toBe("DELETE");
   });
 
+  it("events test posts the chosen level, section and tag and reports the raised event", async () => {
+    const t = replying({ ok: true, event: { id: 12, time: 0, level: "SERIOUS", section: "pools/web", tag: "test", text: "Test event from me@h" } });
+    expect(await runCli(["events", "test", "--level", "serious", "--section", "pools/web"], {}, t.io)).toBe(0);
+    expect(t.calls[0]!.url).toMatch(/\/events\/test$/);
+    expect(JSON.parse(t.calls[0]!.init.body as string)).toEqual({ level: "SERIOUS", section: "pools/web" });
+    expect(t.out[0]).toMatch(/^test event 12 raised: SERIOUS pools\/web test: Test event from me@h/);
+    expect(await runCli(["events", "test", "--level", "LOUD"], {}, io().io)).toBe(2);
+  });
+
   it("purge sends exactly the selector", async () => {
     const t = io((async () => new Response(JSON.stringify({ ok: true, shards: { purged: 2, failed: 0, each: [] }, edge: { logged: true, zone: { status: "skipped" } } }))) as unknown as typeof fetch);
     expect(await runCli(["purge", "--tag", "blue", "--soft"], {}, t.io)).toBe(0);
