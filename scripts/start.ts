@@ -86,7 +86,12 @@ let cronTimer: ReturnType<typeof setInterval> | undefined;
  * instead. Call it now and every minute, so health monitors and SLM classes work under npm start.
  */
 function startCron(base: string): void {
-  const fire = () => void fetch(`${base}/__scheduled?cron=${encodeURIComponent("* * * * *")}`, { signal: AbortSignal.timeout(30_000) }).then((r) => r.body?.cancel()).catch(() => {});
+  // Read the answer to its end: cancelling the body (as this did) closed the socket while workerd was
+  // still writing, and workerd printed a red "Broken pipe" error block at every cron tick.
+  const fire = () =>
+    void fetch(`${base}/__scheduled?cron=${encodeURIComponent("* * * * *")}`, { signal: AbortSignal.timeout(30_000) })
+      .then((r) => r.text())
+      .catch(() => {});
   fire();
   cronTimer = setInterval(fire, CRON_EVERY_MS);
 }
@@ -97,7 +102,7 @@ async function waitUntilServing(url: string, timeoutMs: number): Promise<void> {
     try {
       // Any HTTP answer (even 401 from a different ADMIN_TOKEN) means the worker is listening.
       const response = await fetch(url, { headers: { authorization: `Bearer ${adminToken}` }, signal: AbortSignal.timeout(2000) });
-      await response.body?.cancel();
+      await response.text(); // read to the end: a cancelled body is a "Broken pipe" error block in workerd's log
       return;
     } catch {
       await new Promise((resolve) => setTimeout(resolve, 250));
