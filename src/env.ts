@@ -1,24 +1,9 @@
-/** The bindings and variables the worker receives (wrangler.toml declares them; secrets via `wrangler secret put`). */
-import type { CacheShard } from "../durable/cache-shard";
-import type { EventLog } from "../durable/event-log";
-import type { HealthMonitor } from "../durable/health-monitor";
-import type { RateLimiter } from "../durable/rate-limiter";
-import type { SlmMonitor } from "../durable/slm-monitor";
-
-export interface Env {
-  CACHE_SHARD: DurableObjectNamespace<CacheShard>;
-  /** One object, named "health": the authoritative origin health. */
-  HEALTH_MONITOR: DurableObjectNamespace<HealthMonitor>;
-  /** One object, named "events": the cluster event log. */
-  EVENT_LOG: DurableObjectNamespace<EventLog>;
-  /** Rate-class counters, named `rate:<class>:<n>` (each class spread over several objects). */
-  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
-  /** One object, named "slm": SLM class windows and rate shaping factors. */
-  SLM_MONITOR: DurableObjectNamespace<SlmMonitor>;
-  /** KV namespace holding the config document under the key `config`. */
-  CONFIG: KVNamespace;
-  /** Origin used when the config names none. */
-  ORIGIN_URL: string;
+/**
+ * The bindings and variables the worker receives. Bindings and [vars] are generated from
+ * wrangler.toml by `npm run types` (worker-configuration.d.ts, checked current by CI); secrets and
+ * optional variables are not in wrangler.toml, so they are declared here.
+ */
+export interface Env extends Cloudflare.Env {
   /** How long each isolate memoises the config, in milliseconds (default 5000). */
   CONFIG_MEMO_MS?: string;
   /** Secret that lets a trusted client send X-Cluster-* headers (with X-Cluster-Token). */
