@@ -11,6 +11,7 @@ import { admin } from "../helpers/admin";
 import { putConfig } from "../helpers/config";
 import { originUrl, uniquePath } from "../helpers/origin";
 
+const POLL = { timeout: 5_000, interval: 100 };
 const eventLog = () => env.EVENT_LOG.get(env.EVENT_LOG.idFromName("events"));
 
 async function runCron(): Promise<void> {
@@ -51,10 +52,10 @@ describe("event handlers", () => {
     ]);
     expect((await admin("POST", "/events/test", { level: "INFO", tag: "test" })).status).toBe(200);
     await deliver();
+    // workerd may also run the alarm on its own, so delivery can still be in flight: poll (bounded).
+    await expect.poll(async () => (await received(h.all)).map((e) => e.tag), POLL).toEqual(["pooldied", "nodefail", "slmserious", "test"]);
     expect((await received(h.pager)).map((e) => e.tag)).toEqual(["pooldied"]);
     expect((await received(h.chat)).map((e) => e.tag)).toEqual(["test"]);
-    // The legacy single webhook is an unfiltered handler: it gets all four.
-    expect((await received(h.all)).map((e) => e.tag)).toEqual(["pooldied", "nodefail", "slmserious", "test"]);
   });
 
   it("backs off a failing handler without holding up the others, and resumes where it stopped", async () => {
@@ -67,9 +68,9 @@ describe("event handlers", () => {
     await runCron();
     await admin("POST", "/events/test", { text: "first" });
     await deliver();
-    expect((await received(h.chat)).map((e) => e.tag)).toEqual(["test"]);
+    await expect.poll(async () => (await received(h.chat)).map((e) => e.tag), POLL).toEqual(["test"]);
+    await expect.poll(async () => (await eventLog().deliveries()).find((d) => d.name === "broken")?.attempts, POLL).toBe(1);
     const state = await eventLog().deliveries();
-    expect(state.find((d) => d.name === "broken")).toMatchObject({ attempts: 1 });
     expect(state.find((d) => d.name === "chat")).toMatchObject({ attempts: 0 });
     expect(await received(h.broken)).toEqual([]);
   });
