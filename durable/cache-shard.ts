@@ -328,7 +328,7 @@ export class CacheShard extends DurableObject<Env> {
   async #fetchOrigin(build: (origin: string) => Request, method: string, ctx: ShardRequestContext): Promise<Result<Response, OriginFailure>> {
     this.#stats.originFetches += 1;
     if (ctx.pool === undefined) return fetchOrigin(build(ctx.origin), ctx.settings.originTimeoutMs);
-    return this.#pools.fetch(ctx.pool.name, ctx.pool.config, method, build, { idempotent: true, now: Date.now });
+    return this.#pools.fetch(ctx.pool.name, ctx.pool.config, method, build, { idempotent: true, now: Date.now, failpools: ctx.pool.failpools ?? [] });
   }
 
   /** RFC 5861: serve stale now and refresh once in the background; a flight already open means one is running. */

@@ -9,12 +9,12 @@ import { checkShardResult, type ShardRequestContext } from "../serve/shard-proto
 import type { ConfigDocument } from "../config/document";
 import type { Settings } from "../config/settings";
 import type { EpochMillis } from "../lib/units";
-import type { Pool } from "../config/pools";
+import { failpoolChain, type Pool } from "../config/pools";
 import type { RateClass } from "../config/rates";
 import type { ContextRequest } from "../rates/context";
 import type { RateClassRef } from "../rules/schema";
 import { tooManyRequests, type RateVerdict } from "./rate-gate";
-import type { Result } from "../lib/result";
+import { ok, type Result } from "../lib/result";
 import { buildOriginRequest, fetchOrigin, type OriginFailure } from "../origin/fetch-origin";
 import type { PoolFetcher } from "../origin/pool-fetch";
 import { describeFailure, failureResponse } from "../serve/origin-failure";
@@ -22,6 +22,8 @@ import { cacheInfo, evaluateReuse, forwardReasonFor, invalidationTargets, postRe
 import type { CacheOutcome, ForwardReason, RequestLike, StoredMeta } from "../rfc9111/types";
 import type { Hrw } from "../routing/hrw";
 import { cacheKeyFor } from "../rules/cache-key";
+import { parseCookies } from "../rules/cookies";
+import { nodeToken } from "../origin/select";
 import type { RuleRequest, RuleResult } from "../rules/match";
 import { policyOverridesFrom } from "../rules/overrides";
 import { CACHE_INFO_HEADER, stripClientInternalHeaders, TRACE_HEADER } from "../serve/internal-headers";
@@ -246,7 +248,27 @@ async function fetchDirect(request: Request, rule: RuleResult, deps: EdgeDeps, f
     return originRequest;
   };
   const idempotent = !forwardBody || request.body === null;
-  return { result: await deps.pools.fetch(pool.name, pool.config, request.method, build, { idempotent, now: deps.now, waitUntil: deps.waitUntil }), host };
+  const persistence = pool.config.sessionPersistence;
+  const sessionCookie = persistence?.mode === "cookie" ? (parseCookies(request.headers.get("cookie")).get(persistence.cookieName) ?? null) : null;
+  let served: string | null = null;
+  const result = await deps.pools.fetch(pool.name, pool.config, request.method, build, {
+    idempotent,
+    now: deps.now,
+    waitUntil: deps.waitUntil,
+    failpools: pool.failpools,
+    session: { cookie: sessionCookie, clientIp: deps.clientIp },
+    onNode: (_pool, node) => (served = node),
+  });
+  if (!result.ok || persistence?.mode !== "cookie" || served === null || nodeToken(served) === sessionCookie) return { result, host };
+  // A new or moved session: name its node in the cookie (an opaque token, see nodeToken).
+  const pinned = new Response(result.value.body, result.value);
+  pinned.headers.append("set-cookie", sessionCookieField(persistence.cookieName, nodeToken(served), new URL(request.url).protocol === "https:"));
+  return { result: ok(pinned), host };
+}
+
+/** The session cookie: whole site, not readable by scripts, sent on top-level navigation; Secure over HTTPS. */
+function sessionCookieField(name: string, token: string, secure: boolean): string {
+  return `${name}=${token}; Path=/; HttpOnly; SameSite=Lax${secure ? "; Secure" : ""}`;
 }
 
 function directFailure(failure: OriginFailure, fwd: ForwardReason, deps: EdgeDeps, trace: string): Response {
@@ -254,11 +276,13 @@ function directFailure(failure: OriginFailure, fwd: ForwardReason, deps: EdgeDep
   return finish(failureResponse(failure), deps, { hit: false, fwd, detail: `origin-${failure.kind}` }, `not cached; ${text}`, trace);
 }
 
-/** The pool a rule names, else `settings.defaultPool`; none means the plain origin URL. */
-export function poolFor(rule: RuleResult, config: ConfigDocument): { name: string; config: Pool } | undefined {
+/** The pool a rule names, else `settings.defaultPool`, with its failpool chain; none means the plain origin URL. */
+export function poolFor(rule: RuleResult, config: ConfigDocument): { name: string; config: Pool; failpools: { name: string; config: Pool }[] } | undefined {
   const name = rule.actions.pool ?? config.settings.defaultPool;
   const pool = name === undefined ? undefined : config.pools[name];
-  return name === undefined || pool === undefined ? undefined : { name, config: pool };
+  if (name === undefined || pool === undefined) return undefined;
+  const failpools = pool.failpool === undefined ? [] : (failpoolChain(name, config.pools) ?? []).map((n) => ({ name: n, config: config.pools[n]! }));
+  return { name, config: pool, failpools };
 }
 
 /** The cache key a GET of `url` would have, so invalidation reaches the entry the rules put it under. */

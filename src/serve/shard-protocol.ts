@@ -21,8 +21,8 @@ export interface ShardRequestContext {
   shard: string;
   /** Origin base URL for this request, used when no pool applies. */
   origin: string;
-  /** The origin pool a rule or `settings.defaultPool` picked. */
-  pool?: { name: string; config: Pool };
+  /** The origin pool a rule or `settings.defaultPool` picked, with its failpool chain resolved. */
+  pool?: { name: string; config: Pool; failpools?: { name: string; config: Pool }[] };
   settings: ShardSettings;
   overrides?: PolicyOverrides;
   /** Tags a rule adds to whatever Cache-Tag / Surrogate-Key the origin sends. */
