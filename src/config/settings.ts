@@ -89,6 +89,18 @@ export const settingsSchema = z.object({
     .array(headerName)
     .default([...DEFAULT_UNKEYED_REQUEST_HEADERS])
     .describe("Request headers that can change a response but are not keyed: removed before the shard and the origin see the request, unless the matched rule keys them. Replacing the list replaces the defaults."),
+  /**
+   * Custom error pages for responses the cache makes itself (default: none, the plain-text
+   * messages): by status ("429", "500"–"599") or "pool-down" (a pool with no working node, which
+   * wins over "503"). The status, Retry-After and no-store stay; only the body and its type change.
+   * An origin's own error responses are passed on as they came.
+   */
+  errorPages: z
+    .record(
+      z.string().regex(/^(429|5\d\d|pool-down)$/, 'must be "429", a 5xx status or "pool-down"'),
+      z.strictObject({ body: z.string().max(65_536), contentType: z.string().min(1).max(200).default("text/html; charset=utf-8") }),
+    )
+    .default({}),
   /** Path prefix of the admin API (bearer token from the ADMIN_TOKEN secret); requests under it never reach the cache. */
   adminPrefix: z
     .string()

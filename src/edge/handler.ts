@@ -15,9 +15,10 @@ import type { ContextRequest } from "../rates/context";
 import type { RateClassRef } from "../rules/schema";
 import { tooManyRequests, type RateVerdict } from "./rate-gate";
 import { ok, type Result } from "../lib/result";
-import { buildOriginRequest, fetchOrigin, type OriginFailure } from "../origin/fetch-origin";
+import { buildOriginRequest, fetchOrigin, originUrlFor, type OriginFailure } from "../origin/fetch-origin";
 import type { PoolFetcher } from "../origin/pool-fetch";
 import { describeFailure, failureResponse } from "../serve/origin-failure";
+import { withErrorPage } from "../serve/error-pages";
 import { cacheInfo, evaluateReuse, forwardReasonFor, invalidationTargets, postResponseStorableAsGet, renderCacheStatus, selectVariant } from "../rfc9111";
 import type { CacheOutcome, ForwardReason, RequestLike, StoredMeta } from "../rfc9111/types";
 import type { Hrw } from "../routing/hrw";
@@ -26,7 +27,7 @@ import { parseCookies } from "../rules/cookies";
 import { nodeToken } from "../origin/select";
 import type { RuleRequest, RuleResult } from "../rules/match";
 import { policyOverridesFrom } from "../rules/overrides";
-import { CACHE_INFO_HEADER, stripClientInternalHeaders, TRACE_HEADER } from "../serve/internal-headers";
+import { CACHE_INFO_HEADER, stripClientInternalHeaders, TRACE_HEADER, withoutInternalHeaders } from "../serve/internal-headers";
 import { withKnownLength } from "../serve/known-length";
 import { respondFromStored } from "../serve/stored-response";
 import type { EdgeTier } from "./edge-tier";
@@ -83,6 +84,7 @@ export async function handleEdgeRequest(incoming: Request, deps: EdgeDeps): Prom
     const refused = await checkRateClass(rule, ruleRequest, deps);
     if (refused !== null) return refused;
   }
+  if (isWebSocketUpgrade(request)) return passWebSocket(request, rule, deps);
   const response = await serve(request, ruleRequest, rule, deps);
   if (rule.actions.slmClass !== undefined) deps.reportTtfb(rule.actions.slmClass, deps.now() - started);
   return response;
@@ -128,7 +130,7 @@ async function checkRateClass(rule: RuleResult, ruleRequest: RuleRequest, deps: 
   const verdict = await deps.admitRate(ref.name, cls, ref, ruleRequest);
   if (verdict.admitted) return null;
   const trace = `edge:${deps.colo}->RATE(${ref.name})`;
-  return finish(tooManyRequests(ref.name, verdict.retryAfterMs), deps, { hit: false, fwd: "bypass", detail: "rate-limited" }, `not cached; rate class "${ref.name}" is over its limit`, trace);
+  return finish(withErrorPage(tooManyRequests(ref.name, verdict.retryAfterMs), deps.settings.errorPages, null), deps, { hit: false, fwd: "bypass", detail: "rate-limited" }, `not cached; rate class "${ref.name}" is over its limit`, trace);
 }
 
 async function viaShards(request: Request, key: string, fwd: ForwardReason, rule: RuleResult, deps: EdgeDeps): Promise<Response> {
@@ -147,8 +149,11 @@ async function viaShards(request: Request, key: string, fwd: ForwardReason, rule
   );
   if (!result.ok) return viaOriginDirectly(request, fwd, result.attempts, rule, deps, "shards-unavailable");
 
-  const { trace: shardTrace, edgeCopy: meta } = result.value;
+  const { trace: shardTrace, edgeCopy: meta, member } = result.value;
   let response = result.value.response;
+  // A shard's own failure answer (origin unreachable, pool down) gets the configured error page; the origin's own 5xx passes as it came.
+  const ownFailure = member.detail?.startsWith("origin-") === true && response.status >= 500;
+  if (ownFailure) response = withErrorPage(response, settings.errorPages, member.detail === "origin-pool-down" ? "pool-down" : null);
   let storedAtEdge = false;
   if (meta !== null) {
     const ttlSeconds = edgeTtlSeconds(meta, settings, rule.actions.edgeTtl, deps.now());
@@ -225,6 +230,38 @@ function adoptionFor(req: RequestLike, response: Response, like: RuleRequest, de
   return { response: withKnownLength(new Response(toClient, response)), store };
 }
 
+/** RFC 6455 §4.1: a WebSocket opening handshake is a GET with `Upgrade: websocket` (token compared case-insensitively). */
+export function isWebSocketUpgrade(request: Request): boolean {
+  const upgrade = request.headers.get("upgrade");
+  return request.method === "GET" && upgrade !== null && upgrade.split(",").some((t) => t.trim().toLowerCase() === "websocket");
+}
+
+/**
+ * A WebSocket upgrade goes to the origin (or the rule's pool) with its handshake fields intact and
+ * is never cached or sharded. A 101 answer is returned as it came: it carries the socket, which a
+ * copied Response would drop. An origin that refuses the upgrade is answered like any pass.
+ */
+async function passWebSocket(request: Request, rule: RuleResult, deps: EdgeDeps): Promise<Response> {
+  const clientUrl = new URL(request.url);
+  const build = (origin: string) => {
+    // Not buildOriginRequest: it drops hop-by-hop fields, and Upgrade / Connection are the handshake.
+    const headers = new Headers(withoutInternalHeaders(request.headers));
+    headers.set("x-forwarded-host", clientUrl.host);
+    headers.set("x-forwarded-proto", clientUrl.protocol.replace(":", ""));
+    return new Request(originUrlFor(clientUrl, origin), { method: "GET", headers, redirect: "manual" });
+  };
+  const pool = poolFor(rule, deps.config);
+  const host = pool === undefined ? new URL(deps.origin).host : `pool:${pool.name}`;
+  const result =
+    pool === undefined
+      ? await fetchOrigin(build(deps.origin), deps.settings.shardTimeoutMs)
+      : await deps.pools.fetch(pool.name, pool.config, "GET", build, { idempotent: true, now: deps.now, waitUntil: deps.waitUntil, failpools: pool.failpools, session: { cookie: null, clientIp: deps.clientIp } });
+  const trace = `edge:${deps.colo}->PASS(websocket), origin:${host}`;
+  if (!result.ok) return directFailure(result.error, "bypass", deps, trace);
+  if (result.value.status === 101) return result.value;
+  return finish(result.value, deps, { hit: false, fwd: "bypass", fwdStatus: result.value.status, stored: false, detail: "websocket" }, "not cached; WebSocket upgrade refused by the origin", trace);
+}
+
 /** A rule says pass: the origin answers, nothing is stored, no shard is involved. */
 async function passByRule(request: Request, rule: RuleResult, deps: EdgeDeps): Promise<Response> {
   const { result, host } = await fetchDirect(request, rule, deps, false);
@@ -273,7 +310,8 @@ function sessionCookieField(name: string, token: string, secure: boolean): strin
 
 function directFailure(failure: OriginFailure, fwd: ForwardReason, deps: EdgeDeps, trace: string): Response {
   const { text } = describeFailure(failure);
-  return finish(failureResponse(failure), deps, { hit: false, fwd, detail: `origin-${failure.kind}` }, `not cached; ${text}`, trace);
+  const page = withErrorPage(failureResponse(failure), deps.settings.errorPages, failure.kind === "pool-down" ? "pool-down" : null);
+  return finish(page, deps, { hit: false, fwd, detail: `origin-${failure.kind}` }, `not cached; ${text}`, trace);
 }
 
 /** The pool a rule names, else `settings.defaultPool`, with its failpool chain; none means the plain origin URL. */
