@@ -70,6 +70,7 @@ export class CacheShard extends DurableObject<Env> {
 
   /** The request path inside the shard: stored copy, coalesced origin fetch, or pass-through. */
   async handle(request: Request, ctx: ShardRequestContext): Promise<ShardResult> {
+    this.#stats.calls += 1;
     await this.#injectFault();
     this.#store.setBudgets(ctx.settings.memoryBudgetBytes, ctx.settings.storageBudgetBytes);
     const now = Date.now();

@@ -33,8 +33,11 @@ import { respondFromStored } from "../serve/stored-response";
 import type { EdgeTier } from "./edge-tier";
 import type { PurgeIndex } from "./purge-log";
 import { attemptOrder, callShards, type ShardAttempt } from "./shard-client";
+import { copyWhole, followerResponse, mayShareFlight, shareableLength, type SharedMiss } from "./shared-miss";
+import type { Led, SingleFlight } from "./single-flight";
 import { teeForEdge } from "./tee";
 import { keyedHeaderNames, requestForUpstream } from "./forwarding";
+
 
 export const EDGE_CACHE_NAME = "shardcache-edge";
 const HIT_INFO = cacheInfo({ kind: "hit" });
@@ -47,6 +50,8 @@ export interface EdgeDeps {
   hrw: Hrw;
   shards: DurableObjectNamespace<CacheShard>;
   edgeTier: EdgeTier;
+  /** This isolate's single-flight of shard calls, by cache key. */
+  flights: SingleFlight<SharedMiss>;
   /** Origin base URL used when no pool applies. */
   origin: string;
   /** Name of this data centre, for the trace. */
@@ -133,7 +138,27 @@ async function checkRateClass(rule: RuleResult, ruleRequest: RuleRequest, deps: 
   return finish(withErrorPage(tooManyRequests(ref.name, verdict.retryAfterMs), deps.settings.errorPages, null), deps, { hit: false, fwd: "bypass", detail: "rate-limited" }, `not cached; rate class "${ref.name}" is over its limit`, trace);
 }
 
+/**
+ * A miss goes to the key's shard once per isolate: concurrent misses for the key follow the first
+ * one's call (src/edge/single-flight.ts) and answer from what it shares; a follower the shared copy
+ * does not answer, or whose leader shared nothing, failed or was too slow, makes its own call.
+ */
 async function viaShards(request: Request, key: string, fwd: ForwardReason, rule: RuleResult, deps: EdgeDeps): Promise<Response> {
+  if (!mayShareFlight(request.headers)) return (await callShardsFor(request, key, fwd, rule, deps, false)).result;
+  return deps.flights.run(
+    key,
+    deps.settings.collapseTimeoutMs,
+    () => callShardsFor(request, key, fwd, rule, deps, true),
+    async (shared) => {
+      const follower = shared === null ? null : followerResponse(shared, { method: request.method, url: request.url, headers: request.headers }, deps.now());
+      if (follower !== null) return finish(follower, deps, { hit: false, fwd, collapsed: true }, null, `edge:${deps.colo}->COLLAPSED, ${shared!.trace}`, true);
+      return (await callShardsFor(request, key, fwd, rule, deps, false)).result;
+    },
+  );
+}
+
+/** One call into the shards (primary, then fallbacks, then the origin directly); with `share`, what followers may use. */
+async function callShardsFor(request: Request, key: string, fwd: ForwardReason, rule: RuleResult, deps: EdgeDeps, share: boolean): Promise<Led<Response, SharedMiss>> {
   const { settings } = deps;
   const ranked = deps.hrw.rank(key, settings.primaries + settings.fallback);
   const order = attemptOrder(ranked, settings.primaries, Math.random() * settings.primaries);
@@ -147,7 +172,7 @@ async function viaShards(request: Request, key: string, fwd: ForwardReason, rule
     checkShardResult,
     settings.shardTimeoutMs,
   );
-  if (!result.ok) return viaOriginDirectly(request, fwd, result.attempts, rule, deps, "shards-unavailable");
+  if (!result.ok) return { result: await viaOriginDirectly(request, fwd, result.attempts, rule, deps, "shards-unavailable"), shared: NOTHING_SHARED };
 
   const { trace: shardTrace, edgeCopy: meta, member } = result.value;
   let response = result.value.response;
@@ -155,18 +180,25 @@ async function viaShards(request: Request, key: string, fwd: ForwardReason, rule
   const ownFailure = member.detail?.startsWith("origin-") === true && response.status >= 500;
   if (ownFailure) response = withErrorPage(response, settings.errorPages, member.detail === "origin-pool-down" ? "pool-down" : null);
   let storedAtEdge = false;
-  if (meta !== null) {
+  let shared: Promise<SharedMiss | null> = NOTHING_SHARED;
+  if (meta !== null && response.body !== null) {
     const ttlSeconds = edgeTtlSeconds(meta, settings, rule.actions.edgeTtl, deps.now());
-    if (ttlSeconds > 0 && response.body !== null) {
-      const [toClient, toEdge] = teeForEdge(response.body, settings.maxObjectBytes);
+    const sharing = share && shareableLength(response, meta, settings.maxObjectBytes) !== null;
+    if (sharing || ttlSeconds > 0) {
+      // Followers need the copy however slowly this client reads (copyWhole); the edge tier alone can wait for it (teeForEdge).
+      const [toClient, copy] = sharing ? copyWhole(response.body, settings.maxObjectBytes) : teeForEdge(response.body, settings.maxObjectBytes);
+      const headers = response.headers;
       response = new Response(toClient, response);
-      deps.waitUntil(toEdge.then((body) => (body === null ? undefined : deps.edgeTier.store(key, meta, body, ttlSeconds, deps.now(), requestedAt))).catch(() => {}));
-      storedAtEdge = true;
+      if (ttlSeconds > 0) {
+        deps.waitUntil(copy.then((body) => (body === null ? undefined : deps.edgeTier.store(key, meta, body, ttlSeconds, deps.now(), requestedAt))).catch(() => {}));
+        storedAtEdge = true;
+      }
+      if (sharing) shared = copy.then((body) => (body === null ? null : { meta, body, cacheStatus: headers.get("cache-status"), cacheInfo: headers.get(CACHE_INFO_HEADER), trace: shardTrace }));
     }
   }
   const trace = [`edge:${deps.colo}->MISS`, ...failedAttempts(result.attempts), shardTrace].join(", ");
   // The shard's body arrives as a stream: frame it with the stored Content-Length again (RFC 9110 §8.6).
-  return finish(withKnownLength(response), deps, { hit: false, fwd, stored: storedAtEdge }, null, trace);
+  return { result: finish(withKnownLength(response), deps, { hit: false, fwd, stored: storedAtEdge }, null, trace), shared };
 }
 
 /** What the edge tells a shard about one request for `key`: its settings and the matching rule's decisions. */
@@ -178,6 +210,8 @@ function shardContext(key: string, shard: string, rule: RuleResult, deps: EdgeDe
   if (pool !== undefined) ctx.pool = pool;
   return ctx;
 }
+
+const NOTHING_SHARED: Promise<null> = Promise.resolve(null);
 
 /** Every shard failed (or a rule skips sharding): the origin answers directly, uncached. */
 async function viaOriginDirectly(request: Request, fwd: ForwardReason, attempts: ShardAttempt[], rule: RuleResult, deps: EdgeDeps, detail: "shards-unavailable" | "skip-sharding"): Promise<Response> {
