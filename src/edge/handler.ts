@@ -19,7 +19,7 @@ import { buildOriginRequest, fetchOrigin, originUrlFor, type OriginFailure } fro
 import type { PoolFetcher } from "../origin/pool-fetch";
 import { describeFailure, failureResponse } from "../serve/origin-failure";
 import { withErrorPage } from "../serve/error-pages";
-import { cacheInfo, evaluateReuse, forwardReasonFor, invalidationTargets, postResponseStorableAsGet, renderCacheStatus, selectVariant } from "../rfc9111";
+import { cacheInfo, evaluateReuse, forwardReasonFor, invalidationTargets, postResponseStorableAsGet, refreshAheadStartsAt, renderCacheStatus, selectVariant } from "../rfc9111";
 import type { CacheOutcome, ForwardReason, RequestLike, StoredMeta } from "../rfc9111/types";
 import type { Hrw } from "../routing/hrw";
 import { cacheKeyFor } from "../rules/cache-key";
@@ -205,7 +205,7 @@ async function callShardsFor(request: Request, key: string, fwd: ForwardReason, 
 function shardContext(key: string, shard: string, rule: RuleResult, deps: EdgeDeps): ShardRequestContext {
   const { settings } = deps;
   const originTimeoutMs = Math.max(100, settings.shardTimeoutMs - ORIGIN_TIMEOUT_MARGIN_MS);
-  const ctx: ShardRequestContext = { key, shard, origin: deps.origin, settings: { ...pickShardSettings(settings), originTimeoutMs }, ...ruleContext(rule, settings) };
+  const ctx: ShardRequestContext = { key, shard, origin: deps.origin, settings: { ...pickShardSettings(settings), originTimeoutMs, ...refreshTimeOf(rule) }, ...ruleContext(rule, settings) };
   const pool = poolFor(rule, deps.config);
   if (pool !== undefined) ctx.pool = pool;
   return ctx;
@@ -385,10 +385,19 @@ export async function invalidate(keys: readonly string[], deps: Pick<EdgeDeps, "
   );
 }
 
-/** The edge keeps a copy no longer than the cap (and a rule's edgeTtl), and never past the object's own freshness. */
-export function edgeTtlSeconds(meta: StoredMeta, settings: Pick<Settings, "edgeTtlCapSeconds">, ruleEdgeTtl: number | undefined, now: EpochMillis): number {
+/** A rule's refreshTime replaces settings.refreshTimeSeconds for the objects it matches. */
+function refreshTimeOf(rule: RuleResult): { refreshTimeSeconds?: number } {
+  return rule.actions.refreshTime === undefined ? {} : { refreshTimeSeconds: rule.actions.refreshTime };
+}
+
+/**
+ * The edge keeps a copy no longer than the cap (and a rule's edgeTtl), and never past the object's
+ * own freshness; with refresh-ahead, only until its last part begins, so those requests reach the
+ * shard, which refreshes the object ahead of expiry.
+ */
+export function edgeTtlSeconds(meta: StoredMeta, settings: Pick<Settings, "edgeTtlCapSeconds" | "refreshAheadRatio">, ruleEdgeTtl: number | undefined, now: EpochMillis): number {
   if (meta.alwaysRevalidate) return 0;
-  const freshSeconds = Math.floor((meta.staleAt - now) / 1000);
+  const freshSeconds = Math.floor((refreshAheadStartsAt(meta, settings.refreshAheadRatio) - now) / 1000);
   return Math.max(0, Math.min(settings.edgeTtlCapSeconds, ruleEdgeTtl ?? Number.POSITIVE_INFINITY, freshSeconds));
 }
 
@@ -397,8 +406,8 @@ function failedAttempts(attempts: readonly ShardAttempt[]): string[] {
 }
 
 function pickShardSettings(settings: Settings) {
-  const { maxObjectBytes, memoryBudgetBytes, storageBudgetBytes, maxTtlSeconds, maxVariants, collapseTimeoutMs, hitForPassSeconds, verbose } = settings;
-  return { maxObjectBytes, memoryBudgetBytes, storageBudgetBytes, maxTtlSeconds, maxVariants, collapseTimeoutMs, hitForPassSeconds, verbose };
+  const { maxObjectBytes, memoryBudgetBytes, storageBudgetBytes, maxTtlSeconds, refreshTimeSeconds, refreshAheadRatio, maxVariants, collapseTimeoutMs, hitForPassSeconds, verbose } = settings;
+  return { maxObjectBytes, memoryBudgetBytes, storageBudgetBytes, maxTtlSeconds, refreshTimeSeconds, refreshAheadRatio, maxVariants, collapseTimeoutMs, hitForPassSeconds, verbose };
 }
 
 /** Adds the edge's Cache-Status member, X-Cache-Info (verbose) and X-Cluster-Trace (trace). */
