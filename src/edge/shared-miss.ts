@@ -5,6 +5,7 @@
  * follower's own request (Range, validators, HEAD, Vary) by the one function that serves stored
  * objects, so a follower is answered exactly as an edge-tier hit of the same copy would be.
  */
+import { concatBytes } from "../lib/bytes";
 import type { EpochMillis } from "../lib/units";
 import { evaluateReuse, selectVariant } from "../rfc9111";
 import type { RequestLike, StoredMeta } from "../rfc9111/types";
@@ -70,19 +71,9 @@ export function copyWhole(body: ReadableStream<Uint8Array>, maxBytes: number): [
       if (!clientGone) client.error(error);
       return null;
     }
-    return concatChunks(chunks, total);
+    return concatBytes(chunks, total);
   })();
   return [toClient, copy];
-}
-
-function concatChunks(chunks: readonly Uint8Array[], total: number): Uint8Array {
-  const whole = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    whole.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return whole;
 }
 
 /**
