@@ -57,7 +57,10 @@ describe("edge single-flight", () => {
   it("answers each follower for its own request: a Range follower gets its 206 from the shared copy", async () => {
     const path = `${uniquePath("sf-range")}?delay=200&size=1000`;
     const calls = await shardCallsDuring(path, async () => {
-      const [full, ranged] = await Promise.all([SELF.fetch(`${BASE}${path}`), SELF.fetch(`${BASE}${path}`, { headers: { range: "bytes=0-9" } })]);
+      // The full GET leads (a Range leader's 206 is no shareable copy); the Range request follows it.
+      const leader = SELF.fetch(`${BASE}${path}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const [full, ranged] = await Promise.all([leader, SELF.fetch(`${BASE}${path}`, { headers: { range: "bytes=0-9" } })]);
       expect(full.status).toBe(200);
       expect(ranged.status).toBe(206);
       expect((await ranged.text()).length).toBe(10);
