@@ -99,9 +99,13 @@ export async function budgetedZipf(runtime: Runtime, worker: string, owner: stri
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
-      const stats = await shardStats(runtime, owner);
-      maxStored = Math.max(maxStored, ...stats.map((s) => s.storedBytes));
-      samples++;
+      try {
+        const stats = await shardStats(runtime, owner);
+        maxStored = Math.max(maxStored, ...stats.map((s) => s.storedBytes));
+        samples++;
+      } catch {
+        // a sample the loaded runtime could not answer: the next one counts
+      }
       await sleep(250);
     }
   })();

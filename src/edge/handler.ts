@@ -107,7 +107,8 @@ async function serve(request: Request, ruleRequest: RuleRequest, rule: RuleResul
   const key = cacheKeyFor(ruleRequest, rule.actions.cacheKey);
   const now = deps.now();
 
-  let copy = deps.edgeTier.lookupMemory(key, now) ?? (await deps.edgeTier.lookupShared(key, now));
+  // Memory again after the shared tier's await: a single-flight that closed meanwhile left its copy there.
+  let copy = deps.edgeTier.lookupMemory(key, now) ?? (await deps.edgeTier.lookupShared(key, now)) ?? deps.edgeTier.lookupMemory(key, deps.now());
   if (copy !== null && deps.purges.purges({ key, tags: copy.meta.tags, storedAt: copy.storedAt })) {
     deps.waitUntil(deps.edgeTier.delete(key).catch(() => {}));
     copy = null;
