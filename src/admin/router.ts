@@ -1,7 +1,8 @@
 /**
  * The admin API, mounted under `settings.adminPrefix` (default `/_shardcache`): itty-router with one
  * `before` stage (bearer token, compared in constant time; failed logins throttled per address) and one `catch` (JSON 500). Every answer
- * is JSON. Endpoints: GET /health, GET|PUT /config, POST /config/validate, POST /purge, GET /stats.
+ * is JSON; a known path with the wrong method answers 405 with `Allow`. Endpoints: GET /health,
+ * GET|PUT /config, POST /config/validate, POST /purge, GET /stats, GET /events, GET /rates.
  * See docs/admin-and-cli.md.
  */
 import { Router, type IRequest, type RouterType } from "itty-router";
@@ -94,6 +95,16 @@ async function validatedConfig(request: IRequest): Promise<{ ok: true; text: str
 
 type AdminRouter = RouterType<IRequest, [AdminDeps]>;
 
+/**
+ * The methods some route serves at `pathname`, read from the router's own route table so the
+ * `Allow` header of a 405 (RFC 9110 §15.5.6) can never disagree with what is routed.
+ */
+function allowedMethods(router: AdminRouter, pathname: string): string[] {
+  const methods = new Set<string>();
+  for (const [method, pattern] of router.routes) if (method !== "ALL" && pattern.test(pathname)) methods.add(method);
+  return [...methods].sort();
+}
+
 function createAdminRouter(prefix: string): AdminRouter {
   const router: AdminRouter = Router<IRequest, [AdminDeps]>({
     base: prefix,
@@ -174,7 +185,12 @@ function createAdminRouter(prefix: string): AdminRouter {
     return json(await collectStats(names, (name) => deps.shard(name).stats()));
   });
 
-  router.all("*", (request: IRequest) => json({ ok: false, error: `no admin endpoint ${request.method} ${new URL(request.url).pathname}` }, 404));
+  router.all("*", (request: IRequest) => {
+    const pathname = new URL(request.url).pathname;
+    const allowed = allowedMethods(router, pathname);
+    if (allowed.length > 0) return json({ ok: false, error: `${request.method} is not allowed on ${pathname} (allowed: ${allowed.join(", ")})` }, 405, { allow: allowed.join(", ") });
+    return json({ ok: false, error: `no admin endpoint ${request.method} ${pathname}` }, 404);
+  });
   return router;
 }
 

@@ -50,6 +50,19 @@ describe("admin router", () => {
     expect(await response.json()).toEqual({ ok: false, error: "internal error", message: "kv exploded" });
   });
 
+  it("answers 405 with Allow for a known path and a wrong method, 404 for an unknown path", async () => {
+    const wrong = await call("/_shardcache/config", deps(), { method: "DELETE" });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get("allow")).toBe("GET, PUT");
+    expect(await wrong.json()).toMatchObject({ ok: false, error: expect.stringMatching(/DELETE is not allowed on \/_shardcache\/config/) });
+    const purge = await call("/_shardcache/purge", deps(), { method: "GET" });
+    expect(purge.status).toBe(405);
+    expect(purge.headers.get("allow")).toBe("POST");
+    const unknown = await call("/_shardcache/nope", deps(), { method: "DELETE" });
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get("allow")).toBeNull();
+  });
+
   it("routes under any prefix", async () => {
     const response = await call("/ops/x/health", deps(), {}, "/ops/x");
     expect(response.status).toBe(200);
