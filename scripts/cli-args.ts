@@ -2,10 +2,11 @@
  * Argument parsing for `npm run cli -- …` (scripts/cli.ts), kept pure so it can be unit-tested.
  *
  *   [--url URL] [--token TOKEN] [--admin-prefix PATH] <command>
- *   config validate FILE | config push FILE | config pull | purge (--url U | --key K | --prefix P | --tag T | --all) [--soft] | stats | health
+ *   config validate FILE | config push FILE | config pull | purge (--url U | --key K | --prefix P | --tag T | --all) [--soft]
+ *   | stats | health | events [--since ID] [--limit N] [--level L] [--json] | rates [--json]
  *
  * Global options go before the command (after it too, except `--url` after `purge`, which is the URL
- * to purge). Defaults: local dev (`npm start`): http://127.0.0.1:8787 with token dev-admin-token;
+ * to purge). Defaults: local dev (`npm start`): http://127.0.0.1:$PORT (8787) with token dev-admin-token;
  * env SHARDCACHE_URL / SHARDCACHE_TOKEN / SHARDCACHE_ADMIN_PREFIX override the defaults, flags override env.
  */
 
@@ -14,6 +15,9 @@ import { DEV_ADMIN_TOKEN } from "../src/lib/dev-token";
 export const DEFAULT_URL = "http://127.0.0.1:8787";
 export const DEFAULT_TOKEN = DEV_ADMIN_TOKEN;
 export const DEFAULT_ADMIN_PREFIX = "/_shardcache";
+
+export const EVENT_LEVELS = ["INFO", "WARNING", "SERIOUS", "FATAL"] as const;
+export type EventLevelArg = (typeof EVENT_LEVELS)[number];
 
 export type PurgeSelectorArg = { url: string } | { key: string } | { prefix: string } | { tag: string } | { all: true };
 
@@ -24,6 +28,8 @@ export type CliCommand =
   | { kind: "purge"; selector: PurgeSelectorArg; soft: boolean }
   | { kind: "stats"; json: boolean }
   | { kind: "health" }
+  | { kind: "events"; since?: number; limit?: number; level?: EventLevelArg; json: boolean }
+  | { kind: "rates"; json: boolean }
   | { kind: "help" };
 
 export interface CliOptions {
@@ -46,9 +52,13 @@ commands:
                             Cache-Tag / Surrogate-Key tag, or everything; --soft marks stale instead
   stats [--json]            per-shard and total counters (GET /stats)
   health                    is the worker up, and which config version does it run (GET /health)
+  events [--since ID] [--limit N] [--level INFO|WARNING|SERIOUS|FATAL] [--json]
+                            the cluster event log, oldest first (GET /events); --level is the minimum
+  rates [--json]            every rate class's current rate, backlog and shaping factor, and the
+                            SLM classes' states (GET /rates)
 
 options (before the command):
-  --url URL                 the worker (default ${DEFAULT_URL}, or $SHARDCACHE_URL)
+  --url URL                 the worker (default $SHARDCACHE_URL, else http://127.0.0.1:$PORT, else ${DEFAULT_URL})
   --token TOKEN             admin token (default ${DEFAULT_TOKEN}, or $SHARDCACHE_TOKEN)
   --admin-prefix PATH       admin API prefix (default ${DEFAULT_ADMIN_PREFIX}, or $SHARDCACHE_ADMIN_PREFIX)
 
@@ -95,7 +105,9 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
 }
 
 function options(globals: Record<string, string>, env: Readonly<Record<string, string | undefined>>): CliOptions {
-  const url = (globals["--url"] ?? env.SHARDCACHE_URL ?? DEFAULT_URL).replace(/\/+$/, "");
+  // PORT is what `npm start` listens on, so `PORT=9000 npm start` and `PORT=9000 npm run cli` agree.
+  const local = env.PORT !== undefined && env.PORT !== "" ? `http://127.0.0.1:${env.PORT}` : DEFAULT_URL;
+  const url = (globals["--url"] ?? env.SHARDCACHE_URL ?? local).replace(/\/+$/, "");
   const prefix = globals["--admin-prefix"] ?? env.SHARDCACHE_ADMIN_PREFIX ?? DEFAULT_ADMIN_PREFIX;
   return { url, token: globals["--token"] ?? env.SHARDCACHE_TOKEN ?? DEFAULT_TOKEN, adminPrefix: `/${prefix.replace(/^\/+|\/+$/g, "")}` };
 }
@@ -123,9 +135,41 @@ function parseCommand(args: readonly string[]): CliCommand | { error: string } {
     }
     case "purge":
       return parsePurge(args.slice(1));
+    case "events":
+      return parseEvents(args.slice(1));
+    case "rates": {
+      const extra = args.slice(1).filter((a) => a !== "--json");
+      return extra.length === 0 ? { kind: "rates", json: args.includes("--json") } : { error: `unexpected arguments after "rates": ${extra.join(" ")}` };
+    }
     default:
       return { error: `unknown command "${first}"` };
   }
+}
+
+function parseEvents(args: readonly string[]): CliCommand | { error: string } {
+  const command: Extract<CliCommand, { kind: "events" }> = { kind: "events", json: false };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--json") {
+      command.json = true;
+      continue;
+    }
+    const value = args[i + 1];
+    if (arg !== "--since" && arg !== "--limit" && arg !== "--level") return { error: `unexpected events argument "${arg}"` };
+    if (value === undefined || value.startsWith("--")) return { error: `events ${arg} needs a value` };
+    i++;
+    if (arg === "--level") {
+      const level = value.toUpperCase();
+      if (!(EVENT_LEVELS as readonly string[]).includes(level)) return { error: `events --level must be one of ${EVENT_LEVELS.join(", ")}` };
+      command.level = level as EventLevelArg;
+      continue;
+    }
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < (arg === "--since" ? 0 : 1)) return { error: `events ${arg} needs a ${arg === "--since" ? "non-negative" : "positive"} integer` };
+    if (arg === "--since") command.since = n;
+    else command.limit = n;
+  }
+  return command;
 }
 
 function parsePurge(args: readonly string[]): CliCommand | { error: string } {

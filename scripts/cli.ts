@@ -77,6 +77,26 @@ async function run(command: CliCommand, opts: CliOptions, io: CliIo): Promise<nu
       else printStats(reply.body as StatsBody, io);
       return 0;
     }
+    case "events": {
+      const query = new URLSearchParams();
+      if (command.since !== undefined) query.set("sinceId", String(command.since));
+      if (command.limit !== undefined) query.set("limit", String(command.limit));
+      if (command.level !== undefined) query.set("minLevel", command.level);
+      const reply = await call(opts, io, "GET", `/events${query.size > 0 ? `?${query}` : ""}`);
+      if (!reply.ok) return reportHttpError(reply, io);
+      const events = (reply.body as { events: EventBody[] }).events;
+      if (command.json) io.out(JSON.stringify(reply.body, null, 2));
+      else if (events.length === 0) io.out("no events");
+      else for (const e of events) io.out(`${String(e.id).padStart(5)}  ${new Date(e.time).toISOString()}  ${e.level.padEnd(7)}  ${e.section}  ${e.tag}: ${e.text}`);
+      return 0;
+    }
+    case "rates": {
+      const reply = await call(opts, io, "GET", "/rates");
+      if (!reply.ok) return reportHttpError(reply, io);
+      if (command.json) io.out(JSON.stringify(reply.body, null, 2));
+      else printRates(reply.body as RatesBody, io);
+      return 0;
+    }
     case "health": {
       const reply = await call(opts, io, "GET", "/health");
       if (!reply.ok) return reportHttpError(reply, io);
@@ -131,6 +151,22 @@ function printStats(body: StatsBody, io: CliIo): void {
   io.out(line(header));
   for (const row of rows) io.out(line(row));
   for (const s of body.shards) if (s.error !== undefined) io.err(`shard ${s.shard}: ${s.error}`);
+}
+
+type EventBody = { id: number; time: number; level: string; section: string; tag: string; text: string };
+type RatesBody = {
+  rateClasses: Record<string, { mode: string; factor: number; perSecond: number; perMinute: number; backlog: number; contexts: number; effectiveLimits: { perSecond?: number; perMinute?: number } }>;
+  slmClasses: Record<string, { state: string; percent: number | null; samples: number }>;
+};
+
+function printRates(body: RatesBody, io: CliIo): void {
+  const classes = Object.entries(body.rateClasses);
+  if (classes.length === 0) io.out("no rate classes configured");
+  for (const [name, c] of classes) {
+    const limits = [c.effectiveLimits.perSecond === undefined ? null : `${c.effectiveLimits.perSecond}/s`, c.effectiveLimits.perMinute === undefined ? null : `${c.effectiveLimits.perMinute}/min`].filter((x) => x !== null).join(", ");
+    io.out(`rate class ${name} (${c.mode}, limit ${limits}, factor ${c.factor}): ${c.perSecond}/s, ${c.perMinute}/min, backlog ${c.backlog}, ${c.contexts} context(s)`);
+  }
+  for (const [name, s] of Object.entries(body.slmClasses)) io.out(`SLM class ${name}: ${s.state}${s.percent === null ? "" : `, ${s.percent}% conforming`} over ${s.samples} sample(s)`);
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -22,6 +22,22 @@ describe("parseCliArgs", () => {
     expect(ok(["--url", "https://flag.example", "--token=flagtok", "stats"], env).options).toMatchObject({ url: "https://flag.example", token: "flagtok" });
   });
 
+  it("follows PORT for local dev (as npm start does), and SHARDCACHE_URL over PORT", () => {
+    expect(ok(["stats"], { PORT: "48787" }).options.url).toBe("http://127.0.0.1:48787");
+    expect(ok(["stats"], { PORT: "48787", SHARDCACHE_URL: "https://env.example" }).options.url).toBe("https://env.example");
+    expect(ok(["stats"], { PORT: "" }).options.url).toBe(DEFAULT_URL);
+  });
+
+  it("parses events and rates", () => {
+    expect(ok(["events"]).command).toEqual({ kind: "events", json: false });
+    expect(ok(["events", "--since", "12", "--limit=5", "--level", "warning", "--json"]).command).toEqual({ kind: "events", since: 12, limit: 5, level: "WARNING", json: true });
+    expect(ok(["rates", "--json"]).command).toEqual({ kind: "rates", json: true });
+    expect(error(["events", "--level", "LOUD"])).toMatch(/--level must be one of/);
+    expect(error(["events", "--limit", "0"])).toMatch(/positive integer/);
+    expect(error(["events", "--since"])).toMatch(/needs a value/);
+    expect(error(["rates", "x"])).toMatch(/unexpected arguments/);
+  });
+
   it("parses the config commands", () => {
     expect(ok(["config", "validate", "c.json"]).command).toEqual({ kind: "config-validate", file: "c.json" });
     expect(ok(["--url", "https://w.example", "config", "push", "c.json"]).command).toEqual({ kind: "config-push", file: "c.json" });

@@ -68,6 +68,33 @@ describe("cli", () => {
     expect(usage.err.join("\n")).toMatch(/usage: npm run cli/);
   });
 
+  it("config validate names the line and column of a JSON syntax error", async () => {
+    const file = join(dir, "syntax.json");
+    await writeFile(file, '{\n  "settings": {\n    "trace": true,\n  }\n}\n');
+    const t = io();
+    expect(await runCli(["config", "validate", file], {}, t.io)).toBe(1);
+    expect(t.err[0]).toBe("(root): not valid JSON at line 4, column 3: PropertyNameExpected");
+  });
+
+  it("events asks for the filters given and prints one line per event", async () => {
+    const events = [{ id: 7, time: Date.UTC(2026, 0, 2, 3, 4, 5), level: "WARNING", section: "pools/web", tag: "nodefail", text: "Node 10.0.0.1:80 failed" }];
+    const t = io((async () => new Response(JSON.stringify({ events }))) as unknown as typeof fetch);
+    expect(await runCli(["events", "--since", "6", "--level", "warning", "--limit", "10"], { PORT: "48787" }, t.io)).toBe(0);
+    expect(t.calls[0]!.url).toBe("http://127.0.0.1:48787/_shardcache/events?sinceId=6&limit=10&minLevel=WARNING");
+    expect(t.out).toEqual(["    7  2026-01-02T03:04:05.000Z  WARNING  pools/web  nodefail: Node 10.0.0.1:80 failed"]);
+  });
+
+  it("rates prints each rate class and SLM class", async () => {
+    const body = {
+      rateClasses: { api: { mode: "reject", factor: 0.5, perSecond: 3, perMinute: 40, backlog: 0, contexts: 2, limits: { perSecond: 10 }, effectiveLimits: { perSecond: 5 }, busiest: [] } },
+      slmClasses: { checkout: { state: "warning", percent: 91.5, samples: 200 } },
+    };
+    const t = io((async () => new Response(JSON.stringify(body))) as unknown as typeof fetch);
+    expect(await runCli(["rates"], {}, t.io)).toBe(0);
+    expect(t.calls[0]!.url).toBe("http://127.0.0.1:8787/_shardcache/rates");
+    expect(t.out).toEqual(["rate class api (reject, limit 5/s, factor 0.5): 3/s, 40/min, backlog 0, 2 context(s)", "SLM class checkout: warning, 91.5% conforming over 200 sample(s)"]);
+  });
+
   it("purge sends exactly the selector", async () => {
     const t = io((async () => new Response(JSON.stringify({ ok: true, shards: { purged: 2, failed: 0, each: [] }, edge: { logged: true, zone: { status: "skipped" } } }))) as unknown as typeof fetch);
     expect(await runCli(["purge", "--tag", "blue", "--soft"], {}, t.io)).toBe(0);
