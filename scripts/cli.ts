@@ -106,6 +106,7 @@ async function run(command: CliCommand, opts: CliOptions, io: CliIo): Promise<nu
   }
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a reply body is whatever JSON the worker sent; each command reads the fields it prints.
 type Reply = { ok: boolean; status: number; body: any; url: string };
 
 async function call(opts: CliOptions, io: CliIo, method: string, path: string, body?: string): Promise<Reply> {
