@@ -25,6 +25,12 @@ export type CliCommand =
   | { kind: "config-validate"; file: string }
   | { kind: "config-push"; file: string }
   | { kind: "config-pull" }
+  | { kind: "config-history"; json: boolean }
+  | { kind: "config-rollback"; version: number }
+  | { kind: "config-diff"; file: string; json: boolean }
+  | { kind: "node-state"; action: "drain" | "disable" | "enable"; pool: string; node: string }
+  | { kind: "rule-add"; file: string; position?: number }
+  | { kind: "rule-remove"; name: string }
   | { kind: "purge"; selector: PurgeSelectorArg; soft: boolean }
   | { kind: "stats"; json: boolean }
   | { kind: "health" }
@@ -47,6 +53,14 @@ commands:
   config validate FILE      check a config file offline (prints "path: message" per error)
   config push FILE          validate, then store it as the cluster's config (PUT /config)
   config pull               print the stored config (GET /config)
+  config history [--json]   the kept versions, newest first: number, when, who, summary (GET /config/versions)
+  config rollback N         make kept version N the config again, as a new version (POST /config/rollback)
+  config diff FILE [--json] what pushing FILE would change, and whether it is valid (POST /config/diff)
+  pool drain|disable|enable POOL NODE
+                            set one node's state (NODE: its URL or its index in the pool); a new version
+  rule add FILE [--position N]
+                            add the rule in FILE (a JSON object with a name), last or at position N
+  rule remove NAME          remove the rule named NAME
   purge --url U | --key K | --prefix P | --tag T | --all  [--soft]
                             purge one URL, cache key, key prefix (e.g. https://example.com/img/),
                             Cache-Tag / Surrogate-Key tag, or everything; --soft marks stale instead
@@ -127,16 +141,44 @@ function parseCommand(args: readonly string[]): CliCommand | { error: string } {
     }
     case "config": {
       if (second === "pull") return more.length === 0 ? { kind: "config-pull" } : { error: `unexpected arguments after "config pull": ${more.join(" ")}` };
+      if (second === "history") {
+        const extra = more.filter((a) => a !== "--json");
+        return extra.length === 0 ? { kind: "config-history", json: more.includes("--json") } : { error: `unexpected arguments after "config history": ${extra.join(" ")}` };
+      }
+      if (second === "rollback") {
+        const n = Number(more[0]);
+        return more.length === 1 && Number.isInteger(n) && n >= 1 ? { kind: "config-rollback", version: n } : { error: '"config rollback" needs one version number (see "config history")' };
+      }
+      if (second === "diff") {
+        const files = more.filter((a) => a !== "--json");
+        if (files.length !== 1 || files[0]!.startsWith("-")) return { error: '"config diff" needs exactly one FILE' };
+        return { kind: "config-diff", file: files[0]!, json: more.includes("--json") };
+      }
       if (second === "validate" || second === "push") {
         if (more.length !== 1 || more[0]!.startsWith("-")) return { error: `"config ${second}" needs exactly one FILE` };
         return { kind: second === "validate" ? "config-validate" : "config-push", file: more[0]! };
       }
-      return { error: second === undefined ? '"config" needs a subcommand: validate, push or pull' : `unknown config subcommand "${second}" (validate, push, pull)` };
+      return { error: second === undefined ? '"config" needs a subcommand: validate, push, pull, history, rollback or diff' : `unknown config subcommand "${second}" (validate, push, pull, history, rollback, diff)` };
     }
     case "purge":
       return parsePurge(args.slice(1));
     case "events":
       return parseEvents(args.slice(1));
+    case "pool": {
+      if (second !== "drain" && second !== "disable" && second !== "enable") return { error: '"pool" needs drain, disable or enable' };
+      if (more.length !== 2) return { error: `"pool ${second}" needs POOL and NODE (the node's URL or index)` };
+      return { kind: "node-state", action: second, pool: more[0]!, node: more[1]! };
+    }
+    case "rule": {
+      if (second === "remove") return more.length === 1 ? { kind: "rule-remove", name: more[0]! } : { error: '"rule remove" needs one rule NAME' };
+      if (second !== "add") return { error: '"rule" needs add or remove' };
+      const [file, flag, value, ...extra] = more;
+      if (file === undefined || file.startsWith("-")) return { error: '"rule add" needs a FILE' };
+      if (flag === undefined) return { kind: "rule-add", file };
+      const position = Number(value);
+      if (flag !== "--position" || !Number.isInteger(position) || position < 0 || extra.length > 0) return { error: '"rule add FILE" takes only --position N (N >= 0)' };
+      return { kind: "rule-add", file, position };
+    }
     case "rates": {
       const extra = args.slice(1).filter((a) => a !== "--json");
       return extra.length === 0 ? { kind: "rates", json: args.includes("--json") } : { error: `unexpected arguments after "rates": ${extra.join(" ")}` };

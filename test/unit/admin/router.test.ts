@@ -7,6 +7,11 @@ import { defaultConfigDocument, parseConfig } from "../../../src/config/document
 import type { NewEvent } from "../../../src/events/events";
 import { createHrw } from "../../../src/routing/hrw";
 
+function memoryKv() {
+  const data = new Map<string, string>();
+  return { get: async (key: string) => data.get(key) ?? null, put: async (key: string, value: string) => void data.set(key, value), delete: async (key: string) => void data.delete(key) };
+}
+
 function deps(overrides: Partial<AdminDeps> = {}): AdminDeps {
   return {
     adminToken: "tok",
@@ -21,6 +26,7 @@ function deps(overrides: Partial<AdminDeps> = {}): AdminDeps {
     shard: () => ({ purge: async () => ({ purged: 0 }), stats: async () => Promise.reject(new Error("unused")) }),
     readStoredConfig: async () => null,
     writeStoredConfig: async () => {},
+    history: memoryKv(),
     writePurgeRecord: async () => {},
     notePurge: () => {},
     deleteLocalEdgeCopy: async () => {},
@@ -95,7 +101,7 @@ describe("admin router", () => {
     expect((await call("/_shardcache/config", d, { method: "PUT", body: JSON.stringify({ settings: { shards: "x" } }) })).status).toBe(400);
     expect(appended).toEqual([]);
     expect((await call("/_shardcache/config", d, { method: "PUT", body: JSON.stringify({ settings: { trace: true } }) })).status).toBe(200);
-    expect(appended).toEqual([[expect.objectContaining({ level: "INFO", section: "config", tag: "confchange", text: expect.stringContaining("(was default)") })]]);
+    expect(appended).toEqual([[expect.objectContaining({ level: "INFO", section: "config", tag: "confchange", text: "Configuration version 1 (fdcf58b3, was default) by admin API: +settings" })]]);
   });
 
   it("lists events with the query's filters", async () => {

@@ -38,6 +38,20 @@ describe("parseCliArgs", () => {
     expect(error(["rates", "x"])).toMatch(/unexpected arguments/);
   });
 
+  it("parses history, rollback, diff, pool and rule commands", () => {
+    expect(ok(["config", "history", "--json"]).command).toEqual({ kind: "config-history", json: true });
+    expect(ok(["config", "rollback", "3"]).command).toEqual({ kind: "config-rollback", version: 3 });
+    expect(ok(["config", "diff", "c.json"]).command).toEqual({ kind: "config-diff", file: "c.json", json: false });
+    expect(ok(["pool", "disable", "web", "1"]).command).toEqual({ kind: "node-state", action: "disable", pool: "web", node: "1" });
+    expect(ok(["rule", "add", "r.json"]).command).toEqual({ kind: "rule-add", file: "r.json" });
+    expect(ok(["rule", "remove", "static"]).command).toEqual({ kind: "rule-remove", name: "static" });
+    expect(error(["config", "rollback", "x"])).toMatch(/version number/);
+    expect(error(["config", "rollback", "0"])).toMatch(/version number/);
+    expect(error(["pool", "drain", "web"])).toMatch(/POOL and NODE/);
+    expect(error(["pool", "explode", "web", "0"])).toMatch(/drain, disable or enable/);
+    expect(error(["rule", "add", "r.json", "--position", "-1"])).toMatch(/--position N/);
+  });
+
   it("parses the config commands", () => {
     expect(ok(["config", "validate", "c.json"]).command).toEqual({ kind: "config-validate", file: "c.json" });
     expect(ok(["--url", "https://w.example", "config", "push", "c.json"]).command).toEqual({ kind: "config-push", file: "c.json" });
