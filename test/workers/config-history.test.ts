@@ -7,14 +7,14 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ClusterEvent } from "../../src/events/events";
-import { admin } from "../helpers/admin";
+import { ADMIN_TOKEN, admin } from "../helpers/admin";
 import { originCount, originUrl, uniquePath } from "../helpers/origin";
 
 const BASE = "http://cache.test";
 const actor = (name: string) => ({ "x-shardcache-actor": name });
 
 async function put(doc: unknown, by = "alice"): Promise<{ status: number; body: any }> {
-  const response = await SELF.fetch(`${BASE}/_shardcache/config`, { method: "PUT", headers: { authorization: "Bearer test-admin-token", ...actor(by) }, body: JSON.stringify(doc) });
+  const response = await SELF.fetch(`${BASE}/_shardcache/config`, { method: "PUT", headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...actor(by) }, body: JSON.stringify(doc) });
   return { status: response.status, body: await response.json() };
 }
 
