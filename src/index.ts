@@ -23,6 +23,7 @@ import { PurgeLogLoader, readPurgeIndex, writePurgeRecord } from "./edge/purge-l
 import { zonePurgerFrom } from "./edge/zone-purge";
 import { normaliseIncoming } from "./edge/incoming";
 import { pathOf } from "./lib/request-target";
+import { EdgeCounter } from "./edge/edge-counter";
 
 /** How stale an isolate's copy of the rate shaping factors may be. */
 const SLM_FACTORS_TTL_MS = 5_000;
@@ -36,6 +37,9 @@ export { EventLog } from "../durable/event-log";
 export { HealthMonitor } from "../durable/health-monitor";
 export { RateLimiter } from "../durable/rate-limiter";
 export { SlmMonitor } from "../durable/slm-monitor";
+export { MetricsCollector } from "../durable/metrics-collector";
+
+const metricsCollector = (env: Env) => env.METRICS_COLLECTOR.get(env.METRICS_COLLECTOR.idFromName("metrics"));
 
 /** Appends one event to the cluster event log; never fails the caller (the log is best effort). */
 function raiseEvent(env: Env, event: Omit<NewEvent, "time">): Promise<void> {
@@ -50,6 +54,10 @@ interface Isolate {
   pools: PoolFetcher;
   rateGate: RateGate;
   slm: SlmReporter;
+  /** This isolate's edge-tier counters, flushed in batches to the MetricsCollector. */
+  counter: EdgeCounter;
+  /** EDGE_COUNTING=off (the bench's reference run only): no edge counting at all. */
+  countingOff: boolean;
   hrw: { version: string; hrw: Hrw } | null;
   /** Recent purges from KV, memoised like the config: the edge refuses copies older than a matching purge. */
   purges: PurgeLogLoader;
@@ -90,6 +98,8 @@ function isolateFor(env: Env): Isolate {
     }),
     slm: new SlmReporter(),
     loginThrottle: new LoginThrottle(),
+    counter: new EdgeCounter((rows) => metricsCollector(env).add(rows)),
+    countingOff: env.EDGE_COUNTING === "off",
     hrw: null,
     budgetVersion: null,
     healthPlan: null,
@@ -180,7 +190,7 @@ export default {
         configVersion: loaded.version,
         configSource: loaded.source,
         hrw: hrwFor(state, loaded.version, settings),
-        shard: (name) => ({ purge: (target, soft) => shard(name).purge(target, soft), stats: () => shard(name).stats() }),
+        shard: (name) => ({ purge: (target, soft) => shard(name).purge(target, soft), stats: () => shard(name).stats(), minutes: (since) => shard(name).minutes(since) }),
         readStoredConfig: () => env.CONFIG.get(CONFIG_KV_KEY),
         writeStoredConfig: async (text) => {
           await env.CONFIG.put(CONFIG_KV_KEY, text);
@@ -194,6 +204,11 @@ export default {
         events: env.EVENT_LOG.get(env.EVENT_LOG.idFromName("events")),
         rateStatus: (name) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(name)).status(),
         slmSnapshot: () => slmMonitor(env).snapshot(config.slmClasses),
+        edgeCounters: async (since) => {
+          await state.counter.flush();
+          return metricsCollector(env).read(since);
+        },
+        healthSnapshot: () => env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health")).snapshot(),
       });
     }
     return handleEdgeRequest(request, {
@@ -217,6 +232,12 @@ export default {
       reportTtfb: (slmClass, ttfbMs) => {
         const cls = config.slmClasses[slmClass];
         if (cls !== undefined) flushSlm(state.slm.record(slmClass, ttfbMs, cls.targetMs), state, config, env, ctx);
+      },
+      countOutcome: (rule, outcome, bytes) => {
+        if (state.countingOff) return;
+        state.counter.count(rule, outcome, bytes, now, (promise) => ctx.waitUntil(promise));
+        // Workers Analytics Engine, when bound: one data point per request, queryable with SQL.
+        env.ANALYTICS?.writeDataPoint({ indexes: [rule], blobs: [outcome, rule], doubles: [1, bytes] });
       },
       waitUntil: (promise) => ctx.waitUntil(promise),
       now: Date.now,

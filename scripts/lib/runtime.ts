@@ -71,7 +71,7 @@ export async function wranglerOptions(): Promise<{ options: BaseOptions; source:
       options: {
         compatibilityDate: "2026-04-20",
         compatibilityFlags: ["nodejs_compat"],
-        durableObjects: { CACHE_SHARD: sqlite("CacheShard"), HEALTH_MONITOR: sqlite("HealthMonitor"), EVENT_LOG: sqlite("EventLog"), RATE_LIMITER: sqlite("RateLimiter"), SLM_MONITOR: sqlite("SlmMonitor") },
+        durableObjects: { CACHE_SHARD: sqlite("CacheShard"), HEALTH_MONITOR: sqlite("HealthMonitor"), EVENT_LOG: sqlite("EventLog"), RATE_LIMITER: sqlite("RateLimiter"), SLM_MONITOR: sqlite("SlmMonitor"), METRICS_COLLECTOR: sqlite("MetricsCollector") },
         bindings: {},
       },
       source: "hand-built options (wrangler's helper was unavailable)",
@@ -87,6 +87,8 @@ export interface ShardcacheWorkerSpec {
   doOwner?: string;
   /** Miniflare's Cache API store is shared by every worker of one instance; false gives this worker a no-op caches.default. */
   cacheApi?: boolean;
+  /** Extra variables (e.g. EDGE_COUNTING: "off" for the bench's uncounted edge hit). */
+  vars?: Record<string, string>;
 }
 
 export type WorkerSpec = ShardcacheWorkerSpec | { name: string; script: string; bindings?: Record<string, string>; cacheApi?: boolean };
@@ -120,7 +122,7 @@ export async function startRuntime(bundle: Bundle, originUrl: string, workers: r
       modulesRoot: bundle.dir,
       compatibilityDate: base.compatibilityDate,
       compatibilityFlags: base.compatibilityFlags,
-      bindings: { ...(base.bindings ?? {}), ORIGIN_URL: originUrl, CONFIG_MEMO_MS: "60000" },
+      bindings: { ...(base.bindings ?? {}), ORIGIN_URL: originUrl, CONFIG_MEMO_MS: "60000", ...(spec.vars ?? {}) },
       kvNamespaces: { CONFIG: `config-${spec.name}` },
       durableObjects,
       cache: spec.cacheApi ?? true,

@@ -18,11 +18,19 @@ import { checkAdminAuth, type TimingSafeEqual } from "./auth";
 import type { LoginThrottle } from "./login-throttle";
 import { eventListOptions, rateClassesView, type ContextStatus, type SlmView } from "./observe";
 import { parsePurgeRequest, runPurge } from "./purge";
-import { collectStats, type ShardStatsReply } from "./stats";
+import type { ShardStatsReply } from "./stats";
+import type { ShardMinute } from "../../durable/shard-counters";
+import type { EdgeMinuteRow, EdgeTotalRow } from "../../durable/metrics-collector";
+import type { HealthSnapshot } from "../origin/pool-fetch";
+import type { Minute } from "../observe/minute";
+import { EXPOSITION_CONTENT_TYPE, renderExposition } from "../observe/prometheus";
+import { clusterSeriesFor, clusterStats, type ObservedDeps } from "./cluster-stats";
+import { metricFamilies } from "./metrics";
 
 export interface AdminShard {
   purge(target: PurgeTarget, soft: boolean): Promise<ShardPurgeResult>;
   stats(): Promise<ShardStatsReply>;
+  minutes(since: Minute): Promise<ShardMinute[]>;
 }
 
 /** What the composition root hands the admin API for one request. */
@@ -54,6 +62,20 @@ export interface AdminDeps {
   /** A rate limiter object's per-context status, and the SLM monitor's snapshot. */
   rateStatus(objectName: string): Promise<ContextStatus[]>;
   slmSnapshot(): Promise<SlmView>;
+  /** Flushes this isolate's pending edge counts, then reads the MetricsCollector. */
+  edgeCounters(since: Minute): Promise<{ totals: EdgeTotalRow[]; minutes: EdgeMinuteRow[] }>;
+  /** The HealthMonitor's view of every origin pool node. */
+  healthSnapshot(): Promise<HealthSnapshot>;
+}
+
+function observed(deps: AdminDeps): ObservedDeps {
+  return {
+    shardNames: deps.config.settings.shards.map((s) => s.name),
+    shardStats: (name) => deps.shard(name).stats(),
+    shardMinutes: (name, since) => deps.shard(name).minutes(since),
+    edgeCounters: (since) => deps.edgeCounters(since),
+    now: () => deps.now(),
+  };
 }
 
 /**
@@ -169,9 +191,18 @@ function createAdminRouter(prefix: string): AdminRouter {
     return json({ rateClasses: await rateClassesView(deps.config, (name) => deps.rateStatus(name), slm), slmClasses: slm.states });
   });
 
-  router.get("/stats", async (_request: IRequest, deps: AdminDeps) => {
-    const names = deps.config.settings.shards.map((s) => s.name);
-    return json(await collectStats(names, (name) => deps.shard(name).stats()));
+  router.get("/stats", async (_request: IRequest, deps: AdminDeps) => json(await clusterStats(observed(deps))));
+
+  router.get("/series", async (request: IRequest, deps: AdminDeps) => {
+    const minutes = Number(new URL(request.url).searchParams.get("minutes") ?? 60);
+    return json(await clusterSeriesFor(observed(deps), Number.isFinite(minutes) ? minutes : 60));
+  });
+
+  router.get("/metrics", async (_request: IRequest, deps: AdminDeps) => {
+    const [stats, health, slm] = await Promise.all([clusterStats(observed(deps)), deps.healthSnapshot().catch(() => null), deps.slmSnapshot().catch(() => ({ states: {}, factors: {} }))]);
+    const rates = await rateClassesView(deps.config, (name) => deps.rateStatus(name), slm).catch(() => ({}));
+    const text = renderExposition(metricFamilies({ cluster: stats.cluster, edgeTotals: stats.edge.byRule, shards: stats.shards, health, slm, rates, config: deps.config, configVersion: deps.configVersion, configSource: deps.configSource }));
+    return new Response(text, { headers: { "content-type": EXPOSITION_CONTENT_TYPE, "cache-control": "no-store" } });
   });
 
   router.all("*", (request: IRequest) => json({ ok: false, error: `no admin endpoint ${request.method} ${new URL(request.url).pathname}` }, 404));

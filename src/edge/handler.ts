@@ -32,6 +32,7 @@ import type { PurgeIndex } from "./purge-log";
 import { attemptOrder, callShards, type ShardAttempt } from "./shard-client";
 import { teeForEdge } from "./tee";
 import { keyedHeaderNames, requestForUpstream } from "./forwarding";
+import { edgeOutcomeOf, ruleLabel, type EdgeOutcome } from "../observe/outcomes";
 
 export const EDGE_CACHE_NAME = "shardcache-edge";
 const HIT_INFO = cacheInfo({ kind: "hit" });
@@ -60,6 +61,8 @@ export interface EdgeDeps {
   admitRateFromLease(ref: RateClassRef, req: ContextRequest): boolean;
   /** Counts one response's time to first byte for an SLM class. */
   reportTtfb(slmClass: string, ttfbMs: number): void;
+  /** Counts one answer of this edge (src/observe/edge-tally.ts): rule label, outcome, bytes served. */
+  countOutcome(rule: string, outcome: EdgeOutcome, bytes: number): void;
   /** Recent purges (KV purge log): an edge copy stored before a matching purge is a miss. */
   purges: PurgeIndex;
   waitUntil(promise: Promise<unknown>): void;
@@ -110,7 +113,7 @@ async function serve(request: Request, ruleRequest: RuleRequest, rule: RuleResul
     if (decision?.kind === "fresh") {
       const ttlSeconds = Math.floor((Math.min(copy.edgeExpireAt, copy.meta.staleAt) - now) / 1000);
       // Built here, so its headers are ours to change: finish it in place (the hit path is the hot path).
-      return finish(respondFromStored(copy.meta, copy.body, req, now), deps, { hit: true, ttlSeconds }, HIT_INFO, `edge:${deps.colo}->HIT`, true);
+      return finish(respondFromStored(copy.meta, copy.body, req, now), deps, rule, { hit: true, ttlSeconds }, HIT_INFO, `edge:${deps.colo}->HIT`, true);
     }
     fwd = decision === undefined ? "vary-miss" : forwardReasonFor(decision);
   }
@@ -126,7 +129,7 @@ async function checkRateClass(rule: RuleResult, ruleRequest: RuleRequest, deps: 
   const verdict = await deps.admitRate(ref.name, cls, ref, ruleRequest);
   if (verdict.admitted) return null;
   const trace = `edge:${deps.colo}->RATE(${ref.name})`;
-  return finish(tooManyRequests(ref.name, verdict.retryAfterMs), deps, { hit: false, fwd: "bypass", detail: "rate-limited" }, `not cached; rate class "${ref.name}" is over its limit`, trace);
+  return finish(tooManyRequests(ref.name, verdict.retryAfterMs), deps, rule, { hit: false, fwd: "bypass", detail: "rate-limited" }, `not cached; rate class "${ref.name}" is over its limit`, trace);
 }
 
 async function viaShards(request: Request, key: string, fwd: ForwardReason, rule: RuleResult, deps: EdgeDeps): Promise<Response> {
@@ -159,7 +162,7 @@ async function viaShards(request: Request, key: string, fwd: ForwardReason, rule
   }
   const trace = [`edge:${deps.colo}->MISS`, ...failedAttempts(result.attempts), shardTrace].join(", ");
   // The shard's body arrives as a stream: frame it with the stored Content-Length again (RFC 9110 §8.6).
-  return finish(withKnownLength(response), deps, { hit: false, fwd, stored: storedAtEdge }, null, trace);
+  return finish(withKnownLength(response), deps, rule, { hit: false, fwd, stored: storedAtEdge }, null, trace);
 }
 
 /** What the edge tells a shard about one request for `key`: its settings and the matching rule's decisions. */
@@ -176,9 +179,9 @@ function shardContext(key: string, shard: string, rule: RuleResult, deps: EdgeDe
 async function viaOriginDirectly(request: Request, fwd: ForwardReason, attempts: ShardAttempt[], rule: RuleResult, deps: EdgeDeps, detail: "shards-unavailable" | "skip-sharding"): Promise<Response> {
   const { result, host } = await fetchDirect(request, rule, deps, false);
   const trace = [`edge:${deps.colo}->MISS`, ...failedAttempts(attempts), `origin:${host}`].join(", ");
-  if (!result.ok) return directFailure(result.error, fwd, deps, trace);
+  if (!result.ok) return directFailure(result.error, fwd, deps, rule, trace);
   const info = detail === "skip-sharding" ? "not cached; rule says skip sharding" : "not cached; no shard answered, fetched from origin directly";
-  return finish(result.value, deps, { hit: false, fwd, fwdStatus: result.value.status, stored: false, detail }, info, trace);
+  return finish(result.value, deps, rule, { hit: false, fwd, fwdStatus: result.value.status, stored: false, detail }, info, trace);
 }
 
 /** RFC 9111 §4.4: unsafe methods reach the origin untouched, then invalidate the URIs they changed. */
@@ -187,14 +190,14 @@ async function passUnsafeMethod(request: Request, ruleRequest: RuleRequest, rule
   const requestTime = deps.now();
   const { result, host } = await fetchDirect(request, rule, deps, true);
   const trace = `edge:${deps.colo}->PASS, origin:${host}`;
-  if (!result.ok) return directFailure(result.error, "method", deps, trace);
+  if (!result.ok) return directFailure(result.error, "method", deps, rule, trace);
   const keys = invalidationTargets(req, result.value).map((url) => cacheKeyForGet(new URL(url), ruleRequest, deps.config));
   const adoption = adoptionFor(req, result.value, ruleRequest, deps, { requestTime, responseTime: deps.now() });
   const response = adoption === null ? result.value : adoption.response;
   // Invalidate first, then store the POST's response as the URI's new representation (RFC 9110 §9.3.3).
   const invalidated = keys.length > 0 ? invalidate(keys, deps) : Promise.resolve();
   deps.waitUntil(invalidated.then(() => adoption?.store()).catch(() => {}));
-  return finish(response, deps, { hit: false, fwd: "method", fwdStatus: result.value.status, stored: false }, cacheInfo({ kind: "not-stored", reason: { code: "method", method: request.method } }), trace);
+  return finish(response, deps, rule, { hit: false, fwd: "method", fwdStatus: result.value.status, stored: false }, cacheInfo({ kind: "not-stored", reason: { code: "method", method: request.method } }), trace);
 }
 
 /**
@@ -227,8 +230,8 @@ function adoptionFor(req: RequestLike, response: Response, like: RuleRequest, de
 async function passByRule(request: Request, rule: RuleResult, deps: EdgeDeps): Promise<Response> {
   const { result, host } = await fetchDirect(request, rule, deps, false);
   const trace = `edge:${deps.colo}->PASS(${rule.matched.join("+")}), origin:${host}`;
-  if (!result.ok) return directFailure(result.error, "bypass", deps, trace);
-  return finish(result.value, deps, { hit: false, fwd: "bypass", fwdStatus: result.value.status, stored: false }, cacheInfo({ kind: "rule-pass" }), trace);
+  if (!result.ok) return directFailure(result.error, "bypass", deps, rule, trace);
+  return finish(result.value, deps, rule, { hit: false, fwd: "bypass", fwdStatus: result.value.status, stored: false }, cacheInfo({ kind: "rule-pass" }), trace);
 }
 
 /** Sends the request from the edge itself to the rule's pool (or the default origin), bypassing the shards. */
@@ -249,9 +252,9 @@ async function fetchDirect(request: Request, rule: RuleResult, deps: EdgeDeps, f
   return { result: await deps.pools.fetch(pool.name, pool.config, request.method, build, { idempotent, now: deps.now, waitUntil: deps.waitUntil }), host };
 }
 
-function directFailure(failure: OriginFailure, fwd: ForwardReason, deps: EdgeDeps, trace: string): Response {
+function directFailure(failure: OriginFailure, fwd: ForwardReason, deps: EdgeDeps, rule: RuleResult, trace: string): Response {
   const { text } = describeFailure(failure);
-  return finish(failureResponse(failure), deps, { hit: false, fwd, detail: `origin-${failure.kind}` }, `not cached; ${text}`, trace);
+  return finish(failureResponse(failure), deps, rule, { hit: false, fwd, detail: `origin-${failure.kind}` }, `not cached; ${text}`, trace);
 }
 
 /** The pool a rule names, else `settings.defaultPool`; none means the plain origin URL. */
@@ -306,8 +309,10 @@ function pickShardSettings(settings: Settings) {
 }
 
 /** Adds the edge's Cache-Status member, X-Cache-Info (verbose) and X-Cluster-Trace (trace). */
-function finish(response: Response, deps: EdgeDeps, member: EdgeMember, info: string | null, trace: string, headersAreOurs = false): Response {
+function finish(response: Response, deps: EdgeDeps, rule: RuleResult, member: EdgeMember, info: string | null, trace: string, headersAreOurs = false): Response {
   const out = headersAreOurs ? response : new Response(response.body, response);
+  // The one place every edge answer passes: count it once (declared body length; a HEAD sends none).
+  deps.countOutcome(ruleLabel(rule.matched), edgeOutcomeOf(member), out.body === null ? 0 : Number(out.headers.get("content-length")) || 0);
   // An edge hit's member is always this shape (an sf-token, `hit`, an sf-integer ttl): skip the serializer on the hot path.
   const mine = member.hit && member.fwd === undefined && member.detail === undefined && Number.isInteger(member.ttlSeconds) ? `${EDGE_CACHE_NAME};hit;ttl=${member.ttlSeconds}` : renderCacheStatus([{ cache: EDGE_CACHE_NAME, ...member }]);
   const upstream = out.headers.get("cache-status");

@@ -18,7 +18,7 @@ function deps(overrides: Partial<AdminDeps> = {}): AdminDeps {
     configVersion: "default",
     configSource: "default",
     hrw: createHrw(defaultConfigDocument.settings.shards),
-    shard: () => ({ purge: async () => ({ purged: 0 }), stats: async () => Promise.reject(new Error("unused")) }),
+    shard: () => ({ purge: async () => ({ purged: 0 }), stats: async () => Promise.reject(new Error("unused")), minutes: async () => [] }),
     readStoredConfig: async () => null,
     writeStoredConfig: async () => {},
     writePurgeRecord: async () => {},
@@ -29,6 +29,8 @@ function deps(overrides: Partial<AdminDeps> = {}): AdminDeps {
     events: { list: async () => [], append: async () => {} },
     rateStatus: async () => [],
     slmSnapshot: async () => ({ states: {}, factors: {} }),
+    edgeCounters: async () => ({ totals: [], minutes: [] }),
+    healthSnapshot: async () => ({ at: 0, nodes: {} }),
     ...overrides,
   };
 }
