@@ -10,7 +10,7 @@
  *   (b) shard-tier hit (edgeTtlCapSeconds: 0) vs the bare worker
  *   (c) thundering herd: 200 concurrent cold requests, origin delay 300 ms → origin fetches
  *   (d) Zipf(s=1) over 10,000 objects, max-age=2, fixed request rate → hit ratio, origin fetches per object per window
- *   (e) micro: HRW ns/key, rule evaluation µs      (f) nginx / Varnish: the same hit and herd workloads
+ *   (e) micro: HRW ns/key, rule evaluation µs, edge counting ns/request      (f) nginx / Varnish: the same hit and herd workloads
  * Per-request CPU inside the worker is not observable from here and is not reported.
  */
 import { execFileSync } from "node:child_process";
@@ -18,6 +18,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { runHrwBench } from "./bench-hrw";
 import { runRulesBench } from "./bench-rules";
+import { runCountingBench } from "./bench-counting";
 import { startDemoOrigin, type DemoOrigin } from "./demo-origin";
 import { burst, get, isHit, keepAliveAgent, openLoop, throughput, wrkAvailable, type ThroughputResult } from "./lib/load";
 import { nginxAvailable, startNginx, startVarnish, varnishAvailable, type ProxyServer } from "./lib/proxies";
@@ -227,6 +228,7 @@ async function main(): Promise<void> {
     progress("(e) micro: HRW rank and rule evaluation");
     const hrw = runHrwBench({ keys: plan.hrwKeys, repeats: plan.hrwRepeats, balanceKeys: plan.hrwBalanceKeys, weightedShardCounts: [] });
     const rules = runRulesBench({ iterations: plan.rulesIterations, repeats: plan.rulesRepeats });
+    const counting = runCountingBench({ iterations: plan.rulesIterations * 50, repeats: plan.rulesRepeats });
 
     const proxies: Awaited<ReturnType<typeof proxyPhase>>[] = [];
     const skipped: string[] = [];
@@ -256,7 +258,7 @@ async function main(): Promise<void> {
       throughput: { bare: bare!, edgeHit: edge!, uncountedHit: uncounted!, ratedHit: rated!, shardHit: shard!, edgeRatio: edge!.rps / bare!.rps, countingCost: 1 - edge!.rps / uncounted!.rps, ratedRatio: rated!.rps / bare!.rps, shardRatio: shard!.rps / bare!.rps },
       herd: herdResult,
       zipf: zipfResult,
-      micro: { hrw, rules },
+      micro: { hrw, rules, counting },
       proxies,
       skipped,
       totalSeconds: Math.round((performance.now() - t0) / 1000),
@@ -282,7 +284,7 @@ type Results = {
   throughput: { bare: ThroughputSummary; edgeHit: ThroughputSummary; uncountedHit: ThroughputSummary; ratedHit: ThroughputSummary; shardHit: ThroughputSummary; edgeRatio: number; countingCost: number; ratedRatio: number; shardRatio: number };
   herd: Awaited<ReturnType<typeof herd>>;
   zipf: Awaited<ReturnType<typeof zipf>>;
-  micro: { hrw: ReturnType<typeof runHrwBench>; rules: ReturnType<typeof runRulesBench> };
+  micro: { hrw: ReturnType<typeof runHrwBench>; rules: ReturnType<typeof runRulesBench>; counting: ReturnType<typeof runCountingBench> };
   proxies: Awaited<ReturnType<typeof proxyPhase>>[];
   skipped: string[];
 };
@@ -316,6 +318,13 @@ function report(r: Results): string {
         [shardHit.name, fmt.int(shardHit.rps), fmt.ms(shardHit.p50Ms), fmt.ms(shardHit.p99Ms), fmt.ratio(shardRatio), `≥ ${GOALS.shardHitRatio}×: ${met(shardRatio >= GOALS.shardHitRatio)}`],
       ],
     ),
+  );
+  out.push("");
+  const perHitNs = 1e9 / edgeHit.rps;
+  out.push(
+    `Counting on the edge hit path: ${fmt.pct(countingCost)} of the edge hit's throughput end to end (counting off vs on, same run; noise of the machine included); ` +
+      `in isolation ${r.micro.counting.nsPerCount.toFixed(0)} ns per request (\`scripts/bench-counting.ts\`), ${fmt.pct(r.micro.counting.nsPerCount / perHitNs)} of the edge hit's ${fmt.int(perHitNs / 1000)} µs per request ` +
+      `(goal ≤ ${fmt.pct(GOALS.countingCost)}: ${met(r.micro.counting.nsPerCount / perHitNs <= GOALS.countingCost)}).`,
   );
   out.push("");
   out.push("### Origin fetches");
