@@ -209,6 +209,7 @@ export default {
           return metricsCollector(env).read(since);
         },
         healthSnapshot: () => env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health")).snapshot(),
+        healthDetails: () => env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health")).details(),
       });
     }
     return handleEdgeRequest(request, {

@@ -7,10 +7,12 @@
  */
 import { build } from "esbuild";
 import { execSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Miniflare, type WorkerOptions } from "miniflare";
+import { buildUiAssets } from "../build-ui";
 
 export const REPO_ROOT = resolve(import.meta.dirname, "..", "..");
 
@@ -36,8 +38,10 @@ export async function bundleShardcache(ref: string | null = null): Promise<Bundl
   if (ref !== null) {
     root = join(dir, "src-tree");
     await mkdir(root);
-    execSync(`git -C ${JSON.stringify(REPO_ROOT)} archive --format=tar ${JSON.stringify(ref)} src durable package.json | tar -x -C ${JSON.stringify(root)}`, { stdio: ["ignore", "ignore", "pipe"] });
+    execSync(`git -C ${JSON.stringify(REPO_ROOT)} archive --format=tar ${JSON.stringify(ref)} $(git -C ${JSON.stringify(REPO_ROOT)} ls-tree --name-only ${JSON.stringify(ref)} src durable ui package.json | tr '\\n' ' ') | tar -x -C ${JSON.stringify(root)}`, { stdio: ["ignore", "ignore", "pipe"] });
   }
+  // The dashboard's assets are generated, not committed: build them in the tree being bundled.
+  if (existsSync(join(root, "ui"))) await buildUiAssets(root);
   await build({
     entryPoints: [join(root, "src/index.ts")],
     nodePaths: [join(REPO_ROOT, "node_modules")],

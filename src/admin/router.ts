@@ -26,6 +26,8 @@ import type { Minute } from "../observe/minute";
 import { EXPOSITION_CONTENT_TYPE, renderExposition } from "../observe/prometheus";
 import { clusterSeriesFor, clusterStats, type ObservedDeps } from "./cluster-stats";
 import { metricFamilies } from "./metrics";
+import { dashboardResponse } from "./ui";
+import { poolsView, type NodeHealthDetail } from "./pools";
 
 export interface AdminShard {
   purge(target: PurgeTarget, soft: boolean): Promise<ShardPurgeResult>;
@@ -64,8 +66,9 @@ export interface AdminDeps {
   slmSnapshot(): Promise<SlmView>;
   /** Flushes this isolate's pending edge counts, then reads the MetricsCollector. */
   edgeCounters(since: Minute): Promise<{ totals: EdgeTotalRow[]; minutes: EdgeMinuteRow[] }>;
-  /** The HealthMonitor's view of every origin pool node. */
+  /** The HealthMonitor's view of every origin pool node, and the same with reasons and last probes. */
   healthSnapshot(): Promise<HealthSnapshot>;
+  healthDetails(): Promise<NodeHealthDetail[]>;
 }
 
 function observed(deps: AdminDeps): ObservedDeps {
@@ -191,6 +194,8 @@ function createAdminRouter(prefix: string): AdminRouter {
     return json({ rateClasses: await rateClassesView(deps.config, (name) => deps.rateStatus(name), slm), slmClasses: slm.states });
   });
 
+  router.get("/pools", async (_request: IRequest, deps: AdminDeps) => json({ pools: poolsView(deps.config.pools, await deps.healthDetails().catch(() => [])) }));
+
   router.get("/stats", async (_request: IRequest, deps: AdminDeps) => json(await clusterStats(observed(deps))));
 
   router.get("/series", async (request: IRequest, deps: AdminDeps) => {
@@ -213,6 +218,8 @@ function createAdminRouter(prefix: string): AdminRouter {
 const routers = new Map<string, AdminRouter>();
 
 export async function handleAdminRequest(request: Request, prefix: string, deps: AdminDeps): Promise<Response> {
+  const asset = dashboardResponse(new URL(request.url).pathname, prefix, request.method);
+  if (asset !== null) return asset;
   let router = routers.get(prefix);
   if (router === undefined) {
     if (routers.size > 4) routers.clear();

@@ -31,6 +31,7 @@ function deps(overrides: Partial<AdminDeps> = {}): AdminDeps {
     slmSnapshot: async () => ({ states: {}, factors: {} }),
     edgeCounters: async () => ({ totals: [], minutes: [] }),
     healthSnapshot: async () => ({ at: 0, nodes: {} }),
+    healthDetails: async () => [],
     ...overrides,
   };
 }

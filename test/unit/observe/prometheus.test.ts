@@ -38,8 +38,9 @@ describe("renderExposition", () => {
         const families = parsePrometheusTextFormat(renderExposition([{ name: "p_total", help: "h", type: "counter", samples: [{ labels: { v: value }, value: n }] }]));
         expect(families[0]!.metrics[0]).toEqual({ labels: { v: value }, value: String(n) });
       }),
+      { numRuns: 60 },
     );
-  });
+  }, 20_000);
 
   it("refuses invalid metric and label names (a bug of ours, never silently wrong output)", () => {
     expect(() => renderExposition([{ name: "bad-name", help: "", type: "gauge", samples: [{ value: 1 }] }])).toThrow(/metric name/);
