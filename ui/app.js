@@ -103,7 +103,7 @@ function ensureCharts() {
     chartOptions(
       ratioEl,
       [
-        { label: "Hit ratio", scale: "pct", stroke: COLORS.hit, width: 2, fill: "rgba(22,163,74,0.08)", value: (_u, v) => (v === null ? "–" : `${v.toFixed(1)} %`) },
+        { label: "Hit ratio", scale: "pct", stroke: COLORS.hit, width: 2, fill: "rgba(22,163,74,0.08)", spanGaps: true, points: { show: true, size: 5 }, value: (_u, v) => (v === null ? "–" : `${v.toFixed(1)} %`) },
         { label: "Requests/s", scale: "rps", stroke: "#334155", width: 1.5, value: (_u, v) => (v === null ? "–" : v.toFixed(1)) },
       ],
       [
@@ -133,11 +133,17 @@ function ensureCharts() {
   });
 }
 
+/** The charts start shortly before the first minute with traffic (at least 15 minutes shown), so a young cluster is not a flat line. */
+const MIN_WINDOW_MINUTES = 15;
+
 function renderSeries(series) {
   ensureCharts();
-  const xs = series.points.map((p) => p.minute * 60);
-  ratioChart.setData([xs, series.points.map((p) => (p.hitRatio === null ? null : p.hitRatio * 100)), series.points.map((p) => p.requests / 60)]);
-  originChart.setData([xs, series.points.map((p) => p.requests), series.points.map((p) => p.originFetches)]);
+  const first = series.points.findIndex((p) => p.requests > 0);
+  const start = first < 0 ? series.points.length - MIN_WINDOW_MINUTES : Math.min(first - 2, series.points.length - MIN_WINDOW_MINUTES);
+  const points = series.points.slice(Math.max(0, start));
+  const xs = points.map((p) => p.minute * 60);
+  ratioChart.setData([xs, points.map((p) => (p.hitRatio === null ? null : p.hitRatio * 100)), points.map((p) => p.requests / 60)]);
+  originChart.setData([xs, points.map((p) => p.requests), points.map((p) => p.originFetches)]);
 }
 
 // ---- panels ----
@@ -153,7 +159,9 @@ function stackedBar(title, counts, total) {
   return el("div", { class: "tier" }, el("div", { class: "tier-head" }, el("span", {}, title), el("span", { class: "muted" }, `${fmtInt(total)} requests`)), total > 0 ? bar : el("div", { class: "stack empty" }), legend);
 }
 
-let lastTotals = null;
+/** Recent (time, request count) samples: the request rate is measured over up to the last minute of refreshes. */
+const samples = [];
+const RATE_WINDOW_MS = 60_000;
 
 function renderStats(stats) {
   const c = stats.cluster;
@@ -166,12 +174,16 @@ function renderStats(stats) {
   $("kpi-stored").textContent = fmtInt(stats.total.objects);
   $("kpi-stored-sub").textContent = `objects · ${fmtBytes(stats.total.storedBytes)}`;
   const now = performance.now();
-  if (lastTotals !== null && now > lastTotals.at) {
-    const rate = ((c.requests - lastTotals.requests) * 1000) / (now - lastTotals.at);
+  samples.push({ requests: c.requests, at: now });
+  while (samples.length > 2 && now - samples[1].at >= RATE_WINDOW_MS) samples.shift();
+  const oldest = samples[0];
+  if (now - oldest.at >= 2000) {
+    const rate = ((c.requests - oldest.requests) * 1000) / (now - oldest.at);
     $("kpi-rate").textContent = `${rate.toFixed(rate < 10 ? 1 : 0)}/s`;
-    $("kpi-rate-sub").textContent = `over the last ${Math.round((now - lastTotals.at) / 1000)} s`;
+    $("kpi-rate-sub").textContent = `over the last ${Math.round((now - oldest.at) / 1000)} s`;
+  } else {
+    $("kpi-rate-sub").textContent = "measuring…";
   }
-  lastTotals = { requests: c.requests, at: now };
 
   const shardTotal = Object.values(c.shard).reduce((a, b) => a + b, 0);
   replace("outcomes", stackedBar("Edge tier", c.edge, c.requests), stackedBar("Shard tier", c.shard, shardTotal));
