@@ -1,8 +1,8 @@
 /**
  * Bundles the dashboard (ui/: index.html, app.js, app.css, plus uPlot from npm) into
  * src/admin/ui-assets.generated.ts, which the worker serves at <adminPrefix>/ui: no CDN, no
- * separate asset upload. Run by `npm run build:ui`, and before start, typecheck, test and bench
- * (vitest.config.ts and the bench's bundler call it too); the generated file is not committed.
+ * separate asset upload. Run by `npm run build:ui`, before typecheck, test and bench, and by
+ * scripts/start.ts, vitest.config.ts and the bench's bundler; the generated file is not committed.
  */
 import { createHash } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";

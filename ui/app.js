@@ -232,7 +232,7 @@ function renderRates(rates) {
 const LEVEL_KIND = { EMERGENCY: "bad", ALERT: "bad", CRITICAL: "bad", SERIOUS: "bad", WARNING: "warn", INFO: "neutral" };
 
 function renderEvents(events) {
-  const list = events.events.slice(0, 12);
+  const list = [...events.events].sort((a, b) => b.time - a.time).slice(0, 12);
   if (list.length === 0) return replace("events", el("p", { class: "muted empty-note" }, "No events yet."));
   replace("events", ...list.map((e) => el("div", { class: "event" }, el("span", { class: "event-time" }, fmtTime(e.time)), badge(e.level, LEVEL_KIND[e.level] ?? "neutral"), el("span", { class: "event-text" }, e.text))));
 }
