@@ -75,14 +75,15 @@ export class ShardReply {
   }
 
   #dress(response: Response, member: Member, word: Served, info: string): ShardResult {
-    this.onOutcome?.(OUTCOME_OF[word]);
+    const outcome = OUTCOME_OF[word];
+    this.onOutcome?.(outcome);
     const out = new Response(response.body, response);
     const mine = renderCacheStatus([{ cache: SHARD_CACHE_NAME, ...member }]);
     const upstream = out.headers.get("cache-status");
     out.headers.set("cache-status", upstream ? `${upstream}, ${mine}` : mine);
     if (this.ctx.settings.verbose) out.headers.set(CACHE_INFO_HEADER, info);
     const trace = this.#originHost === null ? `${this.ctx.shard}->${word}` : `${this.ctx.shard}->${word}, origin:${this.#originHost}`;
-    return { v: SHARD_RESULT_VERSION, response: out, trace, member };
+    return { v: SHARD_RESULT_VERSION, response: out, trace, member, outcome, origin: this.#originHost };
   }
 }
 

@@ -24,6 +24,8 @@ import { zonePurgerFrom } from "./edge/zone-purge";
 import { normaliseIncoming } from "./edge/incoming";
 import { pathOf } from "./lib/request-target";
 import { EdgeCounter } from "./edge/edge-counter";
+import { accessLogEntry } from "./edge/access-log";
+import { accessLogLine } from "./observe/access-log";
 
 /** How stale an isolate's copy of the rate shaping factors may be. */
 const SLM_FACTORS_TTL_MS = 5_000;
@@ -234,11 +236,12 @@ export default {
         const cls = config.slmClasses[slmClass];
         if (cls !== undefined) flushSlm(state.slm.record(slmClass, ttfbMs, cls.targetMs), state, config, env, ctx);
       },
-      countOutcome: (rule, outcome, bytes) => {
+      observe: (answer) => {
+        if (settings.accessLog) console.log(accessLogLine(accessLogEntry(request, answer, now, Date.now())));
         if (state.countingOff) return;
-        state.counter.count(rule, outcome, bytes, now, (promise) => ctx.waitUntil(promise));
+        state.counter.count(answer.rule, answer.outcome, answer.bytes, now, (promise) => ctx.waitUntil(promise));
         // Workers Analytics Engine, when bound: one data point per request, queryable with SQL.
-        env.ANALYTICS?.writeDataPoint({ indexes: [rule], blobs: [outcome, rule], doubles: [1, bytes] });
+        env.ANALYTICS?.writeDataPoint({ indexes: [answer.rule], blobs: [answer.outcome, answer.rule, answer.upstream.shard ?? "", answer.upstream.shardName ?? ""], doubles: [1, answer.bytes] });
       },
       waitUntil: (promise) => ctx.waitUntil(promise),
       now: Date.now,

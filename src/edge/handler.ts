@@ -32,7 +32,26 @@ import type { PurgeIndex } from "./purge-log";
 import { attemptOrder, callShards, type ShardAttempt } from "./shard-client";
 import { teeForEdge } from "./tee";
 import { keyedHeaderNames, requestForUpstream } from "./forwarding";
-import { edgeOutcomeOf, ruleLabel, type EdgeOutcome } from "../observe/outcomes";
+import { edgeOutcomeOf, ruleLabel, type EdgeOutcome, type ShardOutcome } from "../observe/outcomes";
+
+/** One answer of the edge, as the counters and the access log see it. */
+export interface EdgeAnswer {
+  rule: string;
+  outcome: EdgeOutcome;
+  status: number;
+  bytes: number;
+  /** Who answered behind the edge: the shard (its name and outcome) and the origin, when any did. */
+  upstream: Upstream;
+}
+
+export interface Upstream {
+  shard: ShardOutcome | null;
+  shardName: string | null;
+  origin: string | null;
+}
+
+const NO_UPSTREAM: Upstream = { shard: null, shardName: null, origin: null };
+const originOnly = (origin: string): Upstream => ({ shard: null, shardName: null, origin });
 
 export const EDGE_CACHE_NAME = "shardcache-edge";
 const HIT_INFO = cacheInfo({ kind: "hit" });
@@ -61,8 +80,8 @@ export interface EdgeDeps {
   admitRateFromLease(ref: RateClassRef, req: ContextRequest): boolean;
   /** Counts one response's time to first byte for an SLM class. */
   reportTtfb(slmClass: string, ttfbMs: number): void;
-  /** Counts one answer of this edge (src/observe/edge-tally.ts): rule label, outcome, bytes served. */
-  countOutcome(rule: string, outcome: EdgeOutcome, bytes: number): void;
+  /** Told every answer of this edge once (counters, src/observe/edge-tally.ts; the access log). */
+  observe(answer: EdgeAnswer): void;
   /** Recent purges (KV purge log): an edge copy stored before a matching purge is a miss. */
   purges: PurgeIndex;
   waitUntil(promise: Promise<unknown>): void;
@@ -113,7 +132,7 @@ async function serve(request: Request, ruleRequest: RuleRequest, rule: RuleResul
     if (decision?.kind === "fresh") {
       const ttlSeconds = Math.floor((Math.min(copy.edgeExpireAt, copy.meta.staleAt) - now) / 1000);
       // Built here, so its headers are ours to change: finish it in place (the hit path is the hot path).
-      return finish(respondFromStored(copy.meta, copy.body, req, now), deps, rule, { hit: true, ttlSeconds }, HIT_INFO, `edge:${deps.colo}->HIT`, true);
+      return finish(respondFromStored(copy.meta, copy.body, req, now), deps, rule, { hit: true, ttlSeconds }, HIT_INFO, `edge:${deps.colo}->HIT`, NO_UPSTREAM, true);
     }
     fwd = decision === undefined ? "vary-miss" : forwardReasonFor(decision);
   }
@@ -162,7 +181,7 @@ async function viaShards(request: Request, key: string, fwd: ForwardReason, rule
   }
   const trace = [`edge:${deps.colo}->MISS`, ...failedAttempts(result.attempts), shardTrace].join(", ");
   // The shard's body arrives as a stream: frame it with the stored Content-Length again (RFC 9110 §8.6).
-  return finish(withKnownLength(response), deps, rule, { hit: false, fwd, stored: storedAtEdge }, null, trace);
+  return finish(withKnownLength(response), deps, rule, { hit: false, fwd, stored: storedAtEdge }, null, trace, { shard: result.value.outcome, shardName: result.shard, origin: result.value.origin });
 }
 
 /** What the edge tells a shard about one request for `key`: its settings and the matching rule's decisions. */
@@ -181,7 +200,7 @@ async function viaOriginDirectly(request: Request, fwd: ForwardReason, attempts:
   const trace = [`edge:${deps.colo}->MISS`, ...failedAttempts(attempts), `origin:${host}`].join(", ");
   if (!result.ok) return directFailure(result.error, fwd, deps, rule, trace);
   const info = detail === "skip-sharding" ? "not cached; rule says skip sharding" : "not cached; no shard answered, fetched from origin directly";
-  return finish(result.value, deps, rule, { hit: false, fwd, fwdStatus: result.value.status, stored: false, detail }, info, trace);
+  return finish(result.value, deps, rule, { hit: false, fwd, fwdStatus: result.value.status, stored: false, detail }, info, trace, originOnly(host));
 }
 
 /** RFC 9111 §4.4: unsafe methods reach the origin untouched, then invalidate the URIs they changed. */
@@ -197,7 +216,7 @@ async function passUnsafeMethod(request: Request, ruleRequest: RuleRequest, rule
   // Invalidate first, then store the POST's response as the URI's new representation (RFC 9110 §9.3.3).
   const invalidated = keys.length > 0 ? invalidate(keys, deps) : Promise.resolve();
   deps.waitUntil(invalidated.then(() => adoption?.store()).catch(() => {}));
-  return finish(response, deps, rule, { hit: false, fwd: "method", fwdStatus: result.value.status, stored: false }, cacheInfo({ kind: "not-stored", reason: { code: "method", method: request.method } }), trace);
+  return finish(response, deps, rule, { hit: false, fwd: "method", fwdStatus: result.value.status, stored: false }, cacheInfo({ kind: "not-stored", reason: { code: "method", method: request.method } }), trace, originOnly(host));
 }
 
 /**
@@ -231,7 +250,7 @@ async function passByRule(request: Request, rule: RuleResult, deps: EdgeDeps): P
   const { result, host } = await fetchDirect(request, rule, deps, false);
   const trace = `edge:${deps.colo}->PASS(${rule.matched.join("+")}), origin:${host}`;
   if (!result.ok) return directFailure(result.error, "bypass", deps, rule, trace);
-  return finish(result.value, deps, rule, { hit: false, fwd: "bypass", fwdStatus: result.value.status, stored: false }, cacheInfo({ kind: "rule-pass" }), trace);
+  return finish(result.value, deps, rule, { hit: false, fwd: "bypass", fwdStatus: result.value.status, stored: false }, cacheInfo({ kind: "rule-pass" }), trace, originOnly(host));
 }
 
 /** Sends the request from the edge itself to the rule's pool (or the default origin), bypassing the shards. */
@@ -309,14 +328,14 @@ function pickShardSettings(settings: Settings) {
 }
 
 /** Adds the edge's Cache-Status member, X-Cache-Info (verbose) and X-Cluster-Trace (trace). */
-function finish(response: Response, deps: EdgeDeps, rule: RuleResult, member: EdgeMember, info: string | null, trace: string, headersAreOurs = false): Response {
+function finish(response: Response, deps: EdgeDeps, rule: RuleResult, member: EdgeMember, info: string | null, trace: string, upstream: Upstream = NO_UPSTREAM, headersAreOurs = false): Response {
   const out = headersAreOurs ? response : new Response(response.body, response);
-  // The one place every edge answer passes: count it once (declared body length; a HEAD sends none).
-  deps.countOutcome(ruleLabel(rule.matched), edgeOutcomeOf(member), out.body === null ? 0 : Number(out.headers.get("content-length")) || 0);
+  // The one place every edge answer passes: observed once (declared body length; a HEAD sends none).
+  deps.observe({ rule: ruleLabel(rule.matched), outcome: edgeOutcomeOf(member), status: out.status, bytes: out.body === null ? 0 : Number(out.headers.get("content-length")) || 0, upstream });
   // An edge hit's member is always this shape (an sf-token, `hit`, an sf-integer ttl): skip the serializer on the hot path.
   const mine = member.hit && member.fwd === undefined && member.detail === undefined && Number.isInteger(member.ttlSeconds) ? `${EDGE_CACHE_NAME};hit;ttl=${member.ttlSeconds}` : renderCacheStatus([{ cache: EDGE_CACHE_NAME, ...member }]);
-  const upstream = out.headers.get("cache-status");
-  out.headers.set("cache-status", upstream ? `${upstream}, ${mine}` : mine);
+  const earlier = out.headers.get("cache-status");
+  out.headers.set("cache-status", earlier ? `${earlier}, ${mine}` : mine);
   // RFC 9213 §2: Shardcache-Cache-Control targets this cache alone and is consumed here (the stored copy
   // keeps it for revalidation); CDN-Cache-Control may target CDNs further downstream, so it is forwarded.
   out.headers.delete(TARGETED_FIELD);

@@ -8,6 +8,7 @@ import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
 import { ShardCounters } from "../../durable/shard-counters";
 import { admin } from "../helpers/admin";
+import { putConfig } from "../helpers/config";
 import { uniquePath } from "../helpers/origin";
 
 const BASE = "http://cache.test";
@@ -102,5 +103,39 @@ describe("GET /metrics", () => {
       expect(family(name), name).toBeDefined();
     }
     expect(family("shardcache_shard_up")!.metrics).toHaveLength(16);
+  });
+});
+
+describe("access log", () => {
+  it("writes one JSON line per request when settings.accessLog is on, with both tiers' outcomes", async () => {
+    await putConfig({ settings: { accessLog: true } });
+    const lines: string[] = [];
+    const original = console.log;
+    console.log = (...args: unknown[]) => void lines.push(args.map(String).join(" "));
+    try {
+      const path = `${uniquePath("logged")}?size=64`;
+      await get(`${BASE}${path}`);
+      await get(`${BASE}${path}`);
+      const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => String(e.path).startsWith(path.split("?")[0]!));
+      expect(entries).toHaveLength(2);
+      expect(entries[0]).toMatchObject({ method: "GET", host: "cache.test", path, status: 200, edge: "miss", shard: "miss", shardName: expect.stringMatching(/^shard-\d+$/), origin: expect.stringMatching(/^127\.0\.0\.1:\d+$/), bytes: 64 });
+      expect(entries[1]).toMatchObject({ edge: "hit", shard: null, shardName: null, origin: null, bytes: 64 });
+      expect(typeof entries[0]!.ttfbMs).toBe("number");
+      expect(Number.isNaN(Date.parse(String(entries[0]!.time)))).toBe(false);
+    } finally {
+      console.log = original;
+    }
+  });
+
+  it("writes nothing by default", async () => {
+    const lines: string[] = [];
+    const original = console.log;
+    console.log = (...args: unknown[]) => void lines.push(args.map(String).join(" "));
+    try {
+      await get(`${BASE}${uniquePath("unlogged")}?size=8`);
+    } finally {
+      console.log = original;
+    }
+    expect(lines.filter((l) => l.includes("unlogged"))).toEqual([]);
   });
 });
