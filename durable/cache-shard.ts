@@ -18,6 +18,7 @@ import {
   conditionalHeadersFor,
   declaredLength,
   evaluateReuse,
+  refreshDecision,
   forwardReasonFor,
   freshenWithNotModified,
   isRequestOnlyIfCached,
@@ -35,11 +36,14 @@ import type { ShardFault, ShardRequestContext, ShardResult } from "../src/serve/
 import type { PurgeTarget, ShardPurgeResult } from "./shard-purge";
 import { ShardCounters, type ShardMinute } from "./shard-counters";
 import type { ShardStatsReply } from "./shard-stats";
+import { RecentInstants } from "./recent-instants";
 import { ShardStore, type StoredObject } from "./shard-store";
 
 /** Client validators and ranges are answered by the cache itself; the cache fetches full objects. */
 const CLIENT_ONLY_FIELDS = ["range", "if-range", "if-none-match", "if-modified-since", "if-match", "if-unmodified-since"];
 const SWEEP_INTERVAL_MS = 5 * 60 * 1000;
+/** Keys whose last origin request the shard remembers; beyond it the oldest is forgotten (worst case: one early refresh). */
+const MAX_TRACKED_REFRESHES = 10_000;
 const HANG_MS = 120_000;
 /** How stale a shard's copy of the cluster health may be. */
 const HEALTH_SNAPSHOT_TTL_MS = 1_000;
@@ -56,6 +60,8 @@ export class CacheShard extends DurableObject<Env> {
   readonly #counters: ShardCounters;
   /** Contexts of background revalidations: their replies reach no client, so they count no request. */
   readonly #background = new WeakSet<ShardRequestContext>();
+  /** When each key's latest background refresh started: refresh time and refresh-ahead start at most one per interval. */
+  readonly #refreshes = new RecentInstants(MAX_TRACKED_REFRESHES);
   #fault: ShardFault = { mode: "none" };
   /** Purges run so far; an origin response that left before the latest purge is not stored. */
   #purgeEpoch = 0;
@@ -75,6 +81,7 @@ export class CacheShard extends DurableObject<Env> {
 
   /** The request path inside the shard: stored copy, coalesced origin fetch, or pass-through. */
   async handle(request: Request, ctx: ShardRequestContext): Promise<ShardResult> {
+    this.#counters.count("calls");
     await this.#injectFault();
     this.#store.setBudgets(ctx.settings.memoryBudgetBytes, ctx.settings.storageBudgetBytes);
     const now = Date.now();
@@ -86,6 +93,19 @@ export class CacheShard extends DurableObject<Env> {
     const stored = partialMiss ? undefined : selected;
     if (stored !== undefined) {
       const decision = evaluateReuse(stored.meta, req, now);
+      const refresh = refreshDecision(stored.meta, decision, now, ctx.settings, this.#refreshes.get(ctx.key) ?? null);
+      if (refresh.kind === "refresh-time") {
+        if (refresh.refresh) this.#refreshInBackground(request, ctx, stored, now);
+        this.#counters.count("hits");
+        const member = { hit: true, fwd: "stale" as const, ttlSeconds: decision.ttlSeconds, detail: "refresh-time" };
+        return this.#reply(ctx, req).served(respondFromStored(stored.meta, stored.body, req, now), member, stored.meta, "STALE", { kind: "refresh-time" });
+      }
+      if (refresh.kind === "refresh-ahead") {
+        this.#refreshInBackground(request, ctx, stored, now);
+        this.#counters.count("hits");
+        const member = { hit: true, ttlSeconds: decision.ttlSeconds, detail: "refresh-ahead" };
+        return this.#reply(ctx, req).served(respondFromStored(stored.meta, stored.body, req, now), member, stored.meta, "HIT", { kind: "refresh-ahead" });
+      }
       if (decision.kind !== "revalidate") {
         const swr = decision.kind === "stale-while-revalidate";
         if (swr) this.#revalidateInBackground(request, ctx, stored);
@@ -339,7 +359,7 @@ export class CacheShard extends DurableObject<Env> {
   async #fetchOrigin(build: (origin: string) => Request, method: string, ctx: ShardRequestContext): Promise<Result<Response, OriginFailure>> {
     this.#counters.count("originFetches");
     if (ctx.pool === undefined) return fetchOrigin(build(ctx.origin), ctx.settings.originTimeoutMs);
-    return this.#pools.fetch(ctx.pool.name, ctx.pool.config, method, build, { idempotent: true, now: Date.now });
+    return this.#pools.fetch(ctx.pool.name, ctx.pool.config, method, build, { idempotent: true, now: Date.now, failpools: ctx.pool.failpools ?? [] });
   }
 
   /** RFC 5861: serve stale now and refresh once in the background; a flight already open means one is running. */
@@ -349,6 +369,13 @@ export class CacheShard extends DurableObject<Env> {
     this.#background.add(backgroundCtx);
     const background = this.#asLeader(request, requestLike(request), backgroundCtx, "stale", stored).then((result) => result.response.body?.cancel());
     this.ctx.waitUntil(background.catch(() => {}));
+  }
+
+  /** Refresh time / refresh-ahead: one background revalidation, remembered so the next waits its interval. */
+  #refreshInBackground(request: Request, ctx: ShardRequestContext, stored: StoredObject, now: EpochMillis): void {
+    if (this.#flights.has(ctx.key)) return;
+    this.#refreshes.set(ctx.key, now);
+    this.#revalidateInBackground(request, ctx, stored);
   }
 
   async #scheduleSweep(): Promise<void> {

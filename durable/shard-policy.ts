@@ -34,7 +34,11 @@ export function buildMeta(
   return { ...meta, tags: [...new Set([...meta.tags, ...ctx.tags])] };
 }
 
-/** Applies a rule's response header edits, before the cacheability test sees the response. */
+/**
+ * Applies a rule's response header edits, before the cacheability test sees the response: removals
+ * first, then sets, so a header named in both ends up with the rule's value (remove-then-set is how a rule
+ * replaces a header). The input is never modified: it may belong to a response that is already shared.
+ */
 export function withResponseHeaderEdits(response: Response, edits: ShardRequestContext["responseHeaders"]): Response {
   if (edits === undefined || (Object.keys(edits.set ?? {}).length === 0 && (edits.remove ?? []).length === 0)) return response;
   const headers = new Headers(response.headers);

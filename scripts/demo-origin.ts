@@ -22,7 +22,8 @@
  *   prefix, standing for one node of a pool) fail that way, for health checks and stale-if-error.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createHash } from "node:crypto";
+import type { AddressInfo, Socket } from "node:net";
 import { pathToFileURL } from "node:url";
 
 export interface DemoOrigin {
@@ -174,6 +175,35 @@ function sendPart(res: ServerResponse, url: URL, size: number, partLength: numbe
   res.end(whole.subarray(start, end + 1));
 }
 
+/**
+ * A minimal WebSocket endpoint (RFC 6455) for the pass-through tests: completes the handshake,
+ * greets with one text frame naming the path and the request's X-Probe field, then echoes every short
+ * text frame it receives. Enough to prove the upgrade reached the origin untouched; not a
+ * general implementation (no fragmentation, payloads under 126 bytes).
+ */
+function acceptWebSocket(req: IncomingMessage, socket: Socket, state: OriginState): void {
+  const key = req.headers["sec-websocket-key"];
+  const path = req.url ?? "/";
+  state.requests.set(path, (state.requests.get(path) ?? 0) + 1);
+  if (typeof key !== "string" || req.headers.upgrade?.toLowerCase() !== "websocket") return void socket.destroy();
+  if (path.includes("refuse=1")) return void socket.end("HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-length: 8\r\ncache-control: max-age=60\r\n\r\nrefused\n");
+  const accept = createHash("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64");
+  socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+  const frame = (text: string) => {
+    const payload = Buffer.from(text.slice(0, 125));
+    return Buffer.concat([Buffer.from([0x81, payload.length]), payload]);
+  };
+  socket.write(frame(`hello ${path} ${req.headers["x-probe"] ?? "-"}`));
+  socket.on("data", (data: Buffer) => {
+    if (data.length < 6 || (data[0]! & 0x0f) !== 1) return void socket.end(); // only short masked text frames; anything else closes
+    const length = data[1]! & 0x7f;
+    const mask = data.subarray(2, 6);
+    const payload = Buffer.from(data.subarray(6, 6 + length).map((b, i) => b ^ mask[i % 4]!));
+    socket.write(frame(`echo ${payload.toString("utf8")}`));
+  });
+  socket.on("error", () => socket.destroy());
+}
+
 /** Start the demo origin on loopback. Port 0 picks a free port. */
 export async function startDemoOrigin(port = 0, host = "127.0.0.1"): Promise<DemoOrigin> {
   const state: OriginState = { requests: new Map(), total: 0, serial: 0, failModes: new Map() };
@@ -185,6 +215,12 @@ export async function startDemoOrigin(port = 0, host = "127.0.0.1"): Promise<Dem
     req.on("end", () => void handle(req, res, Buffer.concat(chunks), state).catch(() => res.destroy()));
   });
   server.keepAliveTimeout = 5_000;
+  const upgraded = new Set<Socket>();
+  server.on("upgrade", (req: IncomingMessage, socket: Socket) => {
+    upgraded.add(socket);
+    socket.on("close", () => upgraded.delete(socket));
+    acceptWebSocket(req, socket, state);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, resolve);
@@ -201,6 +237,7 @@ export async function startDemoOrigin(port = 0, host = "127.0.0.1"): Promise<Dem
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
+        for (const socket of upgraded) socket.destroy();
         server.close(() => resolve());
       }),
   };

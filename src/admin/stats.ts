@@ -3,7 +3,7 @@ import type { ShardStatsReply } from "../../durable/shard-stats";
 import { zeroShard } from "../observe/cluster";
 import type { ShardOutcome } from "../observe/outcomes";
 
-export const STAT_FIELDS = ["hits", "misses", "coalesced", "originFetches", "passes", "stores", "objects", "storedBytes", "evictions", "storageEvictions", "storageEvictedBytes", "revalidations", "staleServed"] as const;
+export const STAT_FIELDS = ["calls", "hits", "misses", "coalesced", "originFetches", "passes", "stores", "objects", "storedBytes", "evictions", "storageEvictions", "storageEvictedBytes", "revalidations", "staleServed"] as const;
 export type StatField = (typeof STAT_FIELDS)[number];
 export type StatsRow = Record<StatField, number>;
 

@@ -18,7 +18,26 @@ export const poolNodeSchema = z.strictObject({
   weight: z.number().positive().max(1000).default(1),
   /** `draining` finishes in-flight requests but takes no new ones; `disabled` takes nothing. */
   state: z.enum(nodeStates).default("active"),
+  /** Priority group: nodes of the highest priority that has working nodes take the traffic (see `priorityMinNodes`). */
+  priority: z.number().int().min(1).max(100).default(1),
 });
+
+/**
+ * Pinning a client to one node for pass-through traffic (shard misses are shared by every client
+ * and are never pinned). `cookie`: the node is named, by an opaque token, in a cookie the edge sets;
+ * `client-ip`: rendezvous hashing of the client address over the working nodes, so losing a node
+ * moves only its clients.
+ */
+export const sessionPersistenceSchema = z.discriminatedUnion("mode", [
+  z.strictObject({
+    mode: z.literal("cookie"),
+    cookieName: z
+      .string()
+      .regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/, "must be a cookie name (an RFC 6265 token, up to 64 characters)")
+      .default("shardcache_node"),
+  }),
+  z.strictObject({ mode: z.literal("client-ip") }),
+]);
 
 export const poolSchema = z
   .strictObject({
@@ -41,6 +60,11 @@ export const poolSchema = z
     nodeFailTimeSeconds: z.number().int().min(1).max(86_400).default(60),
     /** Names of entries in the `monitors` section that probe every node of this pool. */
     monitors: z.array(z.string().min(1)).default([]),
+    /** Fewest working nodes the chosen priority groups must hold; lower groups join until they do. */
+    priorityMinNodes: z.number().int().min(1).max(1000).default(1),
+    /** Pool that takes the traffic when no node of this one can (all down, draining or disabled). */
+    failpool: z.string().min(1).optional(),
+    sessionPersistence: sessionPersistenceSchema.optional(),
   })
   .superRefine((pool, ctx) => {
     // Health state and events are keyed by node URL, so two nodes with one URL would share them.
@@ -92,7 +116,29 @@ export const monitorSchema = z
     }
   });
 
-export const poolsSchema = z.record(z.string(), poolSchema);
+export const poolsSchema = z.record(z.string(), poolSchema).superRefine((pools, ctx) => {
+  for (const [name, pool] of Object.entries(pools)) {
+    if (pool.failpool === undefined) continue;
+    if (!Object.hasOwn(pools, pool.failpool)) ctx.addIssue({ code: "custom", path: [name, "failpool"], message: `no pool named "${pool.failpool}"` });
+    else if (failpoolChain(name, pools) === null) ctx.addIssue({ code: "custom", path: [name, "failpool"], message: `failpool chain from "${name}" comes back to a pool already in it` });
+  }
+});
+
+/**
+ * The pools tried, in order, after `name` when it has no working node: its failpool, that pool's
+ * failpool, and so on. Null when the chain loops (the schema refuses such a document).
+ */
+export function failpoolChain(name: string, pools: Record<string, Pick<Pool, "failpool">>): string[] | null {
+  const chain: string[] = [];
+  const seen = new Set([name]);
+  for (let next = pools[name]?.failpool; next !== undefined; next = pools[next]?.failpool) {
+    if (seen.has(next)) return null;
+    seen.add(next);
+    if (!Object.hasOwn(pools, next)) break;
+    chain.push(next);
+  }
+  return chain;
+}
 export const monitorsSchema = z.record(z.string(), monitorSchema);
 
 export type PoolInput = z.input<typeof poolSchema>;
@@ -104,6 +150,7 @@ export type MonitorInput = z.input<typeof monitorSchema>;
 export type Monitor = z.output<typeof monitorSchema>;
 export type Pools = z.output<typeof poolsSchema>;
 export type Monitors = z.output<typeof monitorsSchema>;
+export type SessionPersistence = z.output<typeof sessionPersistenceSchema>;
 
 /**
  * How long a fetch to a node may wait for response headers. Workers `fetch()` cannot bound the

@@ -69,6 +69,15 @@ export const settingsSchema = z.object({
   hitForPassSeconds: z.number().int().min(0).max(3600).default(30),
   /** Whether responses with Set-Cookie are stored: "off" (default, RFC-conformant but conservative), "strip" or "keep" (dangerous). */
   storeSetCookie: storeSetCookieSchema.default("off").describe(STORE_SET_COOKIE_DESCRIPTION),
+  /**
+   * Seconds a stale object may still answer while ONE background request refreshes it (Stingray's
+   * refresh time): no client waits on the origin at expiry, and the origin sees at most one request
+   * per object per refresh time. 0 = off. An operator's out-of-band permission to serve stale
+   * (RFC 9111 §4.2.4): never applied to no-cache, must-revalidate, proxy-revalidate or s-maxage responses.
+   */
+  refreshTimeSeconds: z.number().int().min(0).max(86_400).default(0),
+  /** Fraction of an object's lifetime, at its end, in which a request revalidates it in the background before it expires; 0 = off. */
+  refreshAheadRatio: z.number().min(0).max(0.9).default(0),
   /** Add the X-Cache-Info reason header to every response. */
   verbose: z.boolean().default(false),
   /** One JSON line per request through console.log (Workers Logs, `wrangler tail`): see src/observe/access-log.ts. */
@@ -91,6 +100,18 @@ export const settingsSchema = z.object({
     .array(headerName)
     .default([...DEFAULT_UNKEYED_REQUEST_HEADERS])
     .describe("Request headers that can change a response but are not keyed: removed before the shard and the origin see the request, unless the matched rule keys them. Replacing the list replaces the defaults."),
+  /**
+   * Custom error pages for responses the cache makes itself (default: none, the plain-text
+   * messages): by status ("429", "500"–"599") or "pool-down" (a pool with no working node, which
+   * wins over "503"). The status, Retry-After and no-store stay; only the body and its type change.
+   * An origin's own error responses are passed on as they came.
+   */
+  errorPages: z
+    .record(
+      z.string().regex(/^(429|5\d\d|pool-down)$/, 'must be "429", a 5xx status or "pool-down"'),
+      z.strictObject({ body: z.string().max(65_536), contentType: z.string().min(1).max(200).default("text/html; charset=utf-8") }),
+    )
+    .default({}),
   /** Path prefix of the admin API (bearer token from the ADMIN_TOKEN secret); requests under it never reach the cache. */
   adminPrefix: z
     .string()

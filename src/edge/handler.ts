@@ -9,27 +9,32 @@ import { checkShardResult, type ShardRequestContext } from "../serve/shard-proto
 import type { ConfigDocument } from "../config/document";
 import type { Settings } from "../config/settings";
 import type { EpochMillis } from "../lib/units";
-import type { Pool } from "../config/pools";
+import { failpoolChain, type Pool } from "../config/pools";
 import type { RateClass } from "../config/rates";
 import type { ContextRequest } from "../rates/context";
 import type { RateClassRef } from "../rules/schema";
 import { tooManyRequests, type RateVerdict } from "./rate-gate";
-import type { Result } from "../lib/result";
-import { buildOriginRequest, fetchOrigin, type OriginFailure } from "../origin/fetch-origin";
+import { ok, type Result } from "../lib/result";
+import { buildOriginRequest, fetchOrigin, originUrlFor, type OriginFailure } from "../origin/fetch-origin";
 import type { PoolFetcher } from "../origin/pool-fetch";
 import { describeFailure, failureResponse } from "../serve/origin-failure";
-import { cacheInfo, evaluateReuse, forwardReasonFor, invalidationTargets, postResponseStorableAsGet, renderCacheStatus, selectVariant } from "../rfc9111";
+import { withErrorPage } from "../serve/error-pages";
+import { cacheInfo, evaluateReuse, forwardReasonFor, invalidationTargets, postResponseStorableAsGet, refreshAheadStartsAt, renderCacheStatus, selectVariant } from "../rfc9111";
 import type { CacheOutcome, ForwardReason, RequestLike, StoredMeta } from "../rfc9111/types";
 import type { Hrw } from "../routing/hrw";
 import { cacheKeyFor } from "../rules/cache-key";
+import { parseCookies } from "../rules/cookies";
+import { nodeToken } from "../origin/select";
 import type { RuleRequest, RuleResult } from "../rules/match";
 import { policyOverridesFrom } from "../rules/overrides";
-import { CACHE_INFO_HEADER, stripClientInternalHeaders, TRACE_HEADER } from "../serve/internal-headers";
+import { CACHE_INFO_HEADER, stripClientInternalHeaders, TRACE_HEADER, withoutInternalHeaders } from "../serve/internal-headers";
 import { withKnownLength } from "../serve/known-length";
 import { respondFromStored } from "../serve/stored-response";
 import type { EdgeTier } from "./edge-tier";
 import type { PurgeIndex } from "./purge-log";
 import { attemptOrder, callShards, type ShardAttempt } from "./shard-client";
+import { copyWhole, followerResponse, mayShareFlight, shareableLength, type SharedMiss } from "./shared-miss";
+import type { Led, SingleFlight } from "./single-flight";
 import { teeForEdge } from "./tee";
 import { keyedHeaderNames, requestForUpstream } from "./forwarding";
 import { edgeOutcomeOf, ruleLabel, type EdgeOutcome, type ShardOutcome } from "../observe/outcomes";
@@ -53,6 +58,7 @@ export interface Upstream {
 const NO_UPSTREAM: Upstream = { shard: null, shardName: null, origin: null };
 const originOnly = (origin: string): Upstream => ({ shard: null, shardName: null, origin });
 
+
 export const EDGE_CACHE_NAME = "shardcache-edge";
 const HIT_INFO = cacheInfo({ kind: "hit" });
 /** The product-targeted cache-control field (RFC 9213), never sent on to clients. */
@@ -64,6 +70,8 @@ export interface EdgeDeps {
   hrw: Hrw;
   shards: DurableObjectNamespace<CacheShard>;
   edgeTier: EdgeTier;
+  /** This isolate's single-flight of shard calls, by cache key. */
+  flights: SingleFlight<SharedMiss>;
   /** Origin base URL used when no pool applies. */
   origin: string;
   /** Name of this data centre, for the trace. */
@@ -103,6 +111,7 @@ export async function handleEdgeRequest(incoming: Request, deps: EdgeDeps): Prom
     const refused = await checkRateClass(rule, ruleRequest, deps);
     if (refused !== null) return refused;
   }
+  if (isWebSocketUpgrade(request)) return passWebSocket(request, rule, deps);
   const response = await serve(request, ruleRequest, rule, deps);
   if (rule.actions.slmClass !== undefined) deps.reportTtfb(rule.actions.slmClass, deps.now() - started);
   return response;
@@ -120,7 +129,8 @@ async function serve(request: Request, ruleRequest: RuleRequest, rule: RuleResul
   const key = cacheKeyFor(ruleRequest, rule.actions.cacheKey);
   const now = deps.now();
 
-  let copy = deps.edgeTier.lookupMemory(key, now) ?? (await deps.edgeTier.lookupShared(key, now));
+  // Memory again after the shared tier's await: a single-flight that closed meanwhile left its copy there.
+  let copy = deps.edgeTier.lookupMemory(key, now) ?? (await deps.edgeTier.lookupShared(key, now)) ?? deps.edgeTier.lookupMemory(key, deps.now());
   if (copy !== null && deps.purges.purges({ key, tags: copy.meta.tags, storedAt: copy.storedAt })) {
     deps.waitUntil(deps.edgeTier.delete(key).catch(() => {}));
     copy = null;
@@ -148,10 +158,30 @@ async function checkRateClass(rule: RuleResult, ruleRequest: RuleRequest, deps: 
   const verdict = await deps.admitRate(ref.name, cls, ref, ruleRequest);
   if (verdict.admitted) return null;
   const trace = `edge:${deps.colo}->RATE(${ref.name})`;
-  return finish(tooManyRequests(ref.name, verdict.retryAfterMs), deps, rule, { hit: false, fwd: "bypass", detail: "rate-limited" }, `not cached; rate class "${ref.name}" is over its limit`, trace);
+  return finish(withErrorPage(tooManyRequests(ref.name, verdict.retryAfterMs), deps.settings.errorPages, null), deps, rule, { hit: false, fwd: "bypass", detail: "rate-limited" }, `not cached; rate class "${ref.name}" is over its limit`, trace);
 }
 
+/**
+ * A miss goes to the key's shard once per isolate: concurrent misses for the key follow the first
+ * one's call (src/edge/single-flight.ts) and answer from what it shares; a follower the shared copy
+ * does not answer, or whose leader shared nothing, failed or was too slow, makes its own call.
+ */
 async function viaShards(request: Request, key: string, fwd: ForwardReason, rule: RuleResult, deps: EdgeDeps): Promise<Response> {
+  if (!mayShareFlight(request.headers)) return (await callShardsFor(request, key, fwd, rule, deps, false)).result;
+  return deps.flights.run(
+    key,
+    deps.settings.collapseTimeoutMs,
+    () => callShardsFor(request, key, fwd, rule, deps, true),
+    async (shared) => {
+      const follower = shared === null ? null : followerResponse(shared, { method: request.method, url: request.url, headers: request.headers }, deps.now());
+      if (follower !== null) return finish(follower, deps, rule, { hit: false, fwd, collapsed: true }, null, `edge:${deps.colo}->COLLAPSED, ${shared!.trace}`, NO_UPSTREAM, true);
+      return (await callShardsFor(request, key, fwd, rule, deps, false)).result;
+    },
+  );
+}
+
+/** One call into the shards (primary, then fallbacks, then the origin directly); with `share`, what followers may use. */
+async function callShardsFor(request: Request, key: string, fwd: ForwardReason, rule: RuleResult, deps: EdgeDeps, share: boolean): Promise<Led<Response, SharedMiss>> {
   const { settings } = deps;
   const ranked = deps.hrw.rank(key, settings.primaries + settings.fallback);
   const order = attemptOrder(ranked, settings.primaries, Math.random() * settings.primaries);
@@ -165,34 +195,46 @@ async function viaShards(request: Request, key: string, fwd: ForwardReason, rule
     checkShardResult,
     settings.shardTimeoutMs,
   );
-  if (!result.ok) return viaOriginDirectly(request, fwd, result.attempts, rule, deps, "shards-unavailable");
+  if (!result.ok) return { result: await viaOriginDirectly(request, fwd, result.attempts, rule, deps, "shards-unavailable"), shared: NOTHING_SHARED };
 
-  const { trace: shardTrace, edgeCopy: meta } = result.value;
+  const { trace: shardTrace, edgeCopy: meta, member } = result.value;
   let response = result.value.response;
+  // A shard's own failure answer (origin unreachable, pool down) gets the configured error page; the origin's own 5xx passes as it came.
+  const ownFailure = member.detail?.startsWith("origin-") === true && response.status >= 500;
+  if (ownFailure) response = withErrorPage(response, settings.errorPages, member.detail === "origin-pool-down" ? "pool-down" : null);
   let storedAtEdge = false;
-  if (meta !== null) {
+  let shared: Promise<SharedMiss | null> = NOTHING_SHARED;
+  if (meta !== null && response.body !== null) {
     const ttlSeconds = edgeTtlSeconds(meta, settings, rule.actions.edgeTtl, deps.now());
-    if (ttlSeconds > 0 && response.body !== null) {
-      const [toClient, toEdge] = teeForEdge(response.body, settings.maxObjectBytes);
+    const sharing = share && shareableLength(response, meta, settings.maxObjectBytes) !== null;
+    if (sharing || ttlSeconds > 0) {
+      // Followers need the copy however slowly this client reads (copyWhole); the edge tier alone can wait for it (teeForEdge).
+      const [toClient, copy] = sharing ? copyWhole(response.body, settings.maxObjectBytes) : teeForEdge(response.body, settings.maxObjectBytes);
+      const headers = response.headers;
       response = new Response(toClient, response);
-      deps.waitUntil(toEdge.then((body) => (body === null ? undefined : deps.edgeTier.store(key, meta, body, ttlSeconds, deps.now(), requestedAt))).catch(() => {}));
-      storedAtEdge = true;
+      if (ttlSeconds > 0) {
+        deps.waitUntil(copy.then((body) => (body === null ? undefined : deps.edgeTier.store(key, meta, body, ttlSeconds, deps.now(), requestedAt))).catch(() => {}));
+        storedAtEdge = true;
+      }
+      if (sharing) shared = copy.then((body) => (body === null ? null : { meta, body, cacheStatus: headers.get("cache-status"), cacheInfo: headers.get(CACHE_INFO_HEADER), trace: shardTrace }));
     }
   }
   const trace = [`edge:${deps.colo}->MISS`, ...failedAttempts(result.attempts), shardTrace].join(", ");
   // The shard's body arrives as a stream: frame it with the stored Content-Length again (RFC 9110 §8.6).
-  return finish(withKnownLength(response), deps, rule, { hit: false, fwd, stored: storedAtEdge }, null, trace, { shard: result.value.outcome, shardName: result.shard, origin: result.value.origin });
+  return { result: finish(withKnownLength(response), deps, rule, { hit: false, fwd, stored: storedAtEdge }, null, trace, { shard: result.value.outcome, shardName: result.shard, origin: result.value.origin }), shared };
 }
 
 /** What the edge tells a shard about one request for `key`: its settings and the matching rule's decisions. */
 function shardContext(key: string, shard: string, rule: RuleResult, deps: EdgeDeps): ShardRequestContext {
   const { settings } = deps;
   const originTimeoutMs = Math.max(100, settings.shardTimeoutMs - ORIGIN_TIMEOUT_MARGIN_MS);
-  const ctx: ShardRequestContext = { key, shard, origin: deps.origin, settings: { ...pickShardSettings(settings), originTimeoutMs }, ...ruleContext(rule, settings) };
+  const ctx: ShardRequestContext = { key, shard, origin: deps.origin, settings: { ...pickShardSettings(settings), originTimeoutMs, ...refreshTimeOf(rule) }, ...ruleContext(rule, settings) };
   const pool = poolFor(rule, deps.config);
   if (pool !== undefined) ctx.pool = pool;
   return ctx;
 }
+
+const NOTHING_SHARED: Promise<null> = Promise.resolve(null);
 
 /** Every shard failed (or a rule skips sharding): the origin answers directly, uncached. */
 async function viaOriginDirectly(request: Request, fwd: ForwardReason, attempts: ShardAttempt[], rule: RuleResult, deps: EdgeDeps, detail: "shards-unavailable" | "skip-sharding"): Promise<Response> {
@@ -245,6 +287,38 @@ function adoptionFor(req: RequestLike, response: Response, like: RuleRequest, de
   return { response: withKnownLength(new Response(toClient, response)), store };
 }
 
+/** RFC 6455 §4.1: a WebSocket opening handshake is a GET with `Upgrade: websocket` (token compared case-insensitively). */
+export function isWebSocketUpgrade(request: Request): boolean {
+  const upgrade = request.headers.get("upgrade");
+  return request.method === "GET" && upgrade !== null && upgrade.split(",").some((t) => t.trim().toLowerCase() === "websocket");
+}
+
+/**
+ * A WebSocket upgrade goes to the origin (or the rule's pool) with its handshake fields intact and
+ * is never cached or sharded. A 101 answer is returned as it came: it carries the socket, which a
+ * copied Response would drop. An origin that refuses the upgrade is answered like any pass.
+ */
+async function passWebSocket(request: Request, rule: RuleResult, deps: EdgeDeps): Promise<Response> {
+  const clientUrl = new URL(request.url);
+  const build = (origin: string) => {
+    // Not buildOriginRequest: it drops hop-by-hop fields, and Upgrade / Connection are the handshake.
+    const headers = new Headers(withoutInternalHeaders(request.headers));
+    headers.set("x-forwarded-host", clientUrl.host);
+    headers.set("x-forwarded-proto", clientUrl.protocol.replace(":", ""));
+    return new Request(originUrlFor(clientUrl, origin), { method: "GET", headers, redirect: "manual" });
+  };
+  const pool = poolFor(rule, deps.config);
+  const host = pool === undefined ? new URL(deps.origin).host : `pool:${pool.name}`;
+  const result =
+    pool === undefined
+      ? await fetchOrigin(build(deps.origin), deps.settings.shardTimeoutMs)
+      : await deps.pools.fetch(pool.name, pool.config, "GET", build, { idempotent: true, now: deps.now, waitUntil: deps.waitUntil, failpools: pool.failpools, session: { cookie: null, clientIp: deps.clientIp } });
+  const trace = `edge:${deps.colo}->PASS(websocket), origin:${host}`;
+  if (!result.ok) return directFailure(result.error, "bypass", deps, rule, trace);
+  if (result.value.status === 101) return result.value;
+  return finish(result.value, deps, rule, { hit: false, fwd: "bypass", fwdStatus: result.value.status, stored: false, detail: "websocket" }, "not cached; WebSocket upgrade refused by the origin", trace);
+}
+
 /** A rule says pass: the origin answers, nothing is stored, no shard is involved. */
 async function passByRule(request: Request, rule: RuleResult, deps: EdgeDeps): Promise<Response> {
   const { result, host } = await fetchDirect(request, rule, deps, false);
@@ -268,19 +342,42 @@ async function fetchDirect(request: Request, rule: RuleResult, deps: EdgeDeps, f
     return originRequest;
   };
   const idempotent = !forwardBody || request.body === null;
-  return { result: await deps.pools.fetch(pool.name, pool.config, request.method, build, { idempotent, now: deps.now, waitUntil: deps.waitUntil }), host };
+  const persistence = pool.config.sessionPersistence;
+  const sessionCookie = persistence?.mode === "cookie" ? (parseCookies(request.headers.get("cookie")).get(persistence.cookieName) ?? null) : null;
+  let served: string | null = null;
+  const result = await deps.pools.fetch(pool.name, pool.config, request.method, build, {
+    idempotent,
+    now: deps.now,
+    waitUntil: deps.waitUntil,
+    failpools: pool.failpools,
+    session: { cookie: sessionCookie, clientIp: deps.clientIp },
+    onNode: (_pool, node) => (served = node),
+  });
+  if (!result.ok || persistence?.mode !== "cookie" || served === null || nodeToken(served) === sessionCookie) return { result, host };
+  // A new or moved session: name its node in the cookie (an opaque token, see nodeToken).
+  const pinned = new Response(result.value.body, result.value);
+  pinned.headers.append("set-cookie", sessionCookieField(persistence.cookieName, nodeToken(served), new URL(request.url).protocol === "https:"));
+  return { result: ok(pinned), host };
+}
+
+/** The session cookie: whole site, not readable by scripts, sent on top-level navigation; Secure over HTTPS. */
+function sessionCookieField(name: string, token: string, secure: boolean): string {
+  return `${name}=${token}; Path=/; HttpOnly; SameSite=Lax${secure ? "; Secure" : ""}`;
 }
 
 function directFailure(failure: OriginFailure, fwd: ForwardReason, deps: EdgeDeps, rule: RuleResult, trace: string): Response {
   const { text } = describeFailure(failure);
-  return finish(failureResponse(failure), deps, rule, { hit: false, fwd, detail: `origin-${failure.kind}` }, `not cached; ${text}`, trace);
+  const page = withErrorPage(failureResponse(failure), deps.settings.errorPages, failure.kind === "pool-down" ? "pool-down" : null);
+  return finish(page, deps, rule, { hit: false, fwd, detail: `origin-${failure.kind}` }, `not cached; ${text}`, trace);
 }
 
-/** The pool a rule names, else `settings.defaultPool`; none means the plain origin URL. */
-export function poolFor(rule: RuleResult, config: ConfigDocument): { name: string; config: Pool } | undefined {
+/** The pool a rule names, else `settings.defaultPool`, with its failpool chain; none means the plain origin URL. */
+export function poolFor(rule: RuleResult, config: ConfigDocument): { name: string; config: Pool; failpools: { name: string; config: Pool }[] } | undefined {
   const name = rule.actions.pool ?? config.settings.defaultPool;
   const pool = name === undefined ? undefined : config.pools[name];
-  return name === undefined || pool === undefined ? undefined : { name, config: pool };
+  if (name === undefined || pool === undefined) return undefined;
+  const failpools = pool.failpool === undefined ? [] : (failpoolChain(name, config.pools) ?? []).map((n) => ({ name: n, config: config.pools[n]! }));
+  return { name, config: pool, failpools };
 }
 
 /** The cache key a GET of `url` would have, so invalidation reaches the entry the rules put it under. */
@@ -311,10 +408,19 @@ export async function invalidate(keys: readonly string[], deps: Pick<EdgeDeps, "
   );
 }
 
-/** The edge keeps a copy no longer than the cap (and a rule's edgeTtl), and never past the object's own freshness. */
-export function edgeTtlSeconds(meta: StoredMeta, settings: Pick<Settings, "edgeTtlCapSeconds">, ruleEdgeTtl: number | undefined, now: EpochMillis): number {
+/** A rule's refreshTime replaces settings.refreshTimeSeconds for the objects it matches. */
+function refreshTimeOf(rule: RuleResult): { refreshTimeSeconds?: number } {
+  return rule.actions.refreshTime === undefined ? {} : { refreshTimeSeconds: rule.actions.refreshTime };
+}
+
+/**
+ * The edge keeps a copy no longer than the cap (and a rule's edgeTtl), and never past the object's
+ * own freshness; with refresh-ahead, only until its last part begins, so those requests reach the
+ * shard, which refreshes the object ahead of expiry.
+ */
+export function edgeTtlSeconds(meta: StoredMeta, settings: Pick<Settings, "edgeTtlCapSeconds" | "refreshAheadRatio">, ruleEdgeTtl: number | undefined, now: EpochMillis): number {
   if (meta.alwaysRevalidate) return 0;
-  const freshSeconds = Math.floor((meta.staleAt - now) / 1000);
+  const freshSeconds = Math.floor((refreshAheadStartsAt(meta, settings.refreshAheadRatio) - now) / 1000);
   return Math.max(0, Math.min(settings.edgeTtlCapSeconds, ruleEdgeTtl ?? Number.POSITIVE_INFINITY, freshSeconds));
 }
 
@@ -323,8 +429,8 @@ function failedAttempts(attempts: readonly ShardAttempt[]): string[] {
 }
 
 function pickShardSettings(settings: Settings) {
-  const { maxObjectBytes, memoryBudgetBytes, storageBudgetBytes, maxTtlSeconds, maxVariants, collapseTimeoutMs, hitForPassSeconds, verbose } = settings;
-  return { maxObjectBytes, memoryBudgetBytes, storageBudgetBytes, maxTtlSeconds, maxVariants, collapseTimeoutMs, hitForPassSeconds, verbose };
+  const { maxObjectBytes, memoryBudgetBytes, storageBudgetBytes, maxTtlSeconds, refreshTimeSeconds, refreshAheadRatio, maxVariants, collapseTimeoutMs, hitForPassSeconds, verbose } = settings;
+  return { maxObjectBytes, memoryBudgetBytes, storageBudgetBytes, maxTtlSeconds, refreshTimeSeconds, refreshAheadRatio, maxVariants, collapseTimeoutMs, hitForPassSeconds, verbose };
 }
 
 /** Adds the edge's Cache-Status member, X-Cache-Info (verbose) and X-Cluster-Trace (trace). */

@@ -11,7 +11,7 @@ import { cachedValue } from "../lib/cached-value";
 import { err, ok, type Result } from "../lib/result";
 import type { EpochMillis } from "../lib/units";
 import { fetchOrigin, type OriginFailure } from "./fetch-origin";
-import { createSelector, ewma, type NodeView, type Selector } from "./select";
+import { createSelector, ewma, nodeForClient, pinnedNode, priorityCandidates, type NodeView, type Selector } from "./select";
 import { watchBody } from "./watched-body";
 
 /** What the HealthMonitor says about each node, keyed by `nodeKey(pool, url)`. */
@@ -46,6 +46,12 @@ export interface PoolFetchOptions {
    * response was handed on, and the request's context may close at that moment.
    */
   waitUntil?(promise: Promise<unknown>): void;
+  /** Pools to try in order when this one has no working node (its failpool chain, resolved by the caller). */
+  failpools?: readonly { name: string; config: Pool }[];
+  /** Session persistence input (pass-through traffic only): the pool's cookie value or the client address. */
+  session?: { cookie: string | null; clientIp: string | null };
+  /** Told which pool and node took the request (for the session cookie). */
+  onNode?(pool: string, nodeUrl: string): void;
 }
 
 export class PoolFetcher {
@@ -59,21 +65,40 @@ export class PoolFetcher {
     private readonly random: () => number = Math.random,
   ) {}
 
-  /** Sends `build(nodeUrl)` to a node of `pool`, retrying on another node when that is safe. */
+  /**
+   * Sends `build(nodeUrl)` to a node of `pool`, retrying on another node when that is safe. The
+   * node comes from the highest working priority group, unless session persistence names a node;
+   * with no working node at all, the failpool chain takes the request.
+   */
   async fetch(poolName: string, pool: Pool, method: string, build: (nodeUrl: string) => Request, opts: PoolFetchOptions): Promise<Result<Response, PoolFailure>> {
     const snapshot = await this.health().catch(() => null);
     const tried = new Set<string>();
     const attempts = 1 + (mayRetry(method, !opts.idempotent) ? pool.retries : 0);
     let last: Result<Response, PoolFailure> = err({ kind: "pool-down", pool: poolName, retryAfterSeconds: pool.nodeFailTimeSeconds });
     for (let attempt = 0; attempt < attempts; attempt++) {
-      const node = this.#selector(poolName, pool).pick(this.#views(poolName, pool, snapshot, opts.now()), tried);
-      if (node === null) break;
+      const views = this.#views(poolName, pool, snapshot, opts.now());
+      const candidates = priorityCandidates(views, pool.priorityMinNodes, tried);
+      const node = (attempt === 0 ? this.#persistent(pool, views, candidates, opts) : null) ?? this.#selector(poolName, pool).pick(candidates, tried);
+      if (node === null) {
+        const [next, ...rest] = opts.failpools ?? [];
+        if (attempt === 0 && next !== undefined) return this.fetch(next.name, next.config, method, build, { ...opts, failpools: rest });
+        break;
+      }
       tried.add(node.id);
+      opts.onNode?.(poolName, node.id);
       last = await this.#attempt(poolName, pool, node.id, build, opts);
       if (last.ok && last.value.status !== 503) return last;
       if (last.ok && attempt + 1 < attempts) void last.value.body?.cancel();
     }
     return last;
+  }
+
+  /** The node session persistence asks for, if it works; null lets the algorithm choose. */
+  #persistent(pool: Pool, views: NodeView[], candidates: NodeView[], opts: PoolFetchOptions): NodeView | null {
+    const mode = pool.sessionPersistence?.mode;
+    if (mode === undefined || opts.session === undefined) return null;
+    if (mode === "cookie") return pinnedNode(views, opts.session.cookie);
+    return opts.session.clientIp === null ? null : nodeForClient(candidates, opts.session.clientIp);
   }
 
   async #attempt(poolName: string, pool: Pool, url: string, build: (nodeUrl: string) => Request, opts: PoolFetchOptions): Promise<Result<Response, PoolFailure>> {
@@ -121,6 +146,7 @@ export class PoolFetcher {
         healthy: isUsable(local.passive, now) && (cluster === undefined || cluster.healthy),
         activeConnections: local.connections,
         ewmaResponseMs: local.ewmaMs,
+        priority: node.priority,
       };
     });
   }

@@ -4,6 +4,7 @@
  * per pool and tests can replay any sequence.
  */
 import type { LbAlgorithm, NodeState } from "../config/pools";
+import { hashString, mixHashes } from "../routing/hash";
 
 export type NodeView = {
   /** Stable identity of the node (its URL): selector state is keyed by it, not by position. */
@@ -15,6 +16,8 @@ export type NodeView = {
   activeConnections: number;
   /** Smoothed response time (see `ewma`), or null before the first sample. */
   ewmaResponseMs: number | null;
+  /** Priority group (higher first); absent means 1. */
+  priority?: number;
 };
 
 export interface Selector {
@@ -151,4 +154,53 @@ export function ewma(prev: number | null, sampleMs: number, alpha = 0.3): number
   if (!Number.isFinite(sampleMs)) throw new RangeError(`ewma sample must be finite, got ${sampleMs}`);
   const sample = Math.max(0, sampleMs);
   return prev === null ? sample : alpha * sample + (1 - alpha) * prev;
+}
+
+/**
+ * Priority lists: the eligible nodes of the highest priority group, joined by the next groups
+ * down until at least `minNodes` are in (fewer if the whole pool has fewer). Empty when no node is
+ * eligible, which is when a failpool takes over.
+ */
+export function priorityCandidates(nodes: readonly NodeView[], minNodes: number, exclude: ReadonlySet<string> = none): NodeView[] {
+  const eligible = nodes.filter((n) => isEligible(n, exclude));
+  const priorities = [...new Set(eligible.map((n) => n.priority ?? 1))].sort((a, b) => b - a);
+  if (priorities.length <= 1) return eligible;
+  let floor = priorities[0]!;
+  for (const p of priorities) {
+    floor = p;
+    if (eligible.filter((n) => (n.priority ?? 1) >= p).length >= minNodes) break;
+  }
+  return eligible.filter((n) => (n.priority ?? 1) >= floor);
+}
+
+/**
+ * The opaque token a session cookie carries for a node: a hash of its URL, so the cookie neither
+ * reveals the back-end address nor lets a client name an arbitrary one — an unknown token matches
+ * no node and is ignored.
+ */
+export function nodeToken(id: string): string {
+  const h = hashString(id);
+  return (h.hi >>> 0).toString(36) + (h.lo >>> 0).toString(36);
+}
+
+/** The node a session cookie names, if it may take a request now (a working node keeps its sessions, whatever its priority). */
+export function pinnedNode(nodes: readonly NodeView[], token: string | null, exclude: ReadonlySet<string> = none): NodeView | null {
+  if (token === null || token.length > 32) return null;
+  return nodes.find((n) => isEligible(n, exclude) && nodeToken(n.id) === token) ?? null;
+}
+
+/**
+ * Client-address persistence by weighted rendezvous hashing over `candidates`: each client keeps
+ * its node while that node works, and a node that fails moves only its own clients.
+ */
+export function nodeForClient(candidates: readonly NodeView[], clientIp: string): NodeView | null {
+  const client = hashString(clientIp);
+  let best: NodeView | null = null;
+  let bestScore = Number.NEGATIVE_INFINITY;
+  for (const node of candidates) {
+    // -w / ln(u) is the weighted HRW score: a node of weight 2 wins twice as many clients.
+    const score = -node.weight / Math.log(mixHashes(hashString(node.id), client));
+    if (score > bestScore) [best, bestScore] = [node, score];
+  }
+  return best;
 }

@@ -1,6 +1,7 @@
 /**
- * Bridges rule actions to the layers that apply them: the RFC 9111 policy's overrides (forced TTL,
- * serve-stale windows) and the response-header edits made before the cacheability test.
+ * Bridges rule actions to the RFC 9111 policy's overrides (forced TTL, serve-stale windows). The
+ * response-header edits travel to the shard in `ShardRequestContext.responseHeaders` and are applied
+ * there, before the cacheability test (`withResponseHeaderEdits` in durable/shard-policy.ts).
  */
 import type { PolicyOverrides, StoreSetCookie } from "../rfc9111/types";
 import type { Actions } from "./schema";
@@ -21,16 +22,4 @@ export function policyOverridesFrom(actions: Readonly<Actions>, defaultStoreSetC
   if (actions.ignorePrivate === true) overrides.ignorePrivate = true;
   if (actions.ignoreNoStore === true) overrides.ignoreNoStore = true;
   return overrides;
-}
-
-/**
- * A copy of the response headers with the rule's edits: removals first, then sets, so a header
- * named in both ends up with the rule's value (remove-then-set is how a rule replaces a header).
- * The input is never modified: it may belong to a response that is already shared.
- */
-export function applyResponseHeaderActions(headers: Headers, actions: Readonly<Actions>): Headers {
-  const out = new Headers(headers);
-  for (const name of actions.removeResponseHeaders ?? []) out.delete(name);
-  for (const [name, value] of Object.entries(actions.setResponseHeaders ?? {})) out.set(name, value);
-  return out;
 }

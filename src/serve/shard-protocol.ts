@@ -10,7 +10,7 @@ import type { Settings } from "../config/settings";
 import { checkStoredMeta } from "../rfc9111/stored-record";
 import type { CacheOutcome, PolicyOverrides, StoredMeta } from "../rfc9111/types";
 
-export type ShardSettings = Pick<Settings, "maxObjectBytes" | "memoryBudgetBytes" | "storageBudgetBytes" | "maxTtlSeconds" | "maxVariants" | "collapseTimeoutMs" | "hitForPassSeconds" | "verbose"> & {
+export type ShardSettings = Pick<Settings, "maxObjectBytes" | "memoryBudgetBytes" | "storageBudgetBytes" | "maxTtlSeconds" | "refreshTimeSeconds" | "refreshAheadRatio" | "maxVariants" | "collapseTimeoutMs" | "hitForPassSeconds" | "verbose"> & {
   /** Time allowed for the origin's response headers. */
   originTimeoutMs: number;
 };
@@ -22,8 +22,8 @@ export interface ShardRequestContext {
   shard: string;
   /** Origin base URL for this request, used when no pool applies. */
   origin: string;
-  /** The origin pool a rule or `settings.defaultPool` picked. */
-  pool?: { name: string; config: Pool };
+  /** The origin pool a rule or `settings.defaultPool` picked, with its failpool chain resolved. */
+  pool?: { name: string; config: Pool; failpools?: { name: string; config: Pool }[] };
   settings: ShardSettings;
   overrides?: PolicyOverrides;
   /** Tags a rule adds to whatever Cache-Tag / Surrogate-Key the origin sends. */

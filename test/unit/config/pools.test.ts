@@ -8,7 +8,7 @@ const issues = (result: { success: boolean; error?: { issues: { path: PropertyKe
 describe("pool schema", () => {
   it("fills every default from a list of URLs", () => {
     expect(poolSchema.parse({ nodes: [{ url: "https://a.example" }] })).toEqual({
-      nodes: [{ url: "https://a.example", weight: 1, state: "active" }],
+      nodes: [{ url: "https://a.example", weight: 1, state: "active", priority: 1 }],
       algorithm: "round-robin",
       connectTimeoutMs: 5000,
       firstByteTimeoutMs: 30_000,
@@ -16,6 +16,7 @@ describe("pool schema", () => {
       failuresToFail: 3,
       nodeFailTimeSeconds: 60,
       monitors: [],
+      priorityMinNodes: 1,
     });
   });
 
@@ -97,5 +98,24 @@ describe("connect bounds", () => {
     expect(issues(monitorSchema.safeParse({ type: "tcp", bodyRegex: "ok" })).map((i) => i.path)).toEqual(["bodyRegex"]);
     expect(issues(monitorSchema.safeParse({ port: 80 })).map((i) => i.path)).toEqual(["port"]);
     expect(issues(monitorSchema.safeParse({ type: "tcp", port: 70_000 })).map((i) => i.path)).toEqual(["port"]);
+  });
+});
+
+describe("failpools and session persistence", () => {
+  const node = { nodes: [{ url: "https://a.example" }] };
+  it("resolves a failpool chain in order and refuses loops and unknown names", async () => {
+    const { failpoolChain } = await import("../../../src/config/pools");
+    const pools = poolsSchema.parse({ a: { ...node, failpool: "b" }, b: { ...node, failpool: "c" }, c: node });
+    expect(failpoolChain("a", pools)).toEqual(["b", "c"]);
+    expect(failpoolChain("c", pools)).toEqual([]);
+    expect(issues(poolsSchema.safeParse({ a: { ...node, failpool: "b" }, b: { ...node, failpool: "a" } })).map((i) => i.path)).toEqual(["a.failpool", "b.failpool"]);
+    expect(issues(poolsSchema.safeParse({ a: { ...node, failpool: "zz" } }))).toEqual([{ path: "a.failpool", message: 'no pool named "zz"' }]);
+  });
+
+  it("takes cookie or client-ip persistence and refuses a cookie name that is not a token", () => {
+    expect(poolSchema.parse({ ...node, sessionPersistence: { mode: "cookie" } }).sessionPersistence).toEqual({ mode: "cookie", cookieName: "shardcache_node" });
+    expect(poolSchema.parse({ ...node, sessionPersistence: { mode: "client-ip" } }).sessionPersistence).toEqual({ mode: "client-ip" });
+    for (const cookieName of ["a b", "a;b", "x".repeat(65), ""]) expect(poolSchema.safeParse({ ...node, sessionPersistence: { mode: "cookie", cookieName } }).success).toBe(false);
+    expect(poolSchema.safeParse({ ...node, sessionPersistence: { mode: "sticky" } }).success).toBe(false);
   });
 });

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { lbAlgorithms, type LbAlgorithm } from "../../../src/config/pools";
-import { createSelector, ewma, isEligible, type NodeView } from "../../../src/origin/select";
+import { createSelector, ewma, isEligible, nodeForClient, nodeToken, pinnedNode, priorityCandidates, type NodeView } from "../../../src/origin/select";
 import { seededRandom as seeded } from "../../../src/lib/seeded-random";
 
 const node = (id: string, over: Partial<NodeView> = {}): NodeView => ({
@@ -179,5 +179,44 @@ describe("ewma", () => {
     expect(() => ewma(1, 1, 0)).toThrow(RangeError);
     expect(() => ewma(1, 1, 1.5)).toThrow(RangeError);
     expect(() => ewma(1, Number.NaN)).toThrow(RangeError);
+  });
+});
+
+describe("priority groups and session persistence", () => {
+  const n = (id: string, priority: number, extra: Partial<NodeView> = {}): NodeView => ({ id, weight: 1, state: "active", healthy: true, activeConnections: 0, ewmaResponseMs: null, priority, ...extra });
+
+  it("uses only the highest priority group that works, adding lower groups until minNodes are in", () => {
+    const nodes = [n("a", 3), n("b", 3), n("c", 2), n("d", 1)];
+    expect(priorityCandidates(nodes, 1).map((x) => x.id)).toEqual(["a", "b"]);
+    expect(priorityCandidates(nodes, 3).map((x) => x.id)).toEqual(["a", "b", "c"]);
+    expect(priorityCandidates(nodes, 10).map((x) => x.id)).toEqual(["a", "b", "c", "d"]);
+    const topDown = [n("a", 3, { healthy: false }), n("b", 3, { state: "draining" }), n("c", 2), n("d", 1)];
+    expect(priorityCandidates(topDown, 1).map((x) => x.id)).toEqual(["c"]);
+    expect(priorityCandidates(nodes, 1, new Set(["a", "b"])).map((x) => x.id)).toEqual(["c"]);
+    expect(priorityCandidates([n("a", 1, { healthy: false })], 1)).toEqual([]);
+  });
+
+  it("a session token names a working node without revealing it; unknown, huge or stale tokens name none", () => {
+    const nodes = [n("http://10.0.0.1", 1), n("http://10.0.0.2", 1, { healthy: false })];
+    const token = nodeToken("http://10.0.0.1");
+    expect(token).toMatch(/^[0-9a-z]{2,14}$/);
+    expect(pinnedNode(nodes, token)?.id).toBe("http://10.0.0.1");
+    expect(pinnedNode(nodes, nodeToken("http://10.0.0.2"))).toBeNull(); // its node is down
+    for (const hostile of [null, "", "http://10.0.0.1", token + "x", "x".repeat(10_000)]) expect(pinnedNode(nodes, hostile)).toBeNull();
+  });
+
+  it("client-ip persistence: removing a node moves only that node's clients", () => {
+    fc.assert(
+      fc.property(fc.array(fc.ipV4(), { minLength: 1, maxLength: 50 }), fc.integer({ min: 0, max: 3 }), (ips, gone) => {
+        const all = ["a", "b", "c", "d"].map((id) => n(id, 1));
+        const fewer = all.filter((_, i) => i !== gone);
+        for (const ip of ips) {
+          const before = nodeForClient(all, ip)!;
+          const after = nodeForClient(fewer, ip)!;
+          if (before.id !== all[gone]!.id) expect(after.id).toBe(before.id);
+        }
+      }),
+    );
+    expect(nodeForClient([], "1.2.3.4")).toBeNull();
   });
 });

@@ -182,7 +182,9 @@ describe("distribution", () => {
     const mean = 1_000_000 / 64;
     expect(Math.max(...load) / mean).toBeLessThanOrEqual(1.05);
     expect(Math.min(...load) / mean).toBeGreaterThanOrEqual(0.95);
-  });
+    // A million rankings took 4.9 s on the shared 2-core machine, and over vitest's 5 s default while the rest
+    // of the suite ran; the key count is what makes the 5 % bound meaningful, so the time limit is raised.
+  }, 30_000);
 
   it("adding a 65th shard moves 1/65 of the keys (±10% of that share), every one of them to the new shard", () => {
     const before = createHrw(equalShards(64));
