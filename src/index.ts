@@ -199,10 +199,8 @@ export default {
         hrw: hrwFor(state, loaded.version, settings),
         shard: (name) => ({ purge: (target, soft) => shard(name).purge(target, soft), stats: () => shard(name).stats(), minutes: (since) => shard(name).minutes(since) }),
         readStoredConfig: () => env.CONFIG.get(CONFIG_KV_KEY),
-        writeStoredConfig: async (text) => {
-          await env.CONFIG.put(CONFIG_KV_KEY, text);
-          await recordLastGood(env.CONFIG, text);
-        },
+        writeStoredConfig: (text) => env.CONFIG.put(CONFIG_KV_KEY, text),
+        history: env.CONFIG,
         writePurgeRecord: (record) => writePurgeRecord(env.CONFIG, record),
         notePurge: (record) => state.purges.note(record),
         deleteLocalEdgeCopy: (key) => state.edgeTier.delete(key),

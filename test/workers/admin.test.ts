@@ -29,6 +29,13 @@ describe("admin API authentication", () => {
     expect(await originCount(path)).toBe(0);
   });
 
+  it("answers 405 with Allow for a wrong method on a known endpoint", async () => {
+    const { status, body, response } = await admin("POST", "/stats");
+    expect(status).toBe(405);
+    expect(response.headers.get("allow")).toBe("GET");
+    expect(body.ok).toBe(false);
+  });
+
   it("answers 404 JSON for an unknown endpoint", async () => {
     const { status, body } = await admin("GET", "/nope");
     expect(status).toBe(404);
