@@ -4,6 +4,13 @@
  * optional variables are not in wrangler.toml, so they are declared here.
  */
 export interface Env extends Cloudflare.Env {
+  /**
+   * Optional Workers Analytics Engine dataset: one data point per request when bound (commented out in
+   * wrangler.toml, so not in the generated Env until uncommented).
+   */
+  ANALYTICS?: AnalyticsEngineDataset;
+  /** "off" switches the edge tier's request counting off (only for `npm run bench`'s with/without comparison). */
+  EDGE_COUNTING?: string;
   /** How long each isolate memoises the config, in milliseconds (default 5000). */
   CONFIG_MEMO_MS?: string;
   /** Secret that lets a trusted client send X-Cluster-* headers (with X-Cluster-Token). */
