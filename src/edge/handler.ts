@@ -19,7 +19,7 @@ import { buildOriginRequest, fetchOrigin, originUrlFor, type OriginFailure } fro
 import type { PoolFetcher } from "../origin/pool-fetch";
 import { describeFailure, failureResponse } from "../serve/origin-failure";
 import { withErrorPage } from "../serve/error-pages";
-import { cacheInfo, evaluateReuse, forwardReasonFor, invalidationTargets, postResponseStorableAsGet, renderCacheStatus, selectVariant } from "../rfc9111";
+import { cacheInfo, declaredLength, evaluateReuse, forwardReasonFor, invalidationTargets, postResponseStorableAsGet, renderCacheStatus, selectVariant } from "../rfc9111";
 import type { CacheOutcome, ForwardReason, RequestLike, StoredMeta } from "../rfc9111/types";
 import type { Hrw } from "../routing/hrw";
 import { cacheKeyFor } from "../rules/cache-key";
@@ -32,7 +32,7 @@ import { withKnownLength } from "../serve/known-length";
 import { respondFromStored } from "../serve/stored-response";
 import type { EdgeTier } from "./edge-tier";
 import type { PurgeIndex } from "./purge-log";
-import { attemptOrder, callShards, type ShardAttempt } from "./shard-client";
+import { attemptOrder, callShards, type ShardAttempt, type ShardGate } from "./shard-client";
 import { teeForEdge } from "./tee";
 import { keyedHeaderNames, requestForUpstream } from "./forwarding";
 
@@ -63,6 +63,8 @@ export interface EdgeDeps {
   admitRateFromLease(ref: RateClassRef, req: ContextRequest): boolean;
   /** Counts one response's time to first byte for an SLM class. */
   reportTtfb(slmClass: string, ttfbMs: number): void;
+  /** This isolate's shard health: failing shards are skipped for a while (src/health/shard-health.ts). */
+  shardGate?: ShardGate;
   /** Recent purges (KV purge log): an edge copy stored before a matching purge is a miss. */
   purges: PurgeIndex;
   waitUntil(promise: Promise<unknown>): void;
@@ -146,6 +148,7 @@ async function viaShards(request: Request, key: string, fwd: ForwardReason, rule
     },
     checkShardResult,
     settings.shardTimeoutMs,
+    deps.shardGate,
   );
   if (!result.ok) return viaOriginDirectly(request, fwd, result.attempts, rule, deps, "shards-unavailable");
 
@@ -154,19 +157,21 @@ async function viaShards(request: Request, key: string, fwd: ForwardReason, rule
   // A shard's own failure answer (origin unreachable, pool down) gets the configured error page; the origin's own 5xx passes as it came.
   const ownFailure = member.detail?.startsWith("origin-") === true && response.status >= 500;
   if (ownFailure) response = withErrorPage(response, settings.errorPages, member.detail === "origin-pool-down" ? "pool-down" : null);
-  let storedAtEdge = false;
+  // Cache-Status `stored` only when the edge will keep it: a copy is kept, and the size is known to fit (see storedParam in the shard).
+  let storedAtEdge: boolean | undefined = false;
   if (meta !== null) {
     const ttlSeconds = edgeTtlSeconds(meta, settings, rule.actions.edgeTtl, deps.now());
     if (ttlSeconds > 0 && response.body !== null) {
       const [toClient, toEdge] = teeForEdge(response.body, settings.maxObjectBytes);
       response = new Response(toClient, response);
       deps.waitUntil(toEdge.then((body) => (body === null ? undefined : deps.edgeTier.store(key, meta, body, ttlSeconds, deps.now(), requestedAt))).catch(() => {}));
-      storedAtEdge = true;
+      const length = declaredLength(response.headers);
+      storedAtEdge = length === null ? undefined : length <= settings.maxObjectBytes;
     }
   }
   const trace = [`edge:${deps.colo}->MISS`, ...failedAttempts(result.attempts), shardTrace].join(", ");
   // The shard's body arrives as a stream: frame it with the stored Content-Length again (RFC 9110 §8.6).
-  return finish(withKnownLength(response), deps, { hit: false, fwd, stored: storedAtEdge }, null, trace);
+  return finish(withKnownLength(response), deps, { hit: false, fwd, ...(storedAtEdge === undefined ? {} : { stored: storedAtEdge }) }, null, trace);
 }
 
 /** What the edge tells a shard about one request for `key`: its settings and the matching rule's decisions. */
@@ -276,7 +281,7 @@ async function fetchDirect(request: Request, rule: RuleResult, deps: EdgeDeps, f
   const pool = poolFor(rule, deps.config);
   if (pool === undefined) {
     const originRequest = buildOriginRequest(request, { ...options, origin: deps.origin });
-    return { result: await fetchOrigin(originRequest, options.firstByteTimeoutMs), host: new URL(originRequest.url).host };
+    return { result: await fetchOrigin(originRequest, options.firstByteTimeoutMs, { bodyIdleMs: deps.settings.originBodyIdleMs }), host: new URL(originRequest.url).host };
   }
   let host = `pool:${pool.name}`;
   const build = (origin: string) => {
@@ -293,6 +298,7 @@ async function fetchDirect(request: Request, rule: RuleResult, deps: EdgeDeps, f
     now: deps.now,
     waitUntil: deps.waitUntil,
     failpools: pool.failpools,
+    bodyIdleMs: deps.settings.originBodyIdleMs,
     session: { cookie: sessionCookie, clientIp: deps.clientIp },
     onNode: (_pool, node) => (served = node),
   });
@@ -359,12 +365,12 @@ export function edgeTtlSeconds(meta: StoredMeta, settings: Pick<Settings, "edgeT
 }
 
 function failedAttempts(attempts: readonly ShardAttempt[]): string[] {
-  return attempts.filter((a) => a.error !== undefined).map((a) => `${a.shard}->FAIL(${a.error})`);
+  return attempts.filter((a) => a.error !== undefined).map((a) => (a.error === "unhealthy" ? `${a.shard}->SKIP(unhealthy)` : `${a.shard}->FAIL(${a.error})`));
 }
 
 function pickShardSettings(settings: Settings) {
-  const { maxObjectBytes, memoryBudgetBytes, storageBudgetBytes, maxTtlSeconds, maxVariants, collapseTimeoutMs, hitForPassSeconds, verbose } = settings;
-  return { maxObjectBytes, memoryBudgetBytes, storageBudgetBytes, maxTtlSeconds, maxVariants, collapseTimeoutMs, hitForPassSeconds, verbose };
+  const { maxObjectBytes, memoryBudgetBytes, storageBudgetBytes, maxTtlSeconds, maxVariants, collapseTimeoutMs, hitForPassSeconds, verbose, graceSeconds, originBodyIdleMs } = settings;
+  return { maxObjectBytes, memoryBudgetBytes, storageBudgetBytes, maxTtlSeconds, maxVariants, collapseTimeoutMs, hitForPassSeconds, verbose, graceSeconds, originBodyIdleMs };
 }
 
 /** Adds the edge's Cache-Status member, X-Cache-Info (verbose) and X-Cluster-Trace (trace). */
