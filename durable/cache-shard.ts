@@ -319,7 +319,8 @@ export class CacheShard extends DurableObject<Env> {
     const verdict = stale === undefined ? { serve: false as const } : staleOnOriginFailure(stale.meta, req, now, graceSeconds);
     if (stale !== undefined && (verdict.serve || staleAllowedWhenPoolDown(failure, stale))) {
       this.#stats.staleServed += 1;
-      const why = verdict.serve && verdict.why === "grace" ? "grace" : "stale-if-error";
+      // A dead pool serves any copy (staleAllowedWhenPoolDown); otherwise say which grant applied.
+      const why = verdict.serve && verdict.why === "grace" && failure.kind !== "pool-down" ? "grace" : "stale-if-error";
       return reply.served(respondFromStored(stale.meta, stale.body, req, now), { hit: true, detail: why }, stale.meta, "STALE", { kind: why });
     }
     return reply.originFailed(failure, fwd);
