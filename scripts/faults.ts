@@ -22,7 +22,7 @@ import { defaultSettings } from "../src/config/settings";
 import { createHrw } from "../src/routing/hrw";
 import { defaultCacheKey } from "../src/rules/cache-key";
 
-const ADMIN_TOKEN = "faults-admin-token";
+const ADMIN_TOKEN = "faults-admin-token-0123456789abcdef0123";
 const WORKER = "faults";
 /** Small timeouts so every fault resolves in about a second. */
 const CONFIG = {
