@@ -66,7 +66,7 @@ describe("staleOnOriginFailure: grace (RFC 9111 §4.2.4, §5.2.2; settings.grace
   });
 
   it("a rule-forced TTL overrides the response's must-revalidate, so grace applies", () => {
-    const meta = stored200({ "cache-control": "no-store, must-revalidate" }, { overrides: { forcedTtlSeconds: 60 } });
+    const meta = stored200({ "cache-control": "max-age=5, must-revalidate" }, { overrides: { forcedTtlSeconds: 60 } });
     expect(staleOnOriginFailure(meta, req(), at(65), GRACE)).toEqual({ serve: true, why: "grace" });
   });
 });
