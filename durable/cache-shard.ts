@@ -17,6 +17,7 @@ import {
   conditionalHeadersFor,
   declaredLength,
   evaluateReuse,
+  refreshDecision,
   forwardReasonFor,
   freshenWithNotModified,
   isRequestOnlyIfCached,
@@ -34,11 +35,14 @@ import { ShardReply, type Served } from "./shard-reply";
 import type { ShardFault, ShardRequestContext, ShardResult } from "../src/serve/shard-protocol";
 import type { PurgeTarget, ShardPurgeResult } from "./shard-purge";
 import { newShardStats, type ShardStats, type ShardStatsReply } from "./shard-stats";
+import { RecentInstants } from "./recent-instants";
 import { ShardStore, type StoredObject } from "./shard-store";
 
 /** Client validators and ranges are answered by the cache itself; the cache fetches full objects. */
 const CLIENT_ONLY_FIELDS = ["range", "if-range", "if-none-match", "if-modified-since", "if-match", "if-unmodified-since"];
 const SWEEP_INTERVAL_MS = 5 * 60 * 1000;
+/** Keys whose last origin request the shard remembers; beyond it the oldest is forgotten (worst case: one early refresh). */
+const MAX_TRACKED_REFRESHES = 10_000;
 const HANG_MS = 120_000;
 /** How stale a shard's copy of the cluster health may be. */
 const HEALTH_SNAPSHOT_TTL_MS = 1_000;
@@ -52,6 +56,8 @@ export class CacheShard extends DurableObject<Env> {
   /** Keys whose last response was not storable, until when: they skip coalescing (hit-for-pass). */
   readonly #hitForPass = new Map<string, EpochMillis>();
   readonly #stats: ShardStats = newShardStats();
+  /** When each key's latest background refresh started: refresh time and refresh-ahead start at most one per interval. */
+  readonly #refreshes = new RecentInstants(MAX_TRACKED_REFRESHES);
   #fault: ShardFault = { mode: "none" };
   /** Purges run so far; an origin response that left before the latest purge is not stored. */
   #purgeEpoch = 0;
@@ -70,6 +76,7 @@ export class CacheShard extends DurableObject<Env> {
 
   /** The request path inside the shard: stored copy, coalesced origin fetch, or pass-through. */
   async handle(request: Request, ctx: ShardRequestContext): Promise<ShardResult> {
+    this.#stats.calls += 1;
     await this.#injectFault();
     this.#store.setBudgets(ctx.settings.memoryBudgetBytes, ctx.settings.storageBudgetBytes);
     this.#store.setGraceSeconds(graceOf(ctx));
@@ -82,6 +89,19 @@ export class CacheShard extends DurableObject<Env> {
     const stored = partialMiss ? undefined : selected;
     if (stored !== undefined) {
       const decision = evaluateReuse(stored.meta, req, now);
+      const refresh = refreshDecision(stored.meta, decision, now, ctx.settings, this.#refreshes.get(ctx.key) ?? null);
+      if (refresh.kind === "refresh-time") {
+        if (refresh.refresh) this.#refreshInBackground(request, ctx, stored, now);
+        this.#stats.hits += 1;
+        const member = { hit: true, fwd: "stale" as const, ttlSeconds: decision.ttlSeconds, detail: "refresh-time" };
+        return this.#reply(ctx, req).served(respondFromStored(stored.meta, stored.body, req, now), member, stored.meta, "STALE", { kind: "refresh-time" });
+      }
+      if (refresh.kind === "refresh-ahead") {
+        this.#refreshInBackground(request, ctx, stored, now);
+        this.#stats.hits += 1;
+        const member = { hit: true, ttlSeconds: decision.ttlSeconds, detail: "refresh-ahead" };
+        return this.#reply(ctx, req).served(respondFromStored(stored.meta, stored.body, req, now), member, stored.meta, "HIT", { kind: "refresh-ahead" });
+      }
       if (decision.kind !== "revalidate") {
         const swr = decision.kind === "stale-while-revalidate";
         if (swr) this.#revalidateInBackground(request, ctx, stored);
@@ -352,6 +372,13 @@ export class CacheShard extends DurableObject<Env> {
     if (this.#flights.has(ctx.key)) return;
     const background = this.#asLeader(request, requestLike(request), ctx, "stale", stored).then((result) => result.response.body?.cancel());
     this.ctx.waitUntil(background.catch(() => {}));
+  }
+
+  /** Refresh time / refresh-ahead: one background revalidation, remembered so the next waits its interval. */
+  #refreshInBackground(request: Request, ctx: ShardRequestContext, stored: StoredObject, now: EpochMillis): void {
+    if (this.#flights.has(ctx.key)) return;
+    this.#refreshes.set(ctx.key, now);
+    this.#revalidateInBackground(request, ctx, stored);
   }
 
   async #scheduleSweep(): Promise<void> {

@@ -29,7 +29,7 @@ export class RateLimiter extends DurableObject<Env> {
 
   async lease(request: LeaseRequest): Promise<{ granted: number; retryAfterMs: Millis; bookedAt: EpochMillis }> {
     const now = Date.now();
-    let state = this.#state(request.context, now);
+    let state = this.#state(request.context);
     if (request.surrender !== null && request.surrender.unused > 0) state = release(state, request.surrender.bookedAt, request.surrender.unused);
     const grant = tryAcquire(state, now, request.want, request.limits, request.holdMs);
     this.#save(request.context, grant.state, now);
@@ -39,7 +39,7 @@ export class RateLimiter extends DurableObject<Env> {
   /** Queue mode: the delay after which this request may proceed, or a rejection if that exceeds maxWaitMs. */
   async reserve(context: string, limits: RateLimits, maxWaitMs: Millis): Promise<{ delayMs: Millis } | { rejected: true; retryAfterMs: Millis }> {
     const now = Date.now();
-    const result = reserve(this.#state(context, now), now, limits, maxWaitMs);
+    const result = reserve(this.#state(context), now, limits, maxWaitMs);
     this.#save(context, result.state, now);
     return "rejected" in result ? { rejected: true, retryAfterMs: result.retryAfterMs } : { delayMs: result.delayMs };
   }
@@ -49,7 +49,7 @@ export class RateLimiter extends DurableObject<Env> {
     return [...this.#contexts].map(([context, { state }]) => ({ context, ...currentRate(state, now), backlog: backlog(state, now) }));
   }
 
-  #state(context: string, now: EpochMillis): LimiterState {
+  #state(context: string): LimiterState {
     return this.#contexts.get(context)?.state ?? emptyLimiterState;
   }
 

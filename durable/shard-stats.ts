@@ -1,5 +1,7 @@
 /** Counters one shard keeps about its own traffic, read through the admin API's stats. */
 export interface ShardStats {
+  /** Calls of `handle` this object received (every request an edge sent it, faults included). */
+  calls: number;
   /** Requests answered from the store without contacting the origin. */
   hits: number;
   /** Requests that led an origin fetch whose response was stored. */
@@ -21,7 +23,7 @@ export interface ShardStats {
 }
 
 export function newShardStats(): ShardStats {
-  return { hits: 0, misses: 0, coalesced: 0, originFetches: 0, passes: 0, stores: 0, storeFailures: 0, revalidations: 0, staleServed: 0 };
+  return { calls: 0, hits: 0, misses: 0, coalesced: 0, originFetches: 0, passes: 0, stores: 0, storeFailures: 0, revalidations: 0, staleServed: 0 };
 }
 
 /** What storage eviction has done since the object started. */

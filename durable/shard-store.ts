@@ -7,6 +7,7 @@
  * Schema and meaning of every column: docs/storage-schema.md.
  */
 import { ByteLru } from "../src/lib/byte-lru";
+import { concatBytes } from "../src/lib/bytes";
 import type { EpochMillis } from "../src/lib/units";
 import { decodeStoredMeta, encodeStoredMeta } from "../src/rfc9111/stored-record";
 import type { StoredMeta } from "../src/rfc9111/types";
@@ -62,17 +63,6 @@ type Remembered = { objects: StoredObject[]; touchedAt: EpochMillis };
 /** Accounted bytes of one variant: what it costs in SQLite, near enough to bound the database. */
 export function rowBytes(key: string, meta: StoredMeta, metaJson: string): number {
   return meta.bodyBytes + metaJson.length + 2 * key.length + 2 * meta.variantKey.length + meta.tags.reduce((sum, tag) => sum + tag.length + key.length + meta.variantKey.length, 0) + ROW_OVERHEAD_BYTES;
-}
-
-function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1 && chunks[0]!.byteLength === total) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }
 
 /** When nothing can use an entry any more: past its stale windows and grace, plus a day for one with validators. */
@@ -150,7 +140,7 @@ export class ShardStore {
    * false, storing nothing, when the variant alone is larger than the budget.
    */
   put(key: string, meta: StoredMeta, chunks: readonly Uint8Array[], maxVariants: number, now: EpochMillis): boolean {
-    const body = concat(chunks, meta.bodyBytes);
+    const body = concatBytes(chunks, meta.bodyBytes);
     const metaJson = encodeStoredMeta(meta);
     const bytes = rowBytes(key, meta, metaJson);
     if (bytes > this.#storageBudgetBytes) {
@@ -305,7 +295,7 @@ export class ShardStore {
       .exec<{ data: ArrayBuffer }>("SELECT data FROM chunks WHERE key = ? AND variant = ? ORDER BY seq", key, row.variant)
       .toArray()
       .map((r) => new Uint8Array(r.data));
-    return { meta, body: bodyFromBytes(concat(chunks, row.body_bytes)) };
+    return { meta, body: bodyFromBytes(concatBytes(chunks, row.body_bytes)) };
   }
 
   #remember(key: string, remembered: Remembered): void {

@@ -10,6 +10,10 @@
  *   (c) thundering herd: 200 concurrent cold requests, origin delay 300 ms → origin fetches
  *   (d) Zipf(s=1) over 10,000 objects, max-age=2, fixed request rate → hit ratio, origin fetches per object per window
  *   (e) micro: HRW ns/key, rule evaluation µs      (f) nginx / Varnish: the same hit and herd workloads
+ *   (g) the engine at scale (scripts/lib/scale.ts): shard calls of the herd, beside the same herd on a
+ *       baseline build (`--baseline=REF`, default: the commit before edge single-flight); steady load on
+ *       one hot object across its expiries with and without refreshTimeSeconds; Zipf with a per-shard
+ *       storage budget smaller than the working set, beside an unbounded run
  * Per-request CPU inside the worker is not observable from here and is not reported.
  */
 import { execFileSync } from "node:child_process";
@@ -21,16 +25,19 @@ import { startDemoOrigin, type DemoOrigin } from "./demo-origin";
 import { burst, get, isHit, keepAliveAgent, openLoop, throughput, wrkAvailable, type ThroughputResult } from "./lib/load";
 import { nginxAvailable, startNginx, startVarnish, varnishAvailable, type ProxyServer } from "./lib/proxies";
 import { BARE_WORKER_SCRIPT, bundleShardcache, REPO_ROOT, sourceRefFromArgs, startRuntime, workerdVersion, type Runtime } from "./lib/runtime";
+import { BASELINE_REF, budgetedZipf, originFetches, shardCallsDuring, steadyHotObject } from "./lib/scale";
 import { fmt, machineInfo, machineLine, markdownTable, median, percentileSorted, prng, zipfSampler } from "./lib/stats";
 
 const quick = process.argv.includes("--quick");
+/** The build the herd's shard calls are compared with: before edge single-flight. */
+const baselineRef = process.argv.find((a) => a.startsWith("--baseline="))?.slice("--baseline=".length) ?? BASELINE_REF;
 const skipProxies = process.argv.includes("--no-proxies");
 /** `--source=HEAD` (any git ref) measures that commit instead of the working tree. */
 const sourceRef = sourceRefFromArgs(process.argv);
 
 const plan = quick
-  ? { repeats: 1, runMs: 2_000, connections: 32, herd: 200, herdDelayMs: 300, zipfObjects: 10_000, zipfRate: 200, zipfMs: 6_000, maxAgeS: 2, hrwKeys: 20_000, hrwRepeats: 3, hrwBalanceKeys: 100_000, rulesIterations: 5_000, rulesRepeats: 3 }
-  : { repeats: 3, runMs: 5_000, connections: 32, herd: 200, herdDelayMs: 300, zipfObjects: 10_000, zipfRate: 200, zipfMs: 20_000, maxAgeS: 2, hrwKeys: 100_000, hrwRepeats: 5, hrwBalanceKeys: 1_000_000, rulesIterations: 20_000, rulesRepeats: 5 };
+  ? { repeats: 1, runMs: 2_000, connections: 32, herd: 200, herdDelayMs: 300, zipfObjects: 10_000, zipfRate: 200, zipfMs: 6_000, maxAgeS: 2, hrwKeys: 20_000, hrwRepeats: 3, hrwBalanceKeys: 100_000, rulesIterations: 5_000, rulesRepeats: 3, steadyRate: 100, steadyMs: 10_000, steadyDelayMs: 150, refreshTimeS: 4, budgetZipfMs: 6_000, budgetBytes: 64 * 1024 }
+  : { repeats: 3, runMs: 5_000, connections: 32, herd: 200, herdDelayMs: 300, zipfObjects: 10_000, zipfRate: 200, zipfMs: 20_000, maxAgeS: 2, hrwKeys: 100_000, hrwRepeats: 5, hrwBalanceKeys: 1_000_000, rulesIterations: 20_000, rulesRepeats: 5, steadyRate: 100, steadyMs: 20_000, steadyDelayMs: 150, refreshTimeS: 4, budgetZipfMs: 15_000, budgetBytes: 64 * 1024 };
 
 /** Acceptance goals (issue 7). HRW and rule budgets: no written number exists; these are the ones this benchmark holds them to. */
 export const GOALS = { edgeHitRatio: 0.9, shardHitRatio: 0.6, herdFetches: 1, zipfFetchesPerWindow: 1, hrwNsAt64: 1_000, hrwNsAt256: 4_000, rulesP50MicrosAt1000: 20 };
@@ -82,9 +89,6 @@ async function warm(url: string, expect: RegExp, what: string): Promise<string> 
   return status;
 }
 
-function originFetches(origin: DemoOrigin, prefix: string): number {
-  return Object.entries(origin.stats().requests).reduce((sum, [path, n]) => (path.startsWith(prefix) ? sum + n : sum), 0);
-}
 
 async function herd(origin: DemoOrigin, baseUrl: string, tag: string) {
   const path = `/herd-${tag}-${Date.now()}`;
@@ -195,6 +199,11 @@ async function main(): Promise<void> {
       // A rate class generous enough never to refuse: what is measured is the cost of the check itself.
       { name: "shardcache-rated", config: { rateClasses: { bench: { perSecond: 1_000_000 } }, rules: [{ match: { path: "/hot-rated" }, actions: { rateClass: { name: "bench" } } }] }, doOwner: "shardcache" },
       { name: "bare", script: BARE_WORKER_SCRIPT },
+      { name: "steady-plain", config: null, doOwner: "shardcache" },
+      { name: "steady-refresh", config: { settings: { refreshTimeSeconds: plan.refreshTimeS } }, doOwner: "shardcache" },
+      // Own Durable Object namespaces, so each one's stored bytes are its own; edge tier off so the shards answer.
+      { name: "zipf-unbounded", config: { settings: { edgeTtlCapSeconds: 0 } } },
+      { name: "zipf-budget", config: { settings: { edgeTtlCapSeconds: 0, storageBudgetBytes: plan.budgetBytes } } },
     ]);
     const edgeUrl = `${runtime.url("shardcache")}/hot`;
     const shardUrl = `${runtime.url("shardcache-shard-tier")}/hot-shard`;
@@ -210,13 +219,16 @@ async function main(): Promise<void> {
       { name: "shardcache shard-tier hit", url: shardUrl },
     ]);
     progress(`(c) thundering herd: ${plan.herd} concurrent requests, one cold object, origin delay ${plan.herdDelayMs} ms`);
-    const herdResult = await herd(origin, runtime.url("shardcache"), "shardcache");
-    progress(`    origin fetches: ${herdResult.originFetches}, ok ${herdResult.ok}/${herdResult.requests}`);
+    let herdResult!: Awaited<ReturnType<typeof herd>>;
+    const herdShardCalls = await shardCallsDuring(runtime, "shardcache", async () => void (herdResult = await herd(origin, runtime!.url("shardcache"), "shardcache")));
+    progress(`    origin fetches: ${herdResult.originFetches}, shard calls: ${herdShardCalls}, ok ${herdResult.ok}/${herdResult.requests}`);
     progress(`(d) Zipf s=1 over ${plan.zipfObjects.toLocaleString("en")} objects, max-age=${plan.maxAgeS}, ${plan.zipfRate} req/s for ${plan.zipfMs / 1000} s`);
     const zipfResult = await zipf(origin, runtime.url("shardcache"));
     progress(`    hit ratio ${fmt.pct(zipfResult.hitRatio)}, origin fetches ${zipfResult.originFetches} over ${zipfResult.objectWindows} object-windows`);
+    const scale = await scalePhases(origin, runtime);
     await runtime.dispose();
     runtime = null;
+    const baselineHerd = await baselineHerdPhase(origin);
 
     progress("(e) micro: HRW rank and rule evaluation");
     const hrw = runHrwBench({ keys: plan.hrwKeys, repeats: plan.hrwRepeats, balanceKeys: plan.hrwBalanceKeys, weightedShardCounts: [] });
@@ -248,7 +260,9 @@ async function main(): Promise<void> {
       loadGenerator: wrkAvailable() ? `wrk -t2 -c${plan.connections} --latency` : `node closed loop, ${plan.connections} connections`,
       runtime: { via: "Miniflare API, one direct loopback socket per worker (no wrangler dev proxy)", options: runtime === null ? "wrangler.toml" : "" },
       throughput: { bare: bare!, edgeHit: edge!, ratedHit: rated!, shardHit: shard!, edgeRatio: edge!.rps / bare!.rps, ratedRatio: rated!.rps / bare!.rps, shardRatio: shard!.rps / bare!.rps },
-      herd: herdResult,
+      herd: { ...herdResult, shardCalls: herdShardCalls },
+      baselineHerd,
+      scale,
       zipf: zipfResult,
       micro: { hrw, rules },
       proxies,
@@ -274,12 +288,87 @@ type Results = {
   machine: ReturnType<typeof machineInfo>;
   loadGenerator: string;
   throughput: { bare: ThroughputSummary; edgeHit: ThroughputSummary; ratedHit: ThroughputSummary; shardHit: ThroughputSummary; edgeRatio: number; ratedRatio: number; shardRatio: number };
-  herd: Awaited<ReturnType<typeof herd>>;
+  herd: Awaited<ReturnType<typeof herd>> & { shardCalls: number };
+  baselineHerd: Awaited<ReturnType<typeof baselineHerdPhase>>;
+  scale: Awaited<ReturnType<typeof scalePhases>>;
   zipf: Awaited<ReturnType<typeof zipf>>;
   micro: { hrw: ReturnType<typeof runHrwBench>; rules: ReturnType<typeof runRulesBench> };
   proxies: Awaited<ReturnType<typeof proxyPhase>>[];
   skipped: string[];
 };
+
+/** (g) steady load across expiries, with and without refresh time; Zipf with and without a storage budget. */
+async function scalePhases(origin: DemoOrigin, runtime: Runtime) {
+  const steady = async (worker: string) => {
+    const prefix = `/steady-${worker}-${Date.now().toString(36)}`;
+    const url = `${runtime.url(worker)}${prefix}?delay=${plan.steadyDelayMs}&cc=${encodeURIComponent(`public, max-age=${plan.maxAgeS}`)}&etag=v1`;
+    progress(`(g) steady load on one object (max-age=${plan.maxAgeS}, origin delay ${plan.steadyDelayMs} ms), ${plan.steadyRate} req/s × ${plan.steadyMs / 1000} s: ${worker}`);
+    const result = await steadyHotObject(origin, url, prefix, { rate: plan.steadyRate, durationMs: plan.steadyMs, maxAgeS: plan.maxAgeS, originDelayMs: plan.steadyDelayMs });
+    progress(`    ${result.waitedOnOrigin} of ${result.requests} waited on the origin; ${result.originFetches} origin fetches; p99 ${fmt.ms(result.p99Ms)}`);
+    return result;
+  };
+  const steadyPlain = await steady("steady-plain");
+  const steadyRefresh = await steady("steady-refresh");
+  const zipfBudget = async (worker: string) => {
+    progress(`(g) Zipf s=1 over ${plan.zipfObjects.toLocaleString("en")} objects of 2 KiB, max-age=60, ${plan.zipfRate} req/s × ${plan.budgetZipfMs / 1000} s: ${worker}`);
+    const result = await budgetedZipf(runtime, worker, worker, { objects: plan.zipfObjects, rate: plan.zipfRate, durationMs: plan.budgetZipfMs, maxAgeS: 60 });
+    progress(`    hit ratio ${fmt.pct(result.hitRatio)}, most stored bytes in one shard ${result.maxShardStoredBytes.toLocaleString("en")}, ${result.storageEvictions} evictions`);
+    return result;
+  };
+  const zipfUnbounded = await zipfBudget("zipf-unbounded");
+  const zipfBudgeted = await zipfBudget("zipf-budget");
+  return { steadyPlain, steadyRefresh, zipfUnbounded, zipfBudgeted };
+}
+
+/** The herd of (c) on the baseline build, in its own runtime: the shard calls before edge single-flight. */
+async function baselineHerdPhase(origin: DemoOrigin) {
+  progress(`(g) the same herd on the baseline build (git ${baselineRef})`);
+  let bundle: Awaited<ReturnType<typeof bundleShardcache>> | null = null;
+  let baseline: Runtime | null = null;
+  try {
+    bundle = await bundleShardcache(baselineRef);
+    baseline = await startRuntime(bundle, origin.url, [{ name: "baseline", config: null }]);
+    let result!: Awaited<ReturnType<typeof herd>>;
+    const shardCalls = await shardCallsDuring(baseline, "baseline", async () => void (result = await herd(origin, baseline!.url("baseline"), "baseline")));
+    progress(`    origin fetches: ${result.originFetches}, shard calls: ${shardCalls}`);
+    return { ref: `${baselineRef} (${gitRev(baselineRef)})`, ...result, shardCalls };
+  } catch (error) {
+    return { ref: baselineRef, error: (error as Error).message.split("\n")[0] };
+  } finally {
+    if (baseline !== null) await baseline.dispose();
+    if (bundle !== null) await bundle.dispose();
+  }
+}
+
+function scaleReport(r: Results): string {
+  const out: string[] = [];
+  const { steadyPlain: plain, steadyRefresh: refresh, zipfUnbounded: unbounded, zipfBudgeted: budgeted } = r.scale;
+  const b = r.baselineHerd;
+  out.push("### The cache engine at scale");
+  const herdBaseline = "error" in b ? `baseline ${b.ref} did not run: ${b.error}` : `${b.shardCalls} shard calls, ${b.originFetches} origin fetch(es) (before edge single-flight, git ${b.ref})`;
+  const refreshBound = Math.ceil(plan.steadyMs / 1000 / plan.refreshTimeS);
+  out.push(
+    markdownTable(
+      ["workload", "result", "beside", "goal"],
+      [
+        [`herd: ${r.herd.requests} cold requests at one data centre`, `**${r.herd.shardCalls}** shard call(s), ${r.herd.originFetches} origin fetch(es), ${r.herd.ok}/${r.herd.requests} ok`, herdBaseline, `1 and 1: ${met(r.herd.shardCalls === 1 && r.herd.originFetches === 1)}`],
+        [
+          `steady ${plan.steadyRate} req/s × ${plan.steadyMs / 1000} s on one object, max-age=${plan.maxAgeS}, origin delay ${plan.steadyDelayMs} ms, refreshTimeSeconds ${plan.refreshTimeS}`,
+          `**${refresh.waitedOnOrigin}** of ${refresh.requests} waited on the origin (${refresh.slowerThanOrigin} slower than its delay); ${refresh.originFetches} origin fetches (≤ 1 per ${plan.refreshTimeS} s: at most ${refreshBound}); p50 ${fmt.ms(refresh.p50Ms)}, p99 ${fmt.ms(refresh.p99Ms)}`,
+          `without the setting: ${plain.waitedOnOrigin} of ${plain.requests} waited (${plain.slowerThanOrigin} slower than the origin's delay); ${plain.originFetches} origin fetches; p50 ${fmt.ms(plain.p50Ms)}, p99 ${fmt.ms(plain.p99Ms)}`,
+          `0 waited, ≤ ${refreshBound} fetches: ${met(refresh.waitedOnOrigin === 0 && refresh.originFetches <= refreshBound && refresh.errors === 0)}`,
+        ],
+        [
+          `Zipf s=1, ${plan.zipfObjects.toLocaleString("en")} objects × 2 KiB, ${plan.zipfRate} req/s × ${plan.budgetZipfMs / 1000} s, edge tier off, storageBudgetBytes ${plan.budgetBytes.toLocaleString("en")} per shard`,
+          `hit ratio ${fmt.pct(budgeted.hitRatio)}; most stored in one shard **${budgeted.maxShardStoredBytes.toLocaleString("en")}** bytes over ${budgeted.samples} samples; ${budgeted.storageEvictions} evictions`,
+          `unbounded: hit ratio ${fmt.pct(unbounded.hitRatio)}, most stored in one shard ${unbounded.maxShardStoredBytes.toLocaleString("en")} bytes`,
+          `never above the budget: ${met(budgeted.maxShardStoredBytes <= plan.budgetBytes && unbounded.maxShardStoredBytes > plan.budgetBytes)}`,
+        ],
+      ],
+    ),
+  );
+  return out.join("\n");
+}
 
 function gitRev(ref: string): string {
   try {
@@ -326,6 +415,8 @@ function report(r: Results): string {
       ],
     ),
   );
+  out.push("");
+  out.push(scaleReport(r));
   out.push("");
   out.push("### Micro-benchmarks (Node, median of repeats)");
   const hrwRows = r.micro.hrw.rank.map((t) => {

@@ -4,7 +4,9 @@
  * instance, so the shardcache data centres run with caches.default disabled rather than share one),
  * all bound to ONE Durable Object namespace (the CacheShard class lives in the first worker, the others
  * bind to it with `scriptName`). Scenarios, each bounded in time and count:
- *   1. a herd spread over every data centre → origin fetches (goal: 1)
+ *   1. a herd spread over every data centre → origin fetches (goal: 1) and shard calls counted by the
+ *      shards (goal: ≤ one per data centre), beside the same herd on the baseline build before edge
+ *      single-flight (`--baseline=REF`)
  *   2. the same herd through a plain Cache-API-only worker per data centre (bench/workers/cache-api-only.js)
  *   3. one hot key with primaries = 2 → how its load splits between the two shards
  *   4. the key's primary shard made to throw mid-run (setFault) → errors (goal: 0), which shard took over
@@ -17,6 +19,7 @@ import { burst, get, isHit, keepAliveAgent, openLoop } from "./lib/load";
 import { bundleShardcache, REPO_ROOT, sourceRefFromArgs, startRuntime, type Runtime, type WorkerSpec } from "./lib/runtime";
 import { machineInfo, machineLine, markdownTable, sleep } from "./lib/stats";
 import { workerdVersion } from "./lib/runtime";
+import { BASELINE_REF, originFetches, shardCallsDuring } from "./lib/scale";
 
 const DCS = ["ams", "fra", "sin"] as const;
 const HOST = "cdn.example.com";
@@ -30,9 +33,6 @@ const t0 = performance.now();
 const progress = (text: string) => console.error(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(3)} s] ${text}`);
 const hostHeader = { host: HOST };
 
-function originFetches(origin: DemoOrigin, prefix: string): number {
-  return Object.entries(origin.stats().requests).reduce((sum, [path, n]) => (path.startsWith(prefix) ? sum + n : sum), 0);
-}
 
 /** The shard that answered, from X-Cluster-Trace ("edge:local->MISS, shard-3->HIT"): the last shard-… hop. */
 function answeringShard(trace: string | string[] | undefined): string | null {
@@ -49,8 +49,28 @@ async function spreadHerd(runtime: Runtime, workers: readonly string[], url: str
   return { requests: total, ok, wallMs: Math.round(Math.max(...results.map((r) => r.maxLatencyMs))) };
 }
 
+/** The same spread herd on the baseline build (before edge single-flight), in its own runtime. */
+async function baselineHerd(origin: DemoOrigin, ref: string) {
+  const bundle = await bundleShardcache(ref);
+  let runtime: Runtime | null = null;
+  try {
+    const owner = `baseline-${DCS[0]}`;
+    runtime = await startRuntime(bundle, origin.url, DCS.map((dc) => ({ name: `baseline-${dc}`, config: { settings: { trace: true } }, cacheApi: false, ...(`baseline-${dc}` === owner ? {} : { doOwner: owner }) })));
+    const path = `/sim-herd-baseline-${Date.now()}`;
+    let herd!: Awaited<ReturnType<typeof spreadHerd>>;
+    const shardCalls = await shardCallsDuring(runtime, owner, async () => void (herd = await spreadHerd(runtime!, DCS.map((dc) => `baseline-${dc}`), `${path}?delay=${HERD_DELAY_MS}`)));
+    return { ...herd, shardCalls, originFetches: originFetches(origin, path) };
+  } catch (error) {
+    return { error: (error as Error).message.split("\n")[0] };
+  } finally {
+    if (runtime !== null) await runtime.dispose();
+    await bundle.dispose();
+  }
+}
+
 async function main(): Promise<void> {
   const sourceRef = sourceRefFromArgs(process.argv);
+  const baselineRef = process.argv.find((a) => a.startsWith("--baseline="))?.slice("--baseline=".length) ?? BASELINE_REF;
   console.error(`machine: ${machineLine(machineInfo(await workerdVersion()))}`);
   const origin = await startDemoOrigin(0);
   const bundle = await bundleShardcache(sourceRef);
@@ -74,10 +94,19 @@ async function main(): Promise<void> {
 
     progress(`1. herd: ${HERD} concurrent cold requests for one object over ${DCS.length} data centres (origin delay ${HERD_DELAY_MS} ms)`);
     const herdPath = `/sim-herd-${Date.now()}`;
-    const herd = await spreadHerd(runtime, dcWorkers("shardcache"), `${herdPath}?delay=${HERD_DELAY_MS}`);
+    let herd!: Awaited<ReturnType<typeof spreadHerd>>;
+    const herdCalls = await shardCallsDuring(runtime, owner, async () => void (herd = await spreadHerd(runtime!, dcWorkers("shardcache"), `${herdPath}?delay=${HERD_DELAY_MS}`)));
     const herdFetches = originFetches(origin, herdPath);
-    rows.push([`herd, shardcache (${DCS.length} DCs)`, `${herd.requests} requests (${herd.requests / DCS.length} per DC), ${herd.ok} ok`, `**${herdFetches}** origin fetch(es)`, "1", herdFetches === 1 && herd.ok === herd.requests ? "met" : "**missed**"]);
-    json.herd = { ...herd, originFetches: herdFetches };
+    const baseline = await baselineHerd(origin, baselineRef);
+    const beside = "error" in baseline ? `baseline ${baselineRef} did not run: ${baseline.error}` : `baseline git ${baselineRef}: ${baseline.shardCalls} shard calls, ${baseline.originFetches} origin fetch(es)`;
+    rows.push([
+      `herd, shardcache (${DCS.length} DCs)`,
+      `${herd.requests} requests (${herd.requests / DCS.length} per DC), ${herd.ok} ok`,
+      `**${herdFetches}** origin fetch(es), **${herdCalls}** shard calls (${beside})`,
+      `1 fetch, ≤ ${DCS.length} calls`,
+      herdFetches === 1 && herdCalls <= DCS.length && herd.ok === herd.requests ? "met" : "**missed**",
+    ]);
+    json.herd = { ...herd, originFetches: herdFetches, shardCalls: herdCalls, baseline };
 
     progress("2. the same herd through Cache-API-only workers");
     const capiPath = `/sim-capi-${Date.now()}`;

@@ -5,9 +5,38 @@
  */
 import { readFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
+import { printParseErrorCode, visit } from "jsonc-parser";
 import { parseConfig, type ConfigError } from "../src/config/document";
 
 const reason = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Where a JSON text first goes wrong, as `line L, column C` (1-based, as editors count). JSON.parse
+ * names at best a character offset, and on Node 20 often not even that; jsonc-parser's scanner
+ * (strict: no comments, no trailing commas) reports the line and column of its first error.
+ */
+export function jsonSyntaxError(text: string, fallback: string): string {
+  let first: string | null = null;
+  visit(
+    text,
+    {
+      onError: (code, _offset, _length, line, column) => {
+        first ??= `line ${line + 1}, column ${column + 1}: ${printParseErrorCode(code)}`;
+      },
+    },
+    { disallowComments: true, allowTrailingComma: false },
+  );
+  return first ?? fallback;
+}
+
+/** JSON.parse, with a syntax error reported as `not valid JSON at line L, column C: …`. */
+export function parseJsonText(text: string): { ok: true; value: unknown } | { ok: false; message: string } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (error) {
+    return { ok: false, message: `not valid JSON at ${jsonSyntaxError(text, reason(error))}` };
+  }
+}
 
 /** Reads, JSON-parses and validates a config file; unreadable or non-JSON files are errors too, never exceptions. */
 export async function validateConfigFile(path: string): Promise<{ ok: boolean; errors: ConfigError[] }> {
@@ -17,13 +46,9 @@ export async function validateConfigFile(path: string): Promise<{ ok: boolean; e
   } catch (error) {
     return { ok: false, errors: [{ path: "(root)", message: `cannot read ${path}: ${reason(error)}` }] };
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    return { ok: false, errors: [{ path: "(root)", message: `not valid JSON: ${reason(error)}` }] };
-  }
-  const parsed = parseConfig(raw);
+  const json = parseJsonText(text);
+  if (!json.ok) return { ok: false, errors: [{ path: "(root)", message: json.message }] };
+  const parsed = parseConfig(json.value);
   return parsed.ok ? { ok: true, errors: [] } : { ok: false, errors: parsed.error };
 }
 

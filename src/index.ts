@@ -10,6 +10,8 @@ import type { NewEvent } from "./events/events";
 import type { Settings } from "./config/settings";
 import { handleEdgeRequest } from "./edge/handler";
 import { EdgeTier } from "./edge/edge-tier";
+import type { SharedMiss } from "./edge/shared-miss";
+import { SingleFlight } from "./edge/single-flight";
 import { CONFIG_KV_KEY, DEFAULT_CONFIG_MEMO_MS, type Env } from "./env";
 import { createHrw, type Hrw } from "./routing/hrw";
 import { cachedSnapshot, PoolFetcher } from "./origin/pool-fetch";
@@ -49,6 +51,8 @@ function raiseEvent(env: Env, event: Omit<NewEvent, "time">): Promise<void> {
 interface Isolate {
   loader: ConfigLoader<ConfigDocument>;
   edgeTier: EdgeTier;
+  /** Concurrent misses for one key in this isolate: one shard call (src/edge/single-flight.ts). */
+  flights: SingleFlight<SharedMiss>;
   pools: PoolFetcher;
   rateGate: RateGate;
   slm: SlmReporter;
@@ -82,6 +86,7 @@ function isolateFor(env: Env): Isolate {
       },
     }),
     edgeTier: new EdgeTier(defaultConfigDocument.settings.edgeMemoryBudgetBytes, typeof caches === "undefined" ? null : caches.default),
+    flights: new SingleFlight<SharedMiss>(),
     pools: new PoolFetcher(
       cachedSnapshot(() => env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health")).snapshot(), HEALTH_SNAPSHOT_TTL_MS, Date.now),
       (reports) => env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health")).report(reports).catch(() => {}),
@@ -202,10 +207,8 @@ export default {
         hrw: hrwFor(state, loaded.version, settings),
         shard: (name) => ({ purge: (target, soft) => shard(name).purge(target, soft), stats: () => shard(name).stats() }),
         readStoredConfig: () => env.CONFIG.get(CONFIG_KV_KEY),
-        writeStoredConfig: async (text) => {
-          await env.CONFIG.put(CONFIG_KV_KEY, text);
-          await recordLastGood(env.CONFIG, text);
-        },
+        writeStoredConfig: (text) => env.CONFIG.put(CONFIG_KV_KEY, text),
+        history: env.CONFIG,
         writePurgeRecord: (record) => writePurgeRecord(env.CONFIG, record),
         notePurge: (record) => state.purges.note(record),
         deleteLocalEdgeCopy: (key) => state.edgeTier.delete(key),
@@ -225,6 +228,7 @@ export default {
       shards: env.CACHE_SHARD,
       shardGate: shardGateFor(state, settings, env, ctx),
       edgeTier: state.edgeTier,
+      flights: state.flights,
       origin: settings.origin ?? env.ORIGIN_URL,
       colo: (incoming.cf?.colo as string | undefined) ?? "local",
       clientIp: request.headers.get("cf-connecting-ip"),

@@ -23,7 +23,7 @@ export { seededRandom as prng } from "../../src/lib/seeded-random";
 export function zipfSampler(n: number, s: number, random: () => number): () => number {
   const cdf = new Float64Array(n);
   let sum = 0;
-  for (let i = 0; i < n; i++) cdf[i] = sum += 1 / Math.pow(i + 1, s);
+  for (let i = 0; i < n; i++) cdf[i] = sum += 1 / (i + 1) ** s;
   for (let i = 0; i < n; i++) cdf[i]! /= sum;
   return () => {
     const u = random();

@@ -1,13 +1,17 @@
 /**
  * The admin API, mounted under `settings.adminPrefix` (default `/_shardcache`): itty-router with one
  * `before` stage (bearer token, compared in constant time; failed logins throttled per address) and one `catch` (JSON 500). Every answer
- * is JSON. Endpoints: GET /health, GET|PUT /config, POST /config/validate, POST /purge, GET /stats.
+ * is JSON; a known path with the wrong method answers 405 with `Allow`. Endpoints: GET /health,
+ * GET|PUT /config, POST /config/validate, GET /config/versions, POST /config/rollback, POST /config/diff,
+ * POST /pools/:pool/nodes/:node/(drain|disable|enable), POST /rules, DELETE /rules/:name, POST /purge,
+ * GET /stats, GET /events, POST /events/test, GET /rates.
  * See docs/admin-and-cli.md.
  */
 import { Router, type IRequest, type RouterType } from "itty-router";
 import type { PurgeTarget, ShardPurgeResult } from "../../durable/shard-purge";
 import { configDocumentSchema, parseConfig, type ConfigDocument } from "../config/document";
 import type { ConfigError } from "../config/errors";
+import type { HistoryKv } from "../config/history";
 import { versionOf, type ConfigSource } from "../config/load";
 import type { PurgeRecord } from "../edge/purge-log";
 import type { ZonePurger } from "../edge/zone-purge";
@@ -15,6 +19,8 @@ import type { EpochMillis } from "../lib/units";
 import type { Hrw } from "../routing/hrw";
 import type { ClusterEvent, ListOptions, NewEvent } from "../events/events";
 import { checkAdminAuth, type TimingSafeEqual } from "./auth";
+import { acceptConfig, actorOf } from "./config-change";
+import { configRoutes } from "./config-routes";
 import type { LoginThrottle } from "./login-throttle";
 import { eventListOptions, rateClassesView, type ContextStatus, type SlmView } from "./observe";
 import { parsePurgeRequest, runPurge } from "./purge";
@@ -42,8 +48,10 @@ export interface AdminDeps {
   hrw: Hrw;
   shard(name: string): AdminShard;
   readStoredConfig(): Promise<string | null>;
-  /** Stores an accepted (validated) document as `config` and as the last good one. */
+  /** Writes `config`; the change is then recorded as a numbered version, which also makes it last good (src/config/history.ts). */
   writeStoredConfig(text: string): Promise<void>;
+  /** The KV namespace holding the config history (`config:version:<n>`, `config:versions`, `config:last-good`). */
+  history: HistoryKv;
   writePurgeRecord(record: PurgeRecord): Promise<void>;
   notePurge(record: PurgeRecord): void;
   deleteLocalEdgeCopy(key: string): Promise<void>;
@@ -96,6 +104,16 @@ async function validatedConfig(request: IRequest): Promise<{ ok: true; text: str
 
 type AdminRouter = RouterType<IRequest, [AdminDeps]>;
 
+/**
+ * The methods some route serves at `pathname`, read from the router's own route table so the
+ * `Allow` header of a 405 (RFC 9110 §15.5.6) can never disagree with what is routed.
+ */
+function allowedMethods(router: AdminRouter, pathname: string): string[] {
+  const methods = new Set<string>();
+  for (const [method, pattern] of router.routes) if (method !== "ALL" && pattern.test(pathname)) methods.add(method);
+  return [...methods].sort();
+}
+
 function createAdminRouter(prefix: string): AdminRouter {
   const router: AdminRouter = Router<IRequest, [AdminDeps]>({
     base: prefix,
@@ -131,13 +149,22 @@ function createAdminRouter(prefix: string): AdminRouter {
   });
 
   router.put("/config", async (request: IRequest, deps: AdminDeps) => {
-    const checked = await validatedConfig(request);
-    if (!checked.ok) return badRequest(checked.errors);
-    await deps.writeStoredConfig(checked.text);
-    const version = versionOf(checked.text);
-    await deps.events.append([{ time: deps.now(), level: "INFO", section: "config", tag: "confchange", text: `Configuration changed to version ${version} (was ${deps.configVersion})` }]).catch(() => {});
-    return json({ ok: true, version });
+    const body = await jsonBody(request);
+    if (!body.ok) return badRequest(body.errors);
+    const accepted = await acceptConfig(deps, body.text, actorOf(request as unknown as Request));
+    if (!accepted.ok) return badRequest(accepted.errors);
+    return json({ ok: true, version: accepted.entry.hash, number: accepted.entry.version, summary: accepted.entry.summary });
   });
+
+  const config = configRoutes({ json, jsonBody });
+  router.get("/config/versions", config.versions);
+  router.post("/config/rollback", config.rollback);
+  router.post("/config/diff", config.diff);
+  router.post("/pools/:pool/nodes/:node/drain", config.drainNode);
+  router.post("/pools/:pool/nodes/:node/disable", config.disableNode);
+  router.post("/pools/:pool/nodes/:node/enable", config.enableNode);
+  router.post("/rules", config.addRule);
+  router.delete("/rules/:name", config.removeRule);
 
   router.post("/config/validate", async (request: IRequest) => {
     const checked = await validatedConfig(request);
@@ -176,7 +203,12 @@ function createAdminRouter(prefix: string): AdminRouter {
     return json(await collectStats(names, (name) => deps.shard(name).stats()));
   });
 
-  router.all("*", (request: IRequest) => json({ ok: false, error: `no admin endpoint ${request.method} ${new URL(request.url).pathname}` }, 404));
+  router.all("*", (request: IRequest) => {
+    const pathname = new URL(request.url).pathname;
+    const allowed = allowedMethods(router, pathname);
+    if (allowed.length > 0) return json({ ok: false, error: `${request.method} is not allowed on ${pathname} (allowed: ${allowed.join(", ")})` }, 405, { allow: allowed.join(", ") });
+    return json({ ok: false, error: `no admin endpoint ${request.method} ${pathname}` }, 404);
+  });
   return router;
 }
 

@@ -1,7 +1,7 @@
 /** The admin API's stats: each shard's counters (its `stats()` RPC) and their sum over the configured shards. */
 import type { ShardStatsReply } from "../../durable/shard-stats";
 
-export const STAT_FIELDS = ["hits", "misses", "coalesced", "originFetches", "passes", "stores", "storedBytes", "evictions", "storageEvictions", "storageEvictedBytes", "revalidations", "staleServed"] as const;
+export const STAT_FIELDS = ["calls", "hits", "misses", "coalesced", "originFetches", "passes", "stores", "storedBytes", "evictions", "storageEvictions", "storageEvictedBytes", "revalidations", "staleServed"] as const;
 export type StatField = (typeof STAT_FIELDS)[number];
 export type StatsRow = Record<StatField, number>;
 

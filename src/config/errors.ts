@@ -59,21 +59,29 @@ export function zodIssuesToErrors(issues: readonly z.core.$ZodIssue[]): ConfigEr
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
 
-/** A rule's reference must name an entry of its section — once the section has entries at all. */
+/**
+ * A rule's reference must name an entry of its section, also when that section is empty or absent:
+ * a rule pointing at nothing would otherwise validate and then silently fall back at request time.
+ * A section that is present but not an object is the schema's error, not this one's.
+ */
 function checkReference(doc: Record<string, unknown>, section: string, name: unknown, path: Path, what: string, out: ConfigError[]): void {
-  const entries = doc[section];
-  if (typeof name !== "string" || !isRecord(entries) || Object.keys(entries).length === 0 || Object.hasOwn(entries, name)) return;
-  out.push({ path: formatPath(path), message: `unknown ${what} "${name}" (${section}: ${Object.keys(entries).join(", ")})` });
+  const entries = doc[section] ?? {};
+  if (typeof name !== "string" || !isRecord(entries) || Object.hasOwn(entries, name)) return;
+  const known = Object.keys(entries);
+  out.push({ path: formatPath(path), message: `unknown ${what} "${name}" (${known.length === 0 ? `no ${section} are configured` : `${section}: ${known.join(", ")}`})` });
 }
 
 /**
- * Checks that span fields: unique rule names, and pool / rate class / SLM class references. Reads
+ * Checks that span fields: unique rule names, and pool (rules and `settings.defaultPool`) / rate class /
+ * SLM class references. Reads
  * the raw input defensively (it may be invalid elsewhere) so these errors are reported alongside
  * the schema's rather than only after those are fixed.
  */
 export function crossCheck(input: unknown): ConfigError[] {
   const out: ConfigError[] = [];
-  if (!isRecord(input) || !Array.isArray(input.rules)) return out;
+  if (!isRecord(input)) return out;
+  if (isRecord(input.settings)) checkReference(input, "pools", input.settings.defaultPool, ["settings", "defaultPool"], "pool", out);
+  if (!Array.isArray(input.rules)) return out;
   const firstByName = new Map<string, number>();
   input.rules.forEach((rule: unknown, i) => {
     if (!isRecord(rule)) return;

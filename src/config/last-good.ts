@@ -3,7 +3,7 @@
  * fresh isolate that finds `config` missing or invalid (a direct KV write, a bad `wrangler kv key put`)
  * still runs on the rules the cluster last accepted instead of built-in defaults.
  *
- * Written when a valid document is accepted (admin PUT) or first read by an isolate; read only when
+ * Written when a valid document is accepted (recorded as a config version, src/config/history.ts) or first read by an isolate; read only when
  * `config` is unusable. The one module that knows the key: config history (`config:version:<n>`)
  * calls `recordLastGood` whenever it records a version, so both always agree.
  *

@@ -88,6 +88,15 @@ export const settingsSchema = z.object({
    * coalesced waiter of the key.
    */
   originBodyIdleMs: z.number().int().min(100).max(600_000).default(30_000),
+  /**
+   * Seconds a stale object may still answer while ONE background request refreshes it (Stingray's
+   * refresh time): no client waits on the origin at expiry, and the origin sees at most one request
+   * per object per refresh time. 0 = off. An operator's out-of-band permission to serve stale
+   * (RFC 9111 §4.2.4): never applied to no-cache, must-revalidate, proxy-revalidate or s-maxage responses.
+   */
+  refreshTimeSeconds: z.number().int().min(0).max(86_400).default(0),
+  /** Fraction of an object's lifetime, at its end, in which a request revalidates it in the background before it expires; 0 = off. */
+  refreshAheadRatio: z.number().min(0).max(0.9).default(0),
   /** Add the X-Cache-Info reason header to every response. */
   verbose: z.boolean().default(false),
   /** Add the X-Cluster-Trace header naming every hop and its result. */

@@ -19,7 +19,7 @@ import { buildOriginRequest, fetchOrigin, originUrlFor, type OriginFailure } fro
 import type { PoolFetcher } from "../origin/pool-fetch";
 import { describeFailure, failureResponse } from "../serve/origin-failure";
 import { withErrorPage } from "../serve/error-pages";
-import { cacheInfo, declaredLength, evaluateReuse, forwardReasonFor, invalidationTargets, postResponseStorableAsGet, renderCacheStatus, selectVariant } from "../rfc9111";
+import { cacheInfo, declaredLength, evaluateReuse, forwardReasonFor, invalidationTargets, postResponseStorableAsGet, refreshAheadStartsAt, renderCacheStatus, selectVariant } from "../rfc9111";
 import type { CacheOutcome, ForwardReason, RequestLike, StoredMeta } from "../rfc9111/types";
 import type { Hrw } from "../routing/hrw";
 import { cacheKeyFor } from "../rules/cache-key";
@@ -33,8 +33,11 @@ import { respondFromStored } from "../serve/stored-response";
 import type { EdgeTier } from "./edge-tier";
 import type { PurgeIndex } from "./purge-log";
 import { attemptOrder, callShards, type ShardAttempt, type ShardGate } from "./shard-client";
+import { copyWhole, followerResponse, mayShareFlight, shareableLength, type SharedMiss } from "./shared-miss";
+import type { Led, SingleFlight } from "./single-flight";
 import { teeForEdge } from "./tee";
 import { keyedHeaderNames, requestForUpstream } from "./forwarding";
+
 
 export const EDGE_CACHE_NAME = "shardcache-edge";
 const HIT_INFO = cacheInfo({ kind: "hit" });
@@ -47,6 +50,8 @@ export interface EdgeDeps {
   hrw: Hrw;
   shards: DurableObjectNamespace<CacheShard>;
   edgeTier: EdgeTier;
+  /** This isolate's single-flight of shard calls, by cache key. */
+  flights: SingleFlight<SharedMiss>;
   /** Origin base URL used when no pool applies. */
   origin: string;
   /** Name of this data centre, for the trace. */
@@ -104,7 +109,8 @@ async function serve(request: Request, ruleRequest: RuleRequest, rule: RuleResul
   const key = cacheKeyFor(ruleRequest, rule.actions.cacheKey);
   const now = deps.now();
 
-  let copy = deps.edgeTier.lookupMemory(key, now) ?? (await deps.edgeTier.lookupShared(key, now));
+  // Memory again after the shared tier's await: a single-flight that closed meanwhile left its copy there.
+  let copy = deps.edgeTier.lookupMemory(key, now) ?? (await deps.edgeTier.lookupShared(key, now)) ?? deps.edgeTier.lookupMemory(key, deps.now());
   if (copy !== null && deps.purges.purges({ key, tags: copy.meta.tags, storedAt: copy.storedAt })) {
     deps.waitUntil(deps.edgeTier.delete(key).catch(() => {}));
     copy = null;
@@ -135,7 +141,27 @@ async function checkRateClass(rule: RuleResult, ruleRequest: RuleRequest, deps: 
   return finish(withErrorPage(tooManyRequests(ref.name, verdict.retryAfterMs), deps.settings.errorPages, null), deps, { hit: false, fwd: "bypass", detail: "rate-limited" }, `not cached; rate class "${ref.name}" is over its limit`, trace);
 }
 
+/**
+ * A miss goes to the key's shard once per isolate: concurrent misses for the key follow the first
+ * one's call (src/edge/single-flight.ts) and answer from what it shares; a follower the shared copy
+ * does not answer, or whose leader shared nothing, failed or was too slow, makes its own call.
+ */
 async function viaShards(request: Request, key: string, fwd: ForwardReason, rule: RuleResult, deps: EdgeDeps): Promise<Response> {
+  if (!mayShareFlight(request.headers)) return (await callShardsFor(request, key, fwd, rule, deps, false)).result;
+  return deps.flights.run(
+    key,
+    deps.settings.collapseTimeoutMs,
+    () => callShardsFor(request, key, fwd, rule, deps, true),
+    async (shared) => {
+      const follower = shared === null ? null : followerResponse(shared, { method: request.method, url: request.url, headers: request.headers }, deps.now());
+      if (follower !== null) return finish(follower, deps, { hit: false, fwd, collapsed: true }, null, `edge:${deps.colo}->COLLAPSED, ${shared!.trace}`, true);
+      return (await callShardsFor(request, key, fwd, rule, deps, false)).result;
+    },
+  );
+}
+
+/** One call into the shards (primary, then fallbacks, then the origin directly); with `share`, what followers may use. */
+async function callShardsFor(request: Request, key: string, fwd: ForwardReason, rule: RuleResult, deps: EdgeDeps, share: boolean): Promise<Led<Response, SharedMiss>> {
   const { settings } = deps;
   const ranked = deps.hrw.rank(key, settings.primaries + settings.fallback);
   const order = attemptOrder(ranked, settings.primaries, Math.random() * settings.primaries);
@@ -150,7 +176,7 @@ async function viaShards(request: Request, key: string, fwd: ForwardReason, rule
     settings.shardTimeoutMs,
     deps.shardGate,
   );
-  if (!result.ok) return viaOriginDirectly(request, fwd, result.attempts, rule, deps, "shards-unavailable");
+  if (!result.ok) return { result: await viaOriginDirectly(request, fwd, result.attempts, rule, deps, "shards-unavailable"), shared: NOTHING_SHARED };
 
   const { trace: shardTrace, edgeCopy: meta, member } = result.value;
   let response = result.value.response;
@@ -159,30 +185,39 @@ async function viaShards(request: Request, key: string, fwd: ForwardReason, rule
   if (ownFailure) response = withErrorPage(response, settings.errorPages, member.detail === "origin-pool-down" ? "pool-down" : null);
   // Cache-Status `stored` only when the edge will keep it: a copy is kept, and the size is known to fit (see storedParam in the shard).
   let storedAtEdge: boolean | undefined = false;
-  if (meta !== null) {
+  let shared: Promise<SharedMiss | null> = NOTHING_SHARED;
+  if (meta !== null && response.body !== null) {
     const ttlSeconds = edgeTtlSeconds(meta, settings, rule.actions.edgeTtl, deps.now());
-    if (ttlSeconds > 0 && response.body !== null) {
-      const [toClient, toEdge] = teeForEdge(response.body, settings.maxObjectBytes);
+    const sharing = share && shareableLength(response, meta, settings.maxObjectBytes) !== null;
+    if (sharing || ttlSeconds > 0) {
+      // Followers need the copy however slowly this client reads (copyWhole); the edge tier alone can wait for it (teeForEdge).
+      const [toClient, copy] = sharing ? copyWhole(response.body, settings.maxObjectBytes) : teeForEdge(response.body, settings.maxObjectBytes);
+      const headers = response.headers;
       response = new Response(toClient, response);
-      deps.waitUntil(toEdge.then((body) => (body === null ? undefined : deps.edgeTier.store(key, meta, body, ttlSeconds, deps.now(), requestedAt))).catch(() => {}));
-      const length = declaredLength(response.headers);
-      storedAtEdge = length === null ? undefined : length <= settings.maxObjectBytes;
+      if (ttlSeconds > 0) {
+        deps.waitUntil(copy.then((body) => (body === null ? undefined : deps.edgeTier.store(key, meta, body, ttlSeconds, deps.now(), requestedAt))).catch(() => {}));
+        const length = declaredLength(response.headers);
+        storedAtEdge = length === null ? undefined : length <= settings.maxObjectBytes;
+      }
+      if (sharing) shared = copy.then((body) => (body === null ? null : { meta, body, cacheStatus: headers.get("cache-status"), cacheInfo: headers.get(CACHE_INFO_HEADER), trace: shardTrace }));
     }
   }
   const trace = [`edge:${deps.colo}->MISS`, ...failedAttempts(result.attempts), shardTrace].join(", ");
   // The shard's body arrives as a stream: frame it with the stored Content-Length again (RFC 9110 §8.6).
-  return finish(withKnownLength(response), deps, { hit: false, fwd, ...(storedAtEdge === undefined ? {} : { stored: storedAtEdge }) }, null, trace);
+  return { result: finish(withKnownLength(response), deps, { hit: false, fwd, ...(storedAtEdge === undefined ? {} : { stored: storedAtEdge }) }, null, trace), shared };
 }
 
 /** What the edge tells a shard about one request for `key`: its settings and the matching rule's decisions. */
 function shardContext(key: string, shard: string, rule: RuleResult, deps: EdgeDeps): ShardRequestContext {
   const { settings } = deps;
   const originTimeoutMs = Math.max(100, settings.shardTimeoutMs - ORIGIN_TIMEOUT_MARGIN_MS);
-  const ctx: ShardRequestContext = { key, shard, origin: deps.origin, settings: { ...pickShardSettings(settings), originTimeoutMs }, ...ruleContext(rule, settings) };
+  const ctx: ShardRequestContext = { key, shard, origin: deps.origin, settings: { ...pickShardSettings(settings), originTimeoutMs, ...refreshTimeOf(rule) }, ...ruleContext(rule, settings) };
   const pool = poolFor(rule, deps.config);
   if (pool !== undefined) ctx.pool = pool;
   return ctx;
 }
+
+const NOTHING_SHARED: Promise<null> = Promise.resolve(null);
 
 /** Every shard failed (or a rule skips sharding): the origin answers directly, uncached. */
 async function viaOriginDirectly(request: Request, fwd: ForwardReason, attempts: ShardAttempt[], rule: RuleResult, deps: EdgeDeps, detail: "shards-unavailable" | "skip-sharding"): Promise<Response> {
@@ -357,10 +392,19 @@ export async function invalidate(keys: readonly string[], deps: Pick<EdgeDeps, "
   );
 }
 
-/** The edge keeps a copy no longer than the cap (and a rule's edgeTtl), and never past the object's own freshness. */
-export function edgeTtlSeconds(meta: StoredMeta, settings: Pick<Settings, "edgeTtlCapSeconds">, ruleEdgeTtl: number | undefined, now: EpochMillis): number {
+/** A rule's refreshTime replaces settings.refreshTimeSeconds for the objects it matches. */
+function refreshTimeOf(rule: RuleResult): { refreshTimeSeconds?: number } {
+  return rule.actions.refreshTime === undefined ? {} : { refreshTimeSeconds: rule.actions.refreshTime };
+}
+
+/**
+ * The edge keeps a copy no longer than the cap (and a rule's edgeTtl), and never past the object's
+ * own freshness; with refresh-ahead, only until its last part begins, so those requests reach the
+ * shard, which refreshes the object ahead of expiry.
+ */
+export function edgeTtlSeconds(meta: StoredMeta, settings: Pick<Settings, "edgeTtlCapSeconds" | "refreshAheadRatio">, ruleEdgeTtl: number | undefined, now: EpochMillis): number {
   if (meta.alwaysRevalidate) return 0;
-  const freshSeconds = Math.floor((meta.staleAt - now) / 1000);
+  const freshSeconds = Math.floor((refreshAheadStartsAt(meta, settings.refreshAheadRatio) - now) / 1000);
   return Math.max(0, Math.min(settings.edgeTtlCapSeconds, ruleEdgeTtl ?? Number.POSITIVE_INFINITY, freshSeconds));
 }
 
@@ -369,8 +413,8 @@ function failedAttempts(attempts: readonly ShardAttempt[]): string[] {
 }
 
 function pickShardSettings(settings: Settings) {
-  const { maxObjectBytes, memoryBudgetBytes, storageBudgetBytes, maxTtlSeconds, maxVariants, collapseTimeoutMs, hitForPassSeconds, verbose, graceSeconds, originBodyIdleMs } = settings;
-  return { maxObjectBytes, memoryBudgetBytes, storageBudgetBytes, maxTtlSeconds, maxVariants, collapseTimeoutMs, hitForPassSeconds, verbose, graceSeconds, originBodyIdleMs };
+  const { maxObjectBytes, memoryBudgetBytes, storageBudgetBytes, maxTtlSeconds, refreshTimeSeconds, refreshAheadRatio, maxVariants, collapseTimeoutMs, hitForPassSeconds, verbose, graceSeconds, originBodyIdleMs } = settings;
+  return { maxObjectBytes, memoryBudgetBytes, storageBudgetBytes, maxTtlSeconds, refreshTimeSeconds, refreshAheadRatio, maxVariants, collapseTimeoutMs, hitForPassSeconds, verbose, graceSeconds, originBodyIdleMs };
 }
 
 /** Adds the edge's Cache-Status member, X-Cache-Info (verbose) and X-Cluster-Trace (trace). */

@@ -26,3 +26,5 @@ export { declaredLength } from "./content-length";
 export { renderCacheStatus } from "./cache-status";
 export { reasonText, cacheInfo } from "./reasons";
 export type { CacheInfo } from "./reasons";
+export { refreshAheadStartsAt, refreshDecision } from "./refresh";
+export type { RefreshDecision, RefreshPolicy } from "./refresh";

@@ -15,6 +15,10 @@ export type CacheInfo =
   | { kind: "not-stored"; reason: NotStorableReason }
   /** Stale served while one background request revalidates it (RFC 5861 §3). */
   | { kind: "stale-while-revalidate" }
+  /** Stale served within the operator's refresh time while one request refreshes it (RFC 9111 §4.2.4 permission). */
+  | { kind: "refresh-time" }
+  /** Fresh, served while a background request refreshes it ahead of expiry. */
+  | { kind: "refresh-ahead" }
   /** Stale served because the request's max-stale accepts it (RFC 9111 §5.2.1.2). */
   | { kind: "stale-allowed" }
   /** Stale served because the origin failed (RFC 5861 §4). */
@@ -59,6 +63,8 @@ export function cacheInfo(info: CacheInfo): string {
     case "stored": return "caching";
     case "not-stored": return reasonText(info.reason);
     case "stale-while-revalidate": return "cached; stale, revalidating in the background";
+    case "refresh-time": return "cached; stale, within refresh time (one request refreshes it)";
+    case "refresh-ahead": return "cached; refreshing ahead of expiry in the background";
     case "stale-allowed": return "cached; stale, accepted by request max-stale";
     case "stale-if-error": return "cached; stale, origin failed";
     case "grace": return "cached; stale within grace, origin failed";

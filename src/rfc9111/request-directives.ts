@@ -14,7 +14,7 @@ export function requestCacheControl(req: RequestLike): CacheControl {
   if (value !== null) return parseCacheControl(value);
   const cc = emptyCacheControl();
   const pragma = req.headers.get("pragma");
-  if (pragma !== null && pragma.split(",").some((p) => p.trim().toLowerCase() === "no-cache")) cc.noCache = true;
+  if (pragma?.split(",").some((p) => p.trim().toLowerCase() === "no-cache")) cc.noCache = true;
   return cc;
 }
 

@@ -48,7 +48,7 @@ const meets = (value: string | null, want: Presence): boolean => (want === true 
 function hostAdmits(rule: CompiledRule, host: string): boolean {
   if (rule.hostExact === null) return true;
   if (rule.hostExact.has(host)) return true;
-  return rule.hostSuffixes !== null && rule.hostSuffixes.some((suffix) => host.endsWith(suffix));
+  return rule.hostSuffixes?.some((suffix) => host.endsWith(suffix)) ?? false;
 }
 
 function pathAdmits(rule: CompiledRule, path: string): boolean {

@@ -105,6 +105,7 @@ export const actionsSchema = z.strictObject({
     .describe("DANGEROUS: store responses marked no-store (RFC 9111 §5.2.2.5), which the origin asked never to keep (they often hold personal data)."),
   edgeTtl: seconds.optional().describe("Longest time in seconds the edge tier keeps the object (still capped by settings.edgeTtlCapSeconds)."),
   staleWhileRevalidate: seconds.optional().describe("Seconds a stale object may be served while one background revalidation runs (RFC 5861)."),
+  refreshTime: seconds.optional().describe("Refresh time in seconds for matching objects, replacing settings.refreshTimeSeconds (0 turns it off for them)."),
   staleIfError: seconds.optional().describe("Seconds a stale object may be served when the origin fails (RFC 5861)."),
   setResponseHeaders: z
     .record(headerName, z.string().regex(/^[^\r\n\0]*$/, "header values cannot contain CR, LF or NUL"))

@@ -29,6 +29,13 @@ describe("admin API authentication", () => {
     expect(await originCount(path)).toBe(0);
   });
 
+  it("answers 405 with Allow for a wrong method on a known endpoint", async () => {
+    const { status, body, response } = await admin("POST", "/stats");
+    expect(status).toBe(405);
+    expect(response.headers.get("allow")).toBe("GET");
+    expect(body.ok).toBe(false);
+  });
+
   it("answers 404 JSON for an unknown endpoint", async () => {
     const { status, body } = await admin("GET", "/nope");
     expect(status).toBe(404);
@@ -129,7 +136,7 @@ describe("config endpoints", () => {
 });
 
 describe("GET /stats", () => {
-  type Row = Record<"hits" | "misses" | "coalesced" | "originFetches" | "passes" | "stores" | "storedBytes" | "evictions", number>;
+  type Row = Record<"calls" | "hits" | "misses" | "coalesced" | "originFetches" | "passes" | "stores" | "storedBytes" | "evictions", number>;
   const stats = async () => (await admin("GET", "/stats")).body as { shards: ({ shard: string } & Row)[]; total: Row };
 
   it("lists every configured shard and sums their counters, which move with traffic", async () => {
@@ -145,14 +152,16 @@ describe("GET /stats", () => {
     const after = await stats();
     const delta = (field: keyof Row) => after.total[field] - before.total[field];
     expect(delta("misses")).toBe(1);
-    expect(delta("coalesced")).toBe(4);
+    // The edge's single-flight shares the herd leader's call: its four followers never reach a shard.
+    expect(delta("calls")).toBe(2);
+    expect(delta("coalesced")).toBe(0);
     expect(delta("originFetches")).toBe(2);
     expect(delta("passes")).toBe(1);
     expect(delta("stores")).toBe(1);
     // Accounted bytes: the 1000-byte body plus its metadata, key and row overhead.
     expect(delta("storedBytes")).toBeGreaterThan(1000 + 256);
     expect(delta("storedBytes")).toBeLessThan(1000 + 4096);
-    for (const field of ["hits", "misses", "coalesced", "originFetches", "passes", "stores", "storedBytes", "evictions"] as const) {
+    for (const field of ["calls", "hits", "misses", "coalesced", "originFetches", "passes", "stores", "storedBytes", "evictions"] as const) {
       expect(after.total[field], field).toBe(after.shards.reduce((sum, s) => sum + s[field], 0));
     }
   });

@@ -51,6 +51,20 @@ describe("RFC 9211: Cache-Status", () => {
     const path = withQuery(uniquePath("cs-collapsed"), { cc: "max-age=60", delay: "300" });
     const responses = await Promise.all(Array.from({ length: 5 }, () => SELF.fetch(`${BASE}${path}`)));
     await Promise.all(responses.map((r) => r.text()));
+    // One isolate: the edge's single-flight collapses the four followers onto the leader's shard call,
+    // so every client names the same shard member (the one origin fetch) and the followers' edge member says collapsed.
+    const lists = responses.map((r) => cacheStatus(r));
+    const edgeMembers = lists.map((list) => list.find((m) => m.cache === "shardcache-edge")!);
+    expect(edgeMembers.filter((m) => m.params.collapsed === true)).toHaveLength(4);
+    expect(lists.every((list) => list[0]!.cache === "shardcache-shard" && list[0]!.params["fwd-status"] === 200 && list[0]!.params.collapsed === undefined)).toBe(true);
+    expect(await originCount(path)).toBe(1);
+  });
+
+  it("collapsed in the shard: concurrent misses that may not follow at the edge wait on the shard's one origin fetch", async () => {
+    const path = withQuery(uniquePath("cs-collapsed-shard"), { cc: "max-age=60", delay: "300" });
+    // A request with its own Cache-Control makes its own shard call; the shard coalesces them.
+    const responses = await Promise.all(Array.from({ length: 5 }, () => SELF.fetch(`${BASE}${path}`, { headers: { "cache-control": "max-stale=0" } })));
+    await Promise.all(responses.map((r) => r.text()));
     const shardMembers = responses.map((r) => cacheStatus(r)[0]!);
     expect(shardMembers.filter((m) => m.params.collapsed === true)).toHaveLength(4);
     expect(shardMembers.filter((m) => m.params["fwd-status"] === 200 && m.params.collapsed === undefined)).toHaveLength(1);

@@ -7,6 +7,11 @@ import { defaultConfigDocument, parseConfig } from "../../../src/config/document
 import type { NewEvent } from "../../../src/events/events";
 import { createHrw } from "../../../src/routing/hrw";
 
+function memoryKv() {
+  const data = new Map<string, string>();
+  return { get: async (key: string) => data.get(key) ?? null, put: async (key: string, value: string) => void data.set(key, value), delete: async (key: string) => void data.delete(key) };
+}
+
 function deps(overrides: Partial<AdminDeps> = {}): AdminDeps {
   return {
     adminToken: "tok",
@@ -21,6 +26,7 @@ function deps(overrides: Partial<AdminDeps> = {}): AdminDeps {
     shard: () => ({ purge: async () => ({ purged: 0 }), stats: async () => Promise.reject(new Error("unused")) }),
     readStoredConfig: async () => null,
     writeStoredConfig: async () => {},
+    history: memoryKv(),
     writePurgeRecord: async () => {},
     notePurge: () => {},
     deleteLocalEdgeCopy: async () => {},
@@ -48,6 +54,19 @@ describe("admin router", () => {
     expect(response.status).toBe(500);
     expect(response.headers.get("content-type")).toMatch(/json/);
     expect(await response.json()).toEqual({ ok: false, error: "internal error", message: "kv exploded" });
+  });
+
+  it("answers 405 with Allow for a known path and a wrong method, 404 for an unknown path", async () => {
+    const wrong = await call("/_shardcache/config", deps(), { method: "DELETE" });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get("allow")).toBe("GET, PUT");
+    expect(await wrong.json()).toMatchObject({ ok: false, error: expect.stringMatching(/DELETE is not allowed on \/_shardcache\/config/) });
+    const purge = await call("/_shardcache/purge", deps(), { method: "GET" });
+    expect(purge.status).toBe(405);
+    expect(purge.headers.get("allow")).toBe("POST");
+    const unknown = await call("/_shardcache/nope", deps(), { method: "DELETE" });
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get("allow")).toBeNull();
   });
 
   it("routes under any prefix", async () => {
@@ -82,7 +101,7 @@ describe("admin router", () => {
     expect((await call("/_shardcache/config", d, { method: "PUT", body: JSON.stringify({ settings: { shards: "x" } }) })).status).toBe(400);
     expect(appended).toEqual([]);
     expect((await call("/_shardcache/config", d, { method: "PUT", body: JSON.stringify({ settings: { trace: true } }) })).status).toBe(200);
-    expect(appended).toEqual([[expect.objectContaining({ level: "INFO", section: "config", tag: "confchange", text: expect.stringContaining("(was default)") })]]);
+    expect(appended).toEqual([[expect.objectContaining({ level: "INFO", section: "config", tag: "confchange", text: "Configuration version 1 (fdcf58b3, was default) by admin API: +settings" })]]);
   });
 
   it("lists events with the query's filters", async () => {

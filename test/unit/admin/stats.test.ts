@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { collectStats, STAT_FIELDS, statsRow, sumStats } from "../../../src/admin/stats";
 
-const reply = (n: number) => ({ hits: n, misses: 2 * n, coalesced: 3, originFetches: 4, passes: 5, stores: 6, storeFailures: 0, revalidations: 7, staleServed: 8, storedBytes: 1000 * n, storageBudgetBytes: 5000, storageEvictions: 10 * n, storageEvictedBytes: 100 * n, storageRefusals: 0, memoryEvictions: 9, inFlight: 0 });
+const reply = (n: number) => ({ calls: 20 * n, hits: n, misses: 2 * n, coalesced: 3, originFetches: 4, passes: 5, stores: 6, storeFailures: 0, revalidations: 7, staleServed: 8, storedBytes: 1000 * n, storageBudgetBytes: 5000, storageEvictions: 10 * n, storageEvictedBytes: 100 * n, storageRefusals: 0, memoryEvictions: 9, inFlight: 0 });
 
 describe("stats", () => {
   it("maps a shard's reply to the admin fields (memory evictions as evictions)", () => {

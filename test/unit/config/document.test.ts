@@ -95,8 +95,17 @@ describe("errors carry exact paths", () => {
       { path: "rules[1].name", message: 'duplicate rule name "a" (first used by rules[0])' },
       { path: "rules[1].actions.pool", message: 'unknown pool "db" (pools: web)' },
       { path: "rules[1].actions.rateClass.name", message: 'unknown rate class "apii" (rateClasses: api)' },
+      { path: "rules[1].actions.slmClass", message: 'unknown SLM class "gold" (no slmClasses are configured)' },
       { path: "rules[3].name", message: 'duplicate rule name "b" (first used by rules[2])' },
     ]);
+  });
+  it("checks references also when the section they name is empty or absent", () => {
+    expect(errorsOf({ settings: { defaultPool: "web" }, rules: [rule({ name: "r", actions: { pool: "web", rateClass: { name: "api" } } })], rateClasses: {} })).toEqual([
+      { path: "settings.defaultPool", message: 'unknown pool "web" (no pools are configured)' },
+      { path: "rules[0].actions.pool", message: 'unknown pool "web" (no pools are configured)' },
+      { path: "rules[0].actions.rateClass.name", message: 'unknown rate class "api" (no rateClasses are configured)' },
+    ]);
+    expect(parseConfig({ settings: { defaultPool: "web" }, pools: { web: { nodes: [{ url: "https://web.example" }] } } }).ok).toBe(true);
   });
   it("reports pool and monitor errors with document paths, including monitors a pool names but nobody defines", () => {
     expect(errorsOf({ pools: { web: { nodes: [{ url: "https://a.example" }, { url: "nope" }] } } }).map((e) => e.path)).toEqual(["pools.web.nodes[1].url"]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import type { z } from "zod";
 import { rateClassSchema, rateClassesSchema, slmClassSchema, slmClassesSchema, unknownSlmClassIssues } from "../../../src/config/rates";
 
 const issues = (schema: z.ZodType, input: unknown) => {

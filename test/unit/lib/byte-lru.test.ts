@@ -26,7 +26,7 @@ describe("ByteLru", () => {
         const lru = new ByteLru<number, number>(budget);
         for (const [key, size] of ops) lru.set(key, key, size);
         let sum = 0;
-        for (const key of lru.keys()) sum += 1;
+        for (const _key of lru.keys()) sum += 1;
         return lru.bytes <= budget && sum === lru.size;
       }),
     );

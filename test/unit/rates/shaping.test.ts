@@ -3,7 +3,11 @@ import { effectiveLimits, nextFactor } from "../../../src/rates/shaping";
 import type { SlmState } from "../../../src/slm/window";
 
 const follow = { minFactor: 0.1, decreaseFactor: 0.5, recoverStep: 0.1 };
-const run = (start: number, states: SlmState[]) => states.reduce<number[]>((acc, s) => [...acc, nextFactor(acc[acc.length - 1] ?? start, s, follow)], []);
+const run = (start: number, states: SlmState[]): number[] => {
+  const factors: number[] = [];
+  for (const s of states) factors.push(nextFactor(factors[factors.length - 1] ?? start, s, follow));
+  return factors;
+};
 
 describe("nextFactor", () => {
   it("shrinks multiplicatively while serious, down to minFactor and no further", () => {

@@ -1,4 +1,4 @@
-import { parseList, Token } from "structured-headers";
+import { parseList, type Token } from "structured-headers";
 import { describe, expect, it } from "vitest";
 import { cacheInfo, reasonText, renderCacheStatus, type CacheInfo, type CacheOutcome, type NotStorableReason } from "../../../src/rfc9111";
 

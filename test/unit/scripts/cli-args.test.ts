@@ -22,6 +22,36 @@ describe("parseCliArgs", () => {
     expect(ok(["--url", "https://flag.example", "--token=flagtok", "stats"], env).options).toMatchObject({ url: "https://flag.example", token: "flagtok" });
   });
 
+  it("follows PORT for local dev (as npm start does), and SHARDCACHE_URL over PORT", () => {
+    expect(ok(["stats"], { PORT: "48787" }).options.url).toBe("http://127.0.0.1:48787");
+    expect(ok(["stats"], { PORT: "48787", SHARDCACHE_URL: "https://env.example" }).options.url).toBe("https://env.example");
+    expect(ok(["stats"], { PORT: "" }).options.url).toBe(DEFAULT_URL);
+  });
+
+  it("parses events and rates", () => {
+    expect(ok(["events"]).command).toEqual({ kind: "events", json: false });
+    expect(ok(["events", "--since", "12", "--limit=5", "--level", "warning", "--json"]).command).toEqual({ kind: "events", since: 12, limit: 5, level: "WARNING", json: true });
+    expect(ok(["rates", "--json"]).command).toEqual({ kind: "rates", json: true });
+    expect(error(["events", "--level", "LOUD"])).toMatch(/--level must be one of/);
+    expect(error(["events", "--limit", "0"])).toMatch(/positive integer/);
+    expect(error(["events", "--since"])).toMatch(/needs a value/);
+    expect(error(["rates", "x"])).toMatch(/unexpected arguments/);
+  });
+
+  it("parses history, rollback, diff, pool and rule commands", () => {
+    expect(ok(["config", "history", "--json"]).command).toEqual({ kind: "config-history", json: true });
+    expect(ok(["config", "rollback", "3"]).command).toEqual({ kind: "config-rollback", version: 3 });
+    expect(ok(["config", "diff", "c.json"]).command).toEqual({ kind: "config-diff", file: "c.json", json: false });
+    expect(ok(["pool", "disable", "web", "1"]).command).toEqual({ kind: "node-state", action: "disable", pool: "web", node: "1" });
+    expect(ok(["rule", "add", "r.json"]).command).toEqual({ kind: "rule-add", file: "r.json" });
+    expect(ok(["rule", "remove", "static"]).command).toEqual({ kind: "rule-remove", name: "static" });
+    expect(error(["config", "rollback", "x"])).toMatch(/version number/);
+    expect(error(["config", "rollback", "0"])).toMatch(/version number/);
+    expect(error(["pool", "drain", "web"])).toMatch(/POOL and NODE/);
+    expect(error(["pool", "explode", "web", "0"])).toMatch(/drain, disable or enable/);
+    expect(error(["rule", "add", "r.json", "--position", "-1"])).toMatch(/--position N/);
+  });
+
   it("parses the config commands", () => {
     expect(ok(["config", "validate", "c.json"]).command).toEqual({ kind: "config-validate", file: "c.json" });
     expect(ok(["--url", "https://w.example", "config", "push", "c.json"]).command).toEqual({ kind: "config-push", file: "c.json" });
