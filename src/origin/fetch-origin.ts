@@ -78,6 +78,8 @@ export async function fetchOrigin(originRequest: Request, firstByteTimeoutMs: Mi
     const response = await fetch(originRequest, { signal: abort.signal });
     // RFC 9110 §15.2: a 1xx is not the answer; workerd hands it over with the rest of the exchange as its body.
     const final = isInterim(response.status) ? await finalAfterInterim(response, originRequest.method) : response;
+    // A 101 to a request that asked to upgrade (a WebSocket handshake, passed by the edge) carries the socket: it goes back as it came.
+    if (final.status === 101 && originRequest.headers.has("upgrade")) return ok(withoutOriginInternalFields(final));
     const problem = unrepresentable(final);
     // Checked before anything re-wraps the response (that would throw on such a status).
     if (problem === null) return ok(withIdleTimeout(withoutOriginInternalFields(final), opts.bodyIdleMs));
