@@ -8,6 +8,7 @@
 import { createServer } from "node:net";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { buildUiAssets } from "./scripts/build-ui";
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -21,6 +22,8 @@ async function freePort(): Promise<number> {
 }
 
 process.env.TEST_ORIGIN_PORT ??= String(await freePort());
+// The worker imports the dashboard's bundled assets: build them for any way vitest is started.
+await buildUiAssets();
 const originUrl = `http://127.0.0.1:${process.env.TEST_ORIGIN_PORT}`;
 
 export default defineConfig({

@@ -34,7 +34,8 @@ import { buildMeta, limitsFor, originHost, withResponseHeaderEdits, isResponseCa
 import { ShardReply, type Served } from "./shard-reply";
 import type { ShardFault, ShardRequestContext, ShardResult } from "../src/serve/shard-protocol";
 import type { PurgeTarget, ShardPurgeResult } from "./shard-purge";
-import { newShardStats, type ShardStats, type ShardStatsReply } from "./shard-stats";
+import { ShardCounters, type ShardMinute } from "./shard-counters";
+import type { ShardStatsReply } from "./shard-stats";
 import { RecentInstants } from "./recent-instants";
 import { ShardStore, type StoredObject } from "./shard-store";
 
@@ -55,7 +56,10 @@ export class CacheShard extends DurableObject<Env> {
   readonly #flights = new Flights();
   /** Keys whose last response was not storable, until when: they skip coalescing (hit-for-pass). */
   readonly #hitForPass = new Map<string, EpochMillis>();
-  readonly #stats: ShardStats = newShardStats();
+  /** Counters in SQLite: they survive eviction (they used to read 0 after an idle object was evicted). */
+  readonly #counters: ShardCounters;
+  /** Contexts of background revalidations: their replies reach no client, so they count no request. */
+  readonly #background = new WeakSet<ShardRequestContext>();
   /** When each key's latest background refresh started: refresh time and refresh-ahead start at most one per interval. */
   readonly #refreshes = new RecentInstants(MAX_TRACKED_REFRESHES);
   #fault: ShardFault = { mode: "none" };
@@ -67,6 +71,7 @@ export class CacheShard extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#store = new ShardStore(ctx.storage.sql, { memoryBytes: defaultSettings.memoryBudgetBytes, storageBytes: defaultSettings.storageBudgetBytes });
+    this.#counters = new ShardCounters(ctx.storage.sql, Date.now);
     const health = () => env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health"));
     this.#pools = new PoolFetcher(
       cachedSnapshot(() => health().snapshot(), HEALTH_SNAPSHOT_TTL_MS, Date.now),
@@ -76,7 +81,7 @@ export class CacheShard extends DurableObject<Env> {
 
   /** The request path inside the shard: stored copy, coalesced origin fetch, or pass-through. */
   async handle(request: Request, ctx: ShardRequestContext): Promise<ShardResult> {
-    this.#stats.calls += 1;
+    this.#counters.count("calls");
     await this.#injectFault();
     this.#store.setBudgets(ctx.settings.memoryBudgetBytes, ctx.settings.storageBudgetBytes);
     this.#store.setGraceSeconds(graceOf(ctx));
@@ -92,20 +97,20 @@ export class CacheShard extends DurableObject<Env> {
       const refresh = refreshDecision(stored.meta, decision, now, ctx.settings, this.#refreshes.get(ctx.key) ?? null);
       if (refresh.kind === "refresh-time") {
         if (refresh.refresh) this.#refreshInBackground(request, ctx, stored, now);
-        this.#stats.hits += 1;
+        this.#counters.count("hits");
         const member = { hit: true, fwd: "stale" as const, ttlSeconds: decision.ttlSeconds, detail: "refresh-time" };
         return this.#reply(ctx, req).served(respondFromStored(stored.meta, stored.body, req, now), member, stored.meta, "STALE", { kind: "refresh-time" });
       }
       if (refresh.kind === "refresh-ahead") {
         this.#refreshInBackground(request, ctx, stored, now);
-        this.#stats.hits += 1;
+        this.#counters.count("hits");
         const member = { hit: true, ttlSeconds: decision.ttlSeconds, detail: "refresh-ahead" };
         return this.#reply(ctx, req).served(respondFromStored(stored.meta, stored.body, req, now), member, stored.meta, "HIT", { kind: "refresh-ahead" });
       }
       if (decision.kind !== "revalidate") {
         const swr = decision.kind === "stale-while-revalidate";
         if (swr) this.#revalidateInBackground(request, ctx, stored);
-        this.#stats.hits += 1;
+        this.#counters.count("hits");
         const detail = swr ? "stale-while-revalidate" : decision.kind === "stale-allowed" ? "max-stale" : undefined;
         const info = swr ? { kind: "stale-while-revalidate" as const } : decision.kind === "stale-allowed" ? { kind: "stale-allowed" as const } : { kind: "hit" as const };
         return this.#reply(ctx, req).served(respondFromStored(stored.meta, stored.body, req, now), { hit: true, ttlSeconds: decision.ttlSeconds, ...(detail ? { detail } : {}) }, stored.meta, swr ? "STALE" : "HIT", info);
@@ -136,7 +141,7 @@ export class CacheShard extends DurableObject<Env> {
     const meta = buildMeta(req, edited, timing, verdict, limits, ctx, body.byteLength);
     if (!this.#putSafely(ctx, meta, [body])) return false;
     this.#hitForPass.delete(ctx.key);
-    this.#stats.stores += 1;
+    this.#counters.count("stores");
     void this.#scheduleSweep();
     return true;
   }
@@ -165,13 +170,19 @@ export class CacheShard extends DurableObject<Env> {
 
   async stats(): Promise<ShardStatsReply & { inFlight: number }> {
     return {
-      ...this.#stats,
+      ...this.#counters.totals(),
       ...this.#store.evictions,
+      objects: this.#store.objectCount(),
       storedBytes: this.#store.storedBytes(),
       storageBudgetBytes: this.#store.storageBudgetBytes,
       memoryEvictions: this.#store.memoryEvictions,
       inFlight: this.#flights.size,
     };
+  }
+
+  /** Per-minute request outcomes and origin fetches since `sinceMinute` (the dashboard's load per shard). */
+  async minutes(sinceMinute: number): Promise<ShardMinute[]> {
+    return this.#counters.minutes(sinceMinute);
   }
 
   /** Fault injection for tests and simulations: makes `handle` throw or hang, to exercise the edge's fallback. */
@@ -193,7 +204,7 @@ export class CacheShard extends DurableObject<Env> {
   }
 
   async #asWaiter(flight: Flight, request: Request, req: RequestLike, ctx: ShardRequestContext, fwd: ForwardReason, stale: StoredObject | undefined): Promise<ShardResult> {
-    this.#stats.coalesced += 1;
+    this.#counters.count("coalesced");
     const outcome = await awaitFlight(flight, ctx.settings.collapseTimeoutMs);
     const reply = this.#reply(ctx, req);
     const now = Date.now();
@@ -260,10 +271,10 @@ export class CacheShard extends DurableObject<Env> {
       if (isResponseCaused(verdict.reason)) this.#hitForPass.set(ctx.key, Date.now() + ctx.settings.hitForPassSeconds * 1000);
       this.#flights.settle(flight, { kind: "not-shared" });
       this.#flights.close(ctx.key, flight);
-      this.#stats.passes += 1;
+      this.#counters.count("passes");
       return reply.notStored(response, verdict.reason, fwd);
     }
-    this.#stats.misses += 1;
+    this.#counters.count("misses");
     const meta = buildMeta(policyReq, response, timing, verdict, limits, ctx, contentLength);
     // A null body (204, 205, HEAD-like) must still END: a stream that never closes would keep the flight
     // open forever, so every later request joined it and reused the 204 past its freshness (RFC 9111 §4.2).
@@ -275,7 +286,7 @@ export class CacheShard extends DurableObject<Env> {
       if (result.stored && timing.purgeEpoch === this.#purgeEpoch) {
         const part = this.#withStoredPart(ctx, { meta: { ...meta, bodyBytes: result.bytes }, chunks: result.chunks });
         if (part === null || !this.#putSafely(ctx, part.meta, part.chunks)) return;
-        this.#stats.stores += 1;
+        this.#counters.count("stores");
         void this.#scheduleSweep();
       } else if (!result.stored && result.reason === "too-large") {
         this.#hitForPass.set(ctx.key, Date.now() + ctx.settings.hitForPassSeconds * 1000);
@@ -313,7 +324,7 @@ export class CacheShard extends DurableObject<Env> {
     try {
       return this.#store.put(ctx.key, meta, chunks, ctx.settings.maxVariants, Date.now());
     } catch {
-      this.#stats.storeFailures += 1;
+      this.#counters.count("storeFailures");
       return false;
     }
   }
@@ -322,7 +333,7 @@ export class CacheShard extends DurableObject<Env> {
     const meta = freshenWithNotModified(stale.meta, response, timing, { limits: limitsFor(ctx.settings), ...(ctx.overrides ? { overrides: ctx.overrides } : {}) });
     const object: StoredObject = { meta, body: stale.body };
     if (timing.purgeEpoch === this.#purgeEpoch) this.#store.updateMeta(ctx.key, meta);
-    this.#stats.revalidations += 1;
+    this.#counters.count("revalidations");
     this.#flights.settle(flight, { kind: "revalidated", object });
     this.#flights.close(ctx.key, flight);
     return reply.served(respondFromStored(meta, stale.body, req, timing.responseTime), { hit: false, fwd, fwdStatus: 304, detail: "revalidated" }, meta, "REVALIDATED", { kind: "revalidated" });
@@ -338,7 +349,7 @@ export class CacheShard extends DurableObject<Env> {
     const now = Date.now();
     const verdict = stale === undefined ? { serve: false as const } : staleOnOriginFailure(stale.meta, req, now, graceSeconds);
     if (stale !== undefined && (verdict.serve || staleAllowedWhenPoolDown(failure, stale))) {
-      this.#stats.staleServed += 1;
+      this.#counters.count("staleServed");
       // A dead pool serves any copy (staleAllowedWhenPoolDown); otherwise say which grant applied.
       const why = verdict.serve && verdict.why === "grace" && failure.kind !== "pool-down" ? "grace" : "stale-if-error";
       return reply.served(respondFromStored(stale.meta, stale.body, req, now), { hit: true, detail: why }, stale.meta, "STALE", { kind: why });
@@ -349,7 +360,7 @@ export class CacheShard extends DurableObject<Env> {
   /** Forwards the client's request as it is (validators and Range included) and stores nothing. */
   async #passThrough(request: Request, req: RequestLike, ctx: ShardRequestContext, fwd: ForwardReason, detail: string): Promise<ShardResult> {
     const reply = this.#reply(ctx, req).fromOrigin(originHost(ctx.origin));
-    this.#stats.passes += 1;
+    this.#counters.count("passes");
     const result = await this.#fetchOrigin((origin) => buildOriginRequest(request, { origin, firstByteTimeoutMs: ctx.settings.originTimeoutMs }), request.method, ctx);
     if (!result.ok) return reply.originFailed(result.error, fwd);
     try {
@@ -361,7 +372,7 @@ export class CacheShard extends DurableObject<Env> {
 
   /** Every origin fetch the shard makes goes through here (the one place pools and health plug in). */
   async #fetchOrigin(build: (origin: string) => Request, method: string, ctx: ShardRequestContext): Promise<Result<Response, OriginFailure>> {
-    this.#stats.originFetches += 1;
+    this.#counters.count("originFetches");
     const bodyIdleMs = ctx.settings.originBodyIdleMs ?? defaultSettings.originBodyIdleMs;
     if (ctx.pool === undefined) return fetchOrigin(build(ctx.origin), ctx.settings.originTimeoutMs, { bodyIdleMs });
     return this.#pools.fetch(ctx.pool.name, ctx.pool.config, method, build, { idempotent: true, now: Date.now, failpools: ctx.pool.failpools ?? [], bodyIdleMs });
@@ -370,7 +381,9 @@ export class CacheShard extends DurableObject<Env> {
   /** RFC 5861: serve stale now and refresh once in the background; a flight already open means one is running. */
   #revalidateInBackground(request: Request, ctx: ShardRequestContext, stored: StoredObject): void {
     if (this.#flights.has(ctx.key)) return;
-    const background = this.#asLeader(request, requestLike(request), ctx, "stale", stored).then((result) => result.response.body?.cancel());
+    const backgroundCtx = { ...ctx };
+    this.#background.add(backgroundCtx);
+    const background = this.#asLeader(request, requestLike(request), backgroundCtx, "stale", stored).then((result) => result.response.body?.cancel());
     this.ctx.waitUntil(background.catch(() => {}));
   }
 
@@ -391,7 +404,7 @@ export class CacheShard extends DurableObject<Env> {
   }
 
   #reply(ctx: ShardRequestContext, req: RequestLike): ShardReply {
-    return new ShardReply(ctx, req);
+    return new ShardReply(ctx, req, this.#background.has(ctx) ? null : (outcome) => this.#counters.count(`requests.${outcome}`));
   }
 }
 

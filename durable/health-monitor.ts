@@ -78,6 +78,15 @@ export class HealthMonitor extends DurableObject<Env> {
     return { at: now, nodes };
   }
 
+  /** Every node's health with its reason and the last probe of any monitor (the dashboard's node table). */
+  async details(): Promise<{ key: string; healthy: boolean; reason: string; lastProbeAt: EpochMillis | null }[]> {
+    const now = this.#now();
+    return Object.entries(this.#state.nodes).map(([key, health]) => {
+      const probes = Object.values(health.lastProbeAt);
+      return { key, healthy: nodeHealthy(health.passive, Object.values(health.active), now), reason: health.reason, lastProbeAt: probes.length === 0 ? null : Math.max(...probes) };
+    });
+  }
+
   /** Passive outcomes from shards and edges. */
   async report(reports: OutcomeReport[]): Promise<void> {
     const now = this.#now();

@@ -9,12 +9,16 @@ import { cacheInfo, renderCacheStatus, type CacheInfo } from "../src/rfc9111";
 import type { CacheOutcome, ForwardReason, NotStorableReason, RequestLike, StoredMeta } from "../src/rfc9111/types";
 import { CACHE_INFO_HEADER } from "../src/serve/internal-headers";
 import { describeFailure, failureResponse } from "../src/serve/origin-failure";
+import type { ShardOutcome } from "../src/observe/outcomes";
 import { SHARD_RESULT_VERSION, type ShardRequestContext, type ShardResult } from "../src/serve/shard-protocol";
 
 export const SHARD_CACHE_NAME = "shardcache-shard";
 
 /** What happened in the shard, as a word in X-Cluster-Trace. */
 export type Served = "HIT" | "MISS" | "STALE" | "REVALIDATED" | "COLLAPSED" | "PASS" | "ERROR";
+
+/** The same word as the counters' outcome label (src/observe/outcomes.ts). */
+export const OUTCOME_OF: Record<Served, ShardOutcome> = { HIT: "hit", MISS: "miss", STALE: "stale", REVALIDATED: "revalidated", COLLAPSED: "coalesced", PASS: "pass", ERROR: "error" };
 
 type Member = Omit<CacheOutcome, "cache">;
 
@@ -24,6 +28,8 @@ export class ShardReply {
   constructor(
     private readonly ctx: ShardRequestContext,
     private readonly req: RequestLike,
+    /** Told the outcome of every reply once (the shard's request counters); null for background work. */
+    private readonly onOutcome: ((outcome: ShardOutcome) => void) | null = null,
   ) {}
 
   /** Records that this reply involved the origin, for the trace. */
@@ -69,13 +75,15 @@ export class ShardReply {
   }
 
   #dress(response: Response, member: Member, word: Served, info: string): ShardResult {
+    const outcome = OUTCOME_OF[word];
+    this.onOutcome?.(outcome);
     const out = new Response(response.body, response);
     const mine = renderCacheStatus([{ cache: SHARD_CACHE_NAME, ...member }]);
     const upstream = out.headers.get("cache-status");
     out.headers.set("cache-status", upstream ? `${upstream}, ${mine}` : mine);
     if (this.ctx.settings.verbose) out.headers.set(CACHE_INFO_HEADER, info);
     const trace = this.#originHost === null ? `${this.ctx.shard}->${word}` : `${this.ctx.shard}->${word}, origin:${this.#originHost}`;
-    return { v: SHARD_RESULT_VERSION, response: out, trace, member };
+    return { v: SHARD_RESULT_VERSION, response: out, trace, member, outcome, origin: this.#originHost };
   }
 }
 

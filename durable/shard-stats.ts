@@ -1,4 +1,6 @@
-/** Counters one shard keeps about its own traffic, read through the admin API's stats. */
+/** Counters one shard keeps about its own traffic (in SQLite: durable/shard-counters.ts), read through the admin API's stats. */
+import type { ShardOutcome } from "../src/observe/outcomes";
+
 export interface ShardStats {
   /** Calls of `handle` this object received (every request an edge sent it, faults included). */
   calls: number;
@@ -38,6 +40,10 @@ export interface EvictionCounts {
 
 /** What a shard's `stats()` returns: its counters, storage eviction, and the state of its two tiers. */
 export type ShardStatsReply = ShardStats & EvictionCounts & {
+  /** One count per request that reached the shard, by outcome. */
+  requests: Record<ShardOutcome, number>;
+  /** Stored variants in SQLite. */
+  objects: number;
   /** Accounted bytes in SQLite, never above `storageBudgetBytes`. */
   storedBytes: number;
   storageBudgetBytes: number;

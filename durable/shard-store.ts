@@ -242,6 +242,11 @@ export class ShardStore {
     return { deleted: due.length, next };
   }
 
+  /** Stored variants (each Vary variant is one object). */
+  objectCount(): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM entries").one().n;
+  }
+
   /** Accounted bytes held in SQLite (bodies, metadata, keys, tags; see `rowBytes`): never above the storage budget. */
   storedBytes(): number {
     return this.#storedBytes;

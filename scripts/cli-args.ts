@@ -3,7 +3,7 @@
  *
  *   [--url URL] [--token TOKEN] [--admin-prefix PATH] <command>
  *   config validate FILE | config push FILE | config pull | purge (--url U | --key K | --prefix P | --tag T | --all) [--soft]
- *   | stats | health | events [--since ID] [--limit N] [--level L] [--json] | rates [--json]
+ *   | stats | top | health | events [--since ID] [--limit N] [--level L] [--json] | rates [--json]
  *
  * Global options go before the command (after it too, except `--url` after `purge`, which is the URL
  * to purge). Defaults: local dev (`npm start`): http://127.0.0.1:$PORT (8787) with token dev-admin-token;
@@ -33,6 +33,7 @@ export type CliCommand =
   | { kind: "rule-remove"; name: string }
   | { kind: "purge"; selector: PurgeSelectorArg; soft: boolean }
   | { kind: "stats"; json: boolean }
+  | { kind: "top"; intervalSeconds: number; count: number | null }
   | { kind: "health" }
   | { kind: "events"; since?: number; limit?: number; level?: EventLevelArg; json: boolean }
   | { kind: "rates"; json: boolean }
@@ -64,7 +65,10 @@ commands:
   purge --url U | --key K | --prefix P | --tag T | --all  [--soft]
                             purge one URL, cache key, key prefix (e.g. https://example.com/img/),
                             Cache-Tag / Surrogate-Key tag, or everything; --soft marks stale instead
-  stats [--json]            per-shard and total counters (GET /stats)
+  stats [--json]            cluster figures (both tiers, hit ratio) and per-shard counters (GET /stats)
+  top [--interval S] [--count N]
+                            the cluster figures, refreshed every S seconds (default 2) with rates
+                            since the last refresh; N refreshes, or until Ctrl-C
   health                    is the worker up, and which config version does it run (GET /health)
   events [--since ID] [--limit N] [--level INFO|WARNING|SERIOUS|FATAL] [--json]
                             the cluster event log, oldest first (GET /events); --level is the minimum
@@ -139,6 +143,8 @@ function parseCommand(args: readonly string[]): CliCommand | { error: string } {
       const extra = args.slice(1).filter((a) => a !== "--json");
       return extra.length === 0 ? { kind: "stats", json: args.includes("--json") } : { error: `unexpected arguments after "stats": ${extra.join(" ")}` };
     }
+    case "top":
+      return parseTop(args.slice(1));
     case "config": {
       if (second === "pull") return more.length === 0 ? { kind: "config-pull" } : { error: `unexpected arguments after "config pull": ${more.join(" ")}` };
       if (second === "history") {
@@ -230,4 +236,18 @@ function parsePurge(args: readonly string[]): CliCommand | { error: string } {
   }
   if (selectors.length !== 1) return { error: "purge needs exactly one of --url, --key, --prefix, --tag, --all" };
   return { kind: "purge", selector: selectors[0]!, soft };
+}
+
+function parseTop(args: readonly string[]): CliCommand | { error: string } {
+  let intervalSeconds = 2;
+  let count: number | null = null;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const value = Number(args[i + 1]);
+    if (arg === "--interval" && Number.isFinite(value) && value >= 0.2 && value <= 3600) intervalSeconds = value;
+    else if (arg === "--count" && Number.isInteger(value) && value > 0) count = value;
+    else return { error: arg === "--interval" || arg === "--count" ? `top ${arg} needs a number (--interval 0.2…3600 seconds, --count ≥ 1)` : `unexpected top argument "${arg}"` };
+    i++;
+  }
+  return { kind: "top", intervalSeconds, count };
 }

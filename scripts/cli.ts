@@ -13,9 +13,19 @@ export interface CliIo {
   fetch: typeof fetch;
   out(line: string): void;
   err(line: string): void;
+  /** Waits between `top` refreshes. */
+  sleep?(ms: number): Promise<void>;
+  /** True when stdout is a terminal: `top` then redraws in place. */
+  tty?: boolean;
 }
 
-const defaultIo: CliIo = { fetch: (...args) => fetch(...args), out: (line) => console.log(line), err: (line) => console.error(line) };
+const defaultIo: CliIo = {
+  fetch: (...args) => fetch(...args),
+  out: (line) => console.log(line),
+  err: (line) => console.error(line),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  tty: process.stdout.isTTY === true,
+};
 
 type ErrorList = { path: string; message: string }[];
 
@@ -132,6 +142,20 @@ async function run(command: CliCommand, opts: RunOptions, io: CliIo): Promise<nu
       else printStats(reply.body as StatsBody, io);
       return 0;
     }
+    case "top": {
+      let previous: { body: StatsBody; at: number } | null = null;
+      for (let i = 0; command.count === null || i < command.count; i++) {
+        if (i > 0) await (io.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms))))(command.intervalSeconds * 1000);
+        const reply = await call(opts, io, "GET", "/stats");
+        if (!reply.ok) return reportHttpError(reply, io);
+        const at = performance.now();
+        if (io.tty) io.out("\x1b[H\x1b[2J");
+        io.out(`shardcache top — ${opts.url} — ${new Date().toISOString().slice(11, 19)} UTC, every ${command.intervalSeconds} s${command.count === null ? " (Ctrl-C to stop)" : ""}`);
+        printStats(reply.body as StatsBody, io, previous === null ? null : { body: previous.body, seconds: (at - previous.at) / 1000 });
+        previous = { body: reply.body as StatsBody, at };
+      }
+      return 0;
+    }
     case "events": {
       const query = new URLSearchParams();
       if (command.since !== undefined) query.set("sinceId", String(command.since));
@@ -200,10 +224,25 @@ function reportHttpError(reply: Reply, io: CliIo): number {
   return 1;
 }
 
-type StatsBody = { shards: ({ shard: string; error?: string } & Record<string, number>)[]; total: Record<string, number> };
-const COLUMNS = ["hits", "misses", "coalesced", "originFetches", "passes", "stores", "storedBytes", "evictions"] as const;
+type Cluster = { requests: number; edge: Record<string, number>; shard: Record<string, number>; hits: number; cacheable: number; hitRatio: number | null; originFetches: number; bytesServed: number };
+type StatsBody = { cluster?: Cluster; shards: ({ shard: string; error?: string } & Record<string, number>)[]; total: Record<string, number> };
+const COLUMNS = ["hits", "misses", "coalesced", "originFetches", "passes", "stores", "objects", "storedBytes", "evictions"] as const;
 
-function printStats(body: StatsBody, io: CliIo): void {
+const outcomeLine = (counts: Record<string, number>) => Object.entries(counts).map(([outcome, n]) => `${outcome} ${n}`).join(", ");
+
+/** The cluster block: both tiers' outcomes and the hit ratio; with `since`, rates per second over the interval. */
+function printCluster(c: Cluster, io: CliIo, since: { body: StatsBody; seconds: number } | null): void {
+  const before = since?.body.cluster;
+  const rate = (now: number, then: number | undefined) => (since === null || then === undefined || since.seconds <= 0 ? "" : ` (${((now - then) / since.seconds).toFixed(1)}/s)`);
+  io.out(`requests      ${c.requests}${rate(c.requests, before?.requests)}   hit ratio ${c.hitRatio === null ? "–" : `${(c.hitRatio * 100).toFixed(1)} %`} (${c.hits} hits of ${c.cacheable} cacheable)`);
+  io.out(`edge tier     ${outcomeLine(c.edge)}`);
+  io.out(`shard tier    ${outcomeLine(c.shard)}`);
+  io.out(`origin        ${c.originFetches} fetches${rate(c.originFetches, before?.originFetches)}   bytes served ${c.bytesServed}`);
+  io.out("");
+}
+
+function printStats(body: StatsBody, io: CliIo, since: { body: StatsBody; seconds: number } | null = null): void {
+  if (body.cluster !== undefined) printCluster(body.cluster, io, since);
   const rows = [...body.shards.map((s) => [s.shard, ...COLUMNS.map((c) => (s.error !== undefined ? "-" : String(s[c])))]), ["total", ...COLUMNS.map((c) => String(body.total[c]))]];
   const header = ["shard", ...COLUMNS];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

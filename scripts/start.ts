@@ -15,6 +15,7 @@ import { createRequire } from "node:module";
 import { startDemoOrigin, type DemoOrigin } from "./demo-origin";
 import { validateConfigFile } from "./validate-config";
 import { DEV_ADMIN_TOKEN } from "../src/lib/dev-token";
+import { buildUiAssets } from "./build-ui";
 
 const host = "127.0.0.1";
 const port = Number(process.env.PORT ?? 8787);
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
     origin = await startDemoOrigin(originPort, host);
     originUrl = origin.url;
   }
+  await buildUiAssets();
   const worker = runWrangler(
     ["dev", "--ip", host, "--port", String(port), "--var", `ORIGIN_URL:${originUrl}`, "--var", `ADMIN_TOKEN:${adminToken}`, "--var", "SHARDCACHE_LOCAL_DEV:true", "--var", "CONFIG_MEMO_MS:1000", "--log-level", "warn", "--show-interactive-dev-session=false", "--test-scheduled"],
     true,

@@ -4,6 +4,7 @@ import type { EventLog } from "../durable/event-log";
 import type { HealthMonitor } from "../durable/health-monitor";
 import type { RateLimiter } from "../durable/rate-limiter";
 import type { SlmMonitor } from "../durable/slm-monitor";
+import type { MetricsCollector } from "../durable/metrics-collector";
 
 export interface Env {
   CACHE_SHARD: DurableObjectNamespace<CacheShard>;
@@ -15,6 +16,12 @@ export interface Env {
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   /** One object, named "slm": SLM class windows and rate shaping factors. */
   SLM_MONITOR: DurableObjectNamespace<SlmMonitor>;
+  /** One object, named "metrics": the edge tier's counters, flushed in batches by every isolate. */
+  METRICS_COLLECTOR: DurableObjectNamespace<MetricsCollector>;
+  /** Optional Workers Analytics Engine dataset: one data point per request when bound (see wrangler.toml). */
+  ANALYTICS?: AnalyticsEngineDataset;
+  /** "off" switches the edge tier's request counting off (only for `npm run bench`'s with/without comparison). */
+  EDGE_COUNTING?: string;
   /** KV namespace holding the config document under the key `config`. */
   CONFIG: KVNamespace;
   /** Origin used when the config names none. */

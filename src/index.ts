@@ -27,6 +27,9 @@ import { normaliseIncoming } from "./edge/incoming";
 import { pathOf } from "./lib/request-target";
 import { ShardHealth } from "./health/shard-health";
 import type { ShardGate } from "./edge/shard-client";
+import { EdgeCounter } from "./edge/edge-counter";
+import { accessLogEntry } from "./edge/access-log";
+import { accessLogLine } from "./observe/access-log";
 
 /** How stale an isolate's copy of the rate shaping factors may be. */
 const SLM_FACTORS_TTL_MS = 5_000;
@@ -40,6 +43,9 @@ export { EventLog } from "../durable/event-log";
 export { HealthMonitor } from "../durable/health-monitor";
 export { RateLimiter } from "../durable/rate-limiter";
 export { SlmMonitor } from "../durable/slm-monitor";
+export { MetricsCollector } from "../durable/metrics-collector";
+
+const metricsCollector = (env: Env) => env.METRICS_COLLECTOR.get(env.METRICS_COLLECTOR.idFromName("metrics"));
 
 /** Appends one event to the cluster event log; never fails the caller (the log is best effort). */
 function raiseEvent(env: Env, event: Omit<NewEvent, "time">): Promise<void> {
@@ -56,6 +62,10 @@ interface Isolate {
   pools: PoolFetcher;
   rateGate: RateGate;
   slm: SlmReporter;
+  /** This isolate's edge-tier counters, flushed in batches to the MetricsCollector. */
+  counter: EdgeCounter;
+  /** EDGE_COUNTING=off (the bench's reference run only): no edge counting at all. */
+  countingOff: boolean;
   hrw: { version: string; hrw: Hrw } | null;
   /** Recent purges from KV, memoised like the config: the edge refuses copies older than a matching purge. */
   purges: PurgeLogLoader;
@@ -100,6 +110,8 @@ function isolateFor(env: Env): Isolate {
     slm: new SlmReporter(),
     loginThrottle: new LoginThrottle(),
     shardHealth: new ShardHealth(),
+    counter: new EdgeCounter((rows) => metricsCollector(env).add(rows)),
+    countingOff: env.EDGE_COUNTING === "off",
     hrw: null,
     budgetVersion: null,
     healthPlan: null,
@@ -205,7 +217,7 @@ export default {
         configVersion: loaded.version,
         configSource: loaded.source,
         hrw: hrwFor(state, loaded.version, settings),
-        shard: (name) => ({ purge: (target, soft) => shard(name).purge(target, soft), stats: () => shard(name).stats() }),
+        shard: (name) => ({ purge: (target, soft) => shard(name).purge(target, soft), stats: () => shard(name).stats(), minutes: (since) => shard(name).minutes(since) }),
         readStoredConfig: () => env.CONFIG.get(CONFIG_KV_KEY),
         writeStoredConfig: (text) => env.CONFIG.put(CONFIG_KV_KEY, text),
         history: env.CONFIG,
@@ -218,6 +230,12 @@ export default {
         rateStatus: (name) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(name)).status(),
         slmSnapshot: () => slmMonitor(env).snapshot(config.slmClasses),
         shardHealth: () => state.shardHealth.snapshot(Date.now()),
+        edgeCounters: async (since) => {
+          await state.counter.flush();
+          return metricsCollector(env).read(since);
+        },
+        healthSnapshot: () => env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health")).snapshot(),
+        healthDetails: () => env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health")).details(),
       });
     }
     return handleEdgeRequest(request, {
@@ -243,6 +261,13 @@ export default {
       reportTtfb: (slmClass, ttfbMs) => {
         const cls = config.slmClasses[slmClass];
         if (cls !== undefined) flushSlm(state.slm.record(slmClass, ttfbMs, cls.targetMs), state, config, env, ctx);
+      },
+      observe: (answer) => {
+        if (settings.accessLog) console.log(accessLogLine(accessLogEntry(request, answer, now, Date.now())));
+        if (state.countingOff) return;
+        state.counter.count(answer.rule, answer.outcome, answer.bytes, now, (promise) => ctx.waitUntil(promise));
+        // Workers Analytics Engine, when bound: one data point per request, queryable with SQL.
+        env.ANALYTICS?.writeDataPoint({ indexes: [answer.rule], blobs: [answer.outcome, answer.rule, answer.upstream.shard ?? "", answer.upstream.shardName ?? ""], doubles: [1, answer.bytes] });
       },
       waitUntil: (promise) => ctx.waitUntil(promise),
       now: Date.now,

@@ -7,10 +7,12 @@
  */
 import { build } from "esbuild";
 import { execSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Miniflare, type WorkerOptions } from "miniflare";
+import { buildUiAssets } from "../build-ui";
 
 export const REPO_ROOT = resolve(import.meta.dirname, "..", "..");
 
@@ -36,8 +38,10 @@ export async function bundleShardcache(ref: string | null = null): Promise<Bundl
   if (ref !== null) {
     root = join(dir, "src-tree");
     await mkdir(root);
-    execSync(`git -C ${JSON.stringify(REPO_ROOT)} archive --format=tar ${JSON.stringify(ref)} src durable package.json | tar -x -C ${JSON.stringify(root)}`, { stdio: ["ignore", "ignore", "pipe"] });
+    execSync(`git -C ${JSON.stringify(REPO_ROOT)} archive --format=tar ${JSON.stringify(ref)} $(git -C ${JSON.stringify(REPO_ROOT)} ls-tree --name-only ${JSON.stringify(ref)} src durable ui package.json | tr '\\n' ' ') | tar -x -C ${JSON.stringify(root)}`, { stdio: ["ignore", "ignore", "pipe"] });
   }
+  // The dashboard's assets are generated, not committed: build them in the tree being bundled.
+  if (existsSync(join(root, "ui"))) await buildUiAssets(root);
   await build({
     entryPoints: [join(root, "src/index.ts")],
     nodePaths: [join(REPO_ROOT, "node_modules")],
@@ -71,7 +75,7 @@ export async function wranglerOptions(): Promise<{ options: BaseOptions; source:
       options: {
         compatibilityDate: "2026-04-20",
         compatibilityFlags: ["nodejs_compat"],
-        durableObjects: { CACHE_SHARD: sqlite("CacheShard"), HEALTH_MONITOR: sqlite("HealthMonitor"), EVENT_LOG: sqlite("EventLog"), RATE_LIMITER: sqlite("RateLimiter"), SLM_MONITOR: sqlite("SlmMonitor") },
+        durableObjects: { CACHE_SHARD: sqlite("CacheShard"), HEALTH_MONITOR: sqlite("HealthMonitor"), EVENT_LOG: sqlite("EventLog"), RATE_LIMITER: sqlite("RateLimiter"), SLM_MONITOR: sqlite("SlmMonitor"), METRICS_COLLECTOR: sqlite("MetricsCollector") },
         bindings: {},
       },
       source: "hand-built options (wrangler's helper was unavailable)",
@@ -87,6 +91,8 @@ export interface ShardcacheWorkerSpec {
   doOwner?: string;
   /** Miniflare's Cache API store is shared by every worker of one instance; false gives this worker a no-op caches.default. */
   cacheApi?: boolean;
+  /** Extra variables (e.g. EDGE_COUNTING: "off" for the bench's uncounted edge hit). */
+  vars?: Record<string, string>;
 }
 
 export type WorkerSpec = ShardcacheWorkerSpec | { name: string; script: string; bindings?: Record<string, string>; cacheApi?: boolean };
@@ -127,7 +133,7 @@ export async function startRuntime(bundle: Bundle, originUrl: string, workers: r
       modulesRoot: bundle.dir,
       compatibilityDate: base.compatibilityDate,
       compatibilityFlags: base.compatibilityFlags,
-      bindings: { ...(base.bindings ?? {}), ORIGIN_URL: originUrl, CONFIG_MEMO_MS: "60000", ...(opts.bindings ?? {}) },
+      bindings: { ...(base.bindings ?? {}), ORIGIN_URL: originUrl, CONFIG_MEMO_MS: "60000", ...(spec.vars ?? {}), ...(opts.bindings ?? {}) },
       kvNamespaces: { CONFIG: `config-${spec.name}` },
       durableObjects,
       cache: spec.cacheApi ?? true,

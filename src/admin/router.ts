@@ -24,11 +24,21 @@ import { configRoutes } from "./config-routes";
 import type { LoginThrottle } from "./login-throttle";
 import { eventListOptions, rateClassesView, type ContextStatus, type SlmView } from "./observe";
 import { parsePurgeRequest, runPurge } from "./purge";
-import { collectStats, type ShardStatsReply } from "./stats";
+import type { ShardStatsReply } from "./stats";
+import type { ShardMinute } from "../../durable/shard-counters";
+import type { EdgeMinuteRow, EdgeTotalRow } from "../../durable/metrics-collector";
+import type { HealthSnapshot } from "../origin/pool-fetch";
+import type { Minute } from "../observe/minute";
+import { EXPOSITION_CONTENT_TYPE, renderExposition } from "../observe/prometheus";
+import { clusterSeriesFor, clusterStats, type ObservedDeps } from "./cluster-stats";
+import { metricFamilies } from "./metrics";
+import { dashboardResponse } from "./ui";
+import { poolsView, type NodeHealthDetail } from "./pools";
 
 export interface AdminShard {
   purge(target: PurgeTarget, soft: boolean): Promise<ShardPurgeResult>;
   stats(): Promise<ShardStatsReply>;
+  minutes(since: Minute): Promise<ShardMinute[]>;
 }
 
 /** What the composition root hands the admin API for one request. */
@@ -64,6 +74,21 @@ export interface AdminDeps {
   slmSnapshot(): Promise<SlmView>;
   /** This isolate's view of shard health (state and counters per shard it has called). */
   shardHealth?(): Record<string, unknown>;
+  /** Flushes this isolate's pending edge counts, then reads the MetricsCollector. */
+  edgeCounters(since: Minute): Promise<{ totals: EdgeTotalRow[]; minutes: EdgeMinuteRow[] }>;
+  /** The HealthMonitor's view of every origin pool node, and the same with reasons and last probes. */
+  healthSnapshot(): Promise<HealthSnapshot>;
+  healthDetails(): Promise<NodeHealthDetail[]>;
+}
+
+function observed(deps: AdminDeps): ObservedDeps {
+  return {
+    shardNames: deps.config.settings.shards.map((s) => s.name),
+    shardStats: (name) => deps.shard(name).stats(),
+    shardMinutes: (name, since) => deps.shard(name).minutes(since),
+    edgeCounters: (since) => deps.edgeCounters(since),
+    now: () => deps.now(),
+  };
 }
 
 /**
@@ -198,9 +223,20 @@ function createAdminRouter(prefix: string): AdminRouter {
     return json({ rateClasses: await rateClassesView(deps.config, (name) => deps.rateStatus(name), slm), slmClasses: slm.states });
   });
 
-  router.get("/stats", async (_request: IRequest, deps: AdminDeps) => {
-    const names = deps.config.settings.shards.map((s) => s.name);
-    return json(await collectStats(names, (name) => deps.shard(name).stats()));
+  router.get("/pools", async (_request: IRequest, deps: AdminDeps) => json({ pools: poolsView(deps.config.pools, await deps.healthDetails().catch(() => [])) }));
+
+  router.get("/stats", async (_request: IRequest, deps: AdminDeps) => json(await clusterStats(observed(deps))));
+
+  router.get("/series", async (request: IRequest, deps: AdminDeps) => {
+    const minutes = Number(new URL(request.url).searchParams.get("minutes") ?? 60);
+    return json(await clusterSeriesFor(observed(deps), Number.isFinite(minutes) ? minutes : 60));
+  });
+
+  router.get("/metrics", async (_request: IRequest, deps: AdminDeps) => {
+    const [stats, health, slm] = await Promise.all([clusterStats(observed(deps)), deps.healthSnapshot().catch(() => null), deps.slmSnapshot().catch(() => ({ states: {}, factors: {} }))]);
+    const rates = await rateClassesView(deps.config, (name) => deps.rateStatus(name), slm).catch(() => ({}));
+    const text = renderExposition(metricFamilies({ cluster: stats.cluster, edgeTotals: stats.edge.byRule, shards: stats.shards, health, slm, rates, config: deps.config, configVersion: deps.configVersion, configSource: deps.configSource }));
+    return new Response(text, { headers: { "content-type": EXPOSITION_CONTENT_TYPE, "cache-control": "no-store" } });
   });
 
   router.all("*", (request: IRequest) => {
@@ -216,6 +252,8 @@ function createAdminRouter(prefix: string): AdminRouter {
 const routers = new Map<string, AdminRouter>();
 
 export async function handleAdminRequest(request: Request, prefix: string, deps: AdminDeps): Promise<Response> {
+  const asset = dashboardResponse(new URL(request.url).pathname, prefix, request.method);
+  if (asset !== null) return asset;
   let router = routers.get(prefix);
   if (router === undefined) {
     if (routers.size > 4) routers.clear();

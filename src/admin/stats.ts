@@ -1,7 +1,9 @@
 /** The admin API's stats: each shard's counters (its `stats()` RPC) and their sum over the configured shards. */
 import type { ShardStatsReply } from "../../durable/shard-stats";
+import { zeroShard } from "../observe/cluster";
+import type { ShardOutcome } from "../observe/outcomes";
 
-export const STAT_FIELDS = ["calls", "hits", "misses", "coalesced", "originFetches", "passes", "stores", "storedBytes", "evictions", "storageEvictions", "storageEvictedBytes", "revalidations", "staleServed"] as const;
+export const STAT_FIELDS = ["calls", "hits", "misses", "coalesced", "originFetches", "passes", "stores", "objects", "storedBytes", "evictions", "storageEvictions", "storageEvictedBytes", "revalidations", "staleServed"] as const;
 export type StatField = (typeof STAT_FIELDS)[number];
 export type StatsRow = Record<StatField, number>;
 
@@ -19,19 +21,22 @@ export function sumStats(rows: readonly StatsRow[]): StatsRow {
   return total;
 }
 
-export type ShardStatsEntry = ({ shard: string } & StatsRow) | { shard: string; error: string };
+export type AnsweredShard = { shard: string; requests: Record<ShardOutcome, number> } & StatsRow;
+export type ShardStatsEntry = AnsweredShard | { shard: string; error: string };
+
+export const answered = (entries: readonly ShardStatsEntry[]): AnsweredShard[] => entries.filter((s): s is AnsweredShard => !("error" in s));
 
 /** Asks every shard (in parallel); a shard that fails is listed with its error and left out of the total. */
 export async function collectStats(names: readonly string[], stats: (name: string) => Promise<ShardStatsReply>): Promise<{ shards: ShardStatsEntry[]; total: StatsRow }> {
   const shards = await Promise.all(
     names.map(async (shard): Promise<ShardStatsEntry> => {
       try {
-        return { shard, ...statsRow(await stats(shard)) };
+        const reply = await stats(shard);
+        return { shard, ...statsRow(reply), requests: { ...zeroShard(), ...reply.requests } };
       } catch (error) {
         return { shard, error: error instanceof Error ? error.message : String(error) };
       }
     }),
   );
-  const rows = shards.filter((s): s is { shard: string } & StatsRow => !("error" in s));
-  return { shards, total: sumStats(rows) };
+  return { shards, total: sumStats(answered(shards)) };
 }

@@ -99,6 +99,8 @@ export const settingsSchema = z.object({
   refreshAheadRatio: z.number().min(0).max(0.9).default(0),
   /** Add the X-Cache-Info reason header to every response. */
   verbose: z.boolean().default(false),
+  /** One JSON line per request through console.log (Workers Logs, `wrangler tail`): see src/observe/access-log.ts. */
+  accessLog: z.boolean().default(false),
   /** Add the X-Cluster-Trace header naming every hop and its result. */
   trace: z.boolean().default(false),
   /** Origin used when no pool applies; defaults to the ORIGIN_URL variable. */

@@ -37,6 +37,26 @@ import { copyWhole, followerResponse, mayShareFlight, shareableLength, type Shar
 import type { Led, SingleFlight } from "./single-flight";
 import { teeForEdge } from "./tee";
 import { keyedHeaderNames, requestForUpstream } from "./forwarding";
+import { edgeOutcomeOf, ruleLabel, type EdgeOutcome, type ShardOutcome } from "../observe/outcomes";
+
+/** One answer of the edge, as the counters and the access log see it. */
+export interface EdgeAnswer {
+  rule: string;
+  outcome: EdgeOutcome;
+  status: number;
+  bytes: number;
+  /** Who answered behind the edge: the shard (its name and outcome) and the origin, when any did. */
+  upstream: Upstream;
+}
+
+export interface Upstream {
+  shard: ShardOutcome | null;
+  shardName: string | null;
+  origin: string | null;
+}
+
+const NO_UPSTREAM: Upstream = { shard: null, shardName: null, origin: null };
+const originOnly = (origin: string): Upstream => ({ shard: null, shardName: null, origin });
 
 
 export const EDGE_CACHE_NAME = "shardcache-edge";
@@ -70,6 +90,8 @@ export interface EdgeDeps {
   reportTtfb(slmClass: string, ttfbMs: number): void;
   /** This isolate's shard health: failing shards are skipped for a while (src/health/shard-health.ts). */
   shardGate?: ShardGate;
+  /** Told every answer of this edge once (counters, src/observe/edge-tally.ts; the access log). */
+  observe(answer: EdgeAnswer): void;
   /** Recent purges (KV purge log): an edge copy stored before a matching purge is a miss. */
   purges: PurgeIndex;
   waitUntil(promise: Promise<unknown>): void;
@@ -122,7 +144,7 @@ async function serve(request: Request, ruleRequest: RuleRequest, rule: RuleResul
     if (decision?.kind === "fresh") {
       const ttlSeconds = Math.floor((Math.min(copy.edgeExpireAt, copy.meta.staleAt) - now) / 1000);
       // Built here, so its headers are ours to change: finish it in place (the hit path is the hot path).
-      return finish(respondFromStored(copy.meta, copy.body, req, now), deps, { hit: true, ttlSeconds }, HIT_INFO, `edge:${deps.colo}->HIT`, true);
+      return finish(respondFromStored(copy.meta, copy.body, req, now), deps, rule, { hit: true, ttlSeconds }, HIT_INFO, `edge:${deps.colo}->HIT`, NO_UPSTREAM, true);
     }
     fwd = decision === undefined ? "vary-miss" : forwardReasonFor(decision);
   }
@@ -138,7 +160,7 @@ async function checkRateClass(rule: RuleResult, ruleRequest: RuleRequest, deps: 
   const verdict = await deps.admitRate(ref.name, cls, ref, ruleRequest);
   if (verdict.admitted) return null;
   const trace = `edge:${deps.colo}->RATE(${ref.name})`;
-  return finish(withErrorPage(tooManyRequests(ref.name, verdict.retryAfterMs), deps.settings.errorPages, null), deps, { hit: false, fwd: "bypass", detail: "rate-limited" }, `not cached; rate class "${ref.name}" is over its limit`, trace);
+  return finish(withErrorPage(tooManyRequests(ref.name, verdict.retryAfterMs), deps.settings.errorPages, null), deps, rule, { hit: false, fwd: "bypass", detail: "rate-limited" }, `not cached; rate class "${ref.name}" is over its limit`, trace);
 }
 
 /**
@@ -154,7 +176,7 @@ async function viaShards(request: Request, key: string, fwd: ForwardReason, rule
     () => callShardsFor(request, key, fwd, rule, deps, true),
     async (shared) => {
       const follower = shared === null ? null : followerResponse(shared, { method: request.method, url: request.url, headers: request.headers }, deps.now());
-      if (follower !== null) return finish(follower, deps, { hit: false, fwd, collapsed: true }, null, `edge:${deps.colo}->COLLAPSED, ${shared!.trace}`, true);
+      if (follower !== null) return finish(follower, deps, rule, { hit: false, fwd, collapsed: true }, null, `edge:${deps.colo}->COLLAPSED, ${shared!.trace}`, NO_UPSTREAM, true);
       return (await callShardsFor(request, key, fwd, rule, deps, false)).result;
     },
   );
@@ -204,7 +226,7 @@ async function callShardsFor(request: Request, key: string, fwd: ForwardReason, 
   }
   const trace = [`edge:${deps.colo}->MISS`, ...failedAttempts(result.attempts), shardTrace].join(", ");
   // The shard's body arrives as a stream: frame it with the stored Content-Length again (RFC 9110 §8.6).
-  return { result: finish(withKnownLength(response), deps, { hit: false, fwd, ...(storedAtEdge === undefined ? {} : { stored: storedAtEdge }) }, null, trace), shared };
+  return { result: finish(withKnownLength(response), deps, rule, { hit: false, fwd, ...(storedAtEdge === undefined ? {} : { stored: storedAtEdge }) }, null, trace, { shard: result.value.outcome, shardName: result.shard, origin: result.value.origin }), shared };
 }
 
 /** What the edge tells a shard about one request for `key`: its settings and the matching rule's decisions. */
@@ -223,9 +245,9 @@ const NOTHING_SHARED: Promise<null> = Promise.resolve(null);
 async function viaOriginDirectly(request: Request, fwd: ForwardReason, attempts: ShardAttempt[], rule: RuleResult, deps: EdgeDeps, detail: "shards-unavailable" | "skip-sharding"): Promise<Response> {
   const { result, host } = await fetchDirect(request, rule, deps, false);
   const trace = [`edge:${deps.colo}->MISS`, ...failedAttempts(attempts), `origin:${host}`].join(", ");
-  if (!result.ok) return directFailure(result.error, fwd, deps, trace);
+  if (!result.ok) return directFailure(result.error, fwd, deps, rule, trace);
   const info = detail === "skip-sharding" ? "not cached; rule says skip sharding" : "not cached; no shard answered, fetched from origin directly";
-  return finish(result.value, deps, { hit: false, fwd, fwdStatus: result.value.status, stored: false, detail }, info, trace);
+  return finish(result.value, deps, rule, { hit: false, fwd, fwdStatus: result.value.status, stored: false, detail }, info, trace, originOnly(host));
 }
 
 /** RFC 9111 §4.4: unsafe methods reach the origin untouched, then invalidate the URIs they changed. */
@@ -234,14 +256,14 @@ async function passUnsafeMethod(request: Request, ruleRequest: RuleRequest, rule
   const requestTime = deps.now();
   const { result, host } = await fetchDirect(request, rule, deps, true);
   const trace = `edge:${deps.colo}->PASS, origin:${host}`;
-  if (!result.ok) return directFailure(result.error, "method", deps, trace);
+  if (!result.ok) return directFailure(result.error, "method", deps, rule, trace);
   const keys = invalidationTargets(req, result.value).map((url) => cacheKeyForGet(new URL(url), ruleRequest, deps.config));
   const adoption = adoptionFor(req, result.value, ruleRequest, deps, { requestTime, responseTime: deps.now() });
   const response = adoption === null ? result.value : adoption.response;
   // Invalidate first, then store the POST's response as the URI's new representation (RFC 9110 §9.3.3).
   const invalidated = keys.length > 0 ? invalidate(keys, deps) : Promise.resolve();
   deps.waitUntil(invalidated.then(() => adoption?.store()).catch(() => {}));
-  return finish(response, deps, { hit: false, fwd: "method", fwdStatus: result.value.status, stored: false }, cacheInfo({ kind: "not-stored", reason: { code: "method", method: request.method } }), trace);
+  return finish(response, deps, rule, { hit: false, fwd: "method", fwdStatus: result.value.status, stored: false }, cacheInfo({ kind: "not-stored", reason: { code: "method", method: request.method } }), trace, originOnly(host));
 }
 
 /**
@@ -297,17 +319,17 @@ async function passWebSocket(request: Request, rule: RuleResult, deps: EdgeDeps)
       ? await fetchOrigin(build(deps.origin), deps.settings.shardTimeoutMs)
       : await deps.pools.fetch(pool.name, pool.config, "GET", build, { idempotent: true, now: deps.now, waitUntil: deps.waitUntil, failpools: pool.failpools, session: { cookie: null, clientIp: deps.clientIp } });
   const trace = `edge:${deps.colo}->PASS(websocket), origin:${host}`;
-  if (!result.ok) return directFailure(result.error, "bypass", deps, trace);
+  if (!result.ok) return directFailure(result.error, "bypass", deps, rule, trace);
   if (result.value.status === 101) return result.value;
-  return finish(result.value, deps, { hit: false, fwd: "bypass", fwdStatus: result.value.status, stored: false, detail: "websocket" }, "not cached; WebSocket upgrade refused by the origin", trace);
+  return finish(result.value, deps, rule, { hit: false, fwd: "bypass", fwdStatus: result.value.status, stored: false, detail: "websocket" }, "not cached; WebSocket upgrade refused by the origin", trace);
 }
 
 /** A rule says pass: the origin answers, nothing is stored, no shard is involved. */
 async function passByRule(request: Request, rule: RuleResult, deps: EdgeDeps): Promise<Response> {
   const { result, host } = await fetchDirect(request, rule, deps, false);
   const trace = `edge:${deps.colo}->PASS(${rule.matched.join("+")}), origin:${host}`;
-  if (!result.ok) return directFailure(result.error, "bypass", deps, trace);
-  return finish(result.value, deps, { hit: false, fwd: "bypass", fwdStatus: result.value.status, stored: false }, cacheInfo({ kind: "rule-pass" }), trace);
+  if (!result.ok) return directFailure(result.error, "bypass", deps, rule, trace);
+  return finish(result.value, deps, rule, { hit: false, fwd: "bypass", fwdStatus: result.value.status, stored: false }, cacheInfo({ kind: "rule-pass" }), trace, originOnly(host));
 }
 
 /** Sends the request from the edge itself to the rule's pool (or the default origin), bypassing the shards. */
@@ -349,10 +371,10 @@ function sessionCookieField(name: string, token: string, secure: boolean): strin
   return `${name}=${token}; Path=/; HttpOnly; SameSite=Lax${secure ? "; Secure" : ""}`;
 }
 
-function directFailure(failure: OriginFailure, fwd: ForwardReason, deps: EdgeDeps, trace: string): Response {
+function directFailure(failure: OriginFailure, fwd: ForwardReason, deps: EdgeDeps, rule: RuleResult, trace: string): Response {
   const { text } = describeFailure(failure);
   const page = withErrorPage(failureResponse(failure), deps.settings.errorPages, failure.kind === "pool-down" ? "pool-down" : null);
-  return finish(page, deps, { hit: false, fwd, detail: `origin-${failure.kind}` }, `not cached; ${text}`, trace);
+  return finish(page, deps, rule, { hit: false, fwd, detail: `origin-${failure.kind}` }, `not cached; ${text}`, trace);
 }
 
 /** The pool a rule names, else `settings.defaultPool`, with its failpool chain; none means the plain origin URL. */
@@ -418,12 +440,14 @@ function pickShardSettings(settings: Settings) {
 }
 
 /** Adds the edge's Cache-Status member, X-Cache-Info (verbose) and X-Cluster-Trace (trace). */
-function finish(response: Response, deps: EdgeDeps, member: EdgeMember, info: string | null, trace: string, headersAreOurs = false): Response {
+function finish(response: Response, deps: EdgeDeps, rule: RuleResult, member: EdgeMember, info: string | null, trace: string, upstream: Upstream = NO_UPSTREAM, headersAreOurs = false): Response {
   const out = headersAreOurs ? response : new Response(response.body, response);
+  // The one place every edge answer passes: observed once (declared body length; a HEAD sends none).
+  deps.observe({ rule: ruleLabel(rule.matched), outcome: edgeOutcomeOf(member), status: out.status, bytes: out.body === null ? 0 : Number(out.headers.get("content-length")) || 0, upstream });
   // An edge hit's member is always this shape (an sf-token, `hit`, an sf-integer ttl): skip the serializer on the hot path.
   const mine = member.hit && member.fwd === undefined && member.detail === undefined && Number.isInteger(member.ttlSeconds) ? `${EDGE_CACHE_NAME};hit;ttl=${member.ttlSeconds}` : renderCacheStatus([{ cache: EDGE_CACHE_NAME, ...member }]);
-  const upstream = out.headers.get("cache-status");
-  out.headers.set("cache-status", upstream ? `${upstream}, ${mine}` : mine);
+  const earlier = out.headers.get("cache-status");
+  out.headers.set("cache-status", earlier ? `${earlier}, ${mine}` : mine);
   // RFC 9213 §2: Shardcache-Cache-Control targets this cache alone and is consumed here (the stored copy
   // keeps it for revalidation); CDN-Cache-Control may target CDNs further downstream, so it is forwarded.
   out.headers.delete(TARGETED_FIELD);

@@ -4,6 +4,7 @@
  * nothing an origin or client sends can pose as shard data). A shard holds no config of its own, so
  * every request carries the settings and rule decisions that apply to it.
  */
+import { SHARD_OUTCOMES, type ShardOutcome } from "../observe/outcomes";
 import type { Pool } from "../config/pools";
 import type { Settings } from "../config/settings";
 import { checkStoredMeta } from "../rfc9111/stored-record";
@@ -45,6 +46,10 @@ export interface ShardResult {
   trace: string;
   /** The shard's Cache-Status member, as a value (for stats and logs at the edge). */
   member: Omit<CacheOutcome, "cache">;
+  /** What the shard did, as its counters count it (src/observe/outcomes.ts). */
+  outcome: ShardOutcome;
+  /** The origin (host, or pool node) the shard fetched from for this request; null when it did not. */
+  origin: string | null;
   /**
    * The record of a stored, complete GET representation the edge tier may keep a copy of (with the
    * response's body). Absent for 206, 304, HEAD, stale-if-error and everything not stored.
@@ -61,8 +66,9 @@ export function checkShardResult(value: unknown): CheckedShardResult | null {
   const result = value as Partial<ShardResult>;
   if (result.v !== SHARD_RESULT_VERSION || !(result.response instanceof Response) || typeof result.trace !== "string") return null;
   if (typeof result.member !== "object" || result.member === null) return null;
+  if (!(SHARD_OUTCOMES as readonly unknown[]).includes(result.outcome) || !(result.origin === null || typeof result.origin === "string")) return null;
   const edgeCopy = result.edgeCopy === undefined ? null : checkStoredMeta(result.edgeCopy);
-  return { v: result.v, response: result.response, trace: result.trace, member: result.member, edgeCopy };
+  return { v: result.v, response: result.response, trace: result.trace, member: result.member, outcome: result.outcome as ShardOutcome, origin: result.origin ?? null, edgeCopy };
 }
 
 /** A fault a test or simulation injects into one shard, to exercise the edge's fallback path. */

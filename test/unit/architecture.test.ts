@@ -30,7 +30,7 @@ function target(file: string, spec: string): string {
 }
 
 /** The pure layer: no runtime, no I/O, no clock. */
-const PURE = ["src/rfc9111", "src/rules", "src/routing", "src/lib", "src/config", "src/health", "src/rates", "src/slm", "src/events", "src/origin/select.ts"];
+const PURE = ["src/rfc9111", "src/rules", "src/routing", "src/lib", "src/config", "src/health", "src/rates", "src/slm", "src/events", "src/observe", "src/origin/select.ts"];
 const ENTRY_FLOWS = ["src/edge", "src/admin", "src/scheduled", "src/index"];
 
 const isPure = (file: string) => PURE.some((p) => file === p || file.startsWith(`${p}/`));

@@ -23,7 +23,7 @@ function deps(overrides: Partial<AdminDeps> = {}): AdminDeps {
     configVersion: "default",
     configSource: "default",
     hrw: createHrw(defaultConfigDocument.settings.shards),
-    shard: () => ({ purge: async () => ({ purged: 0 }), stats: async () => Promise.reject(new Error("unused")) }),
+    shard: () => ({ purge: async () => ({ purged: 0 }), stats: async () => Promise.reject(new Error("unused")), minutes: async () => [] }),
     readStoredConfig: async () => null,
     writeStoredConfig: async () => {},
     history: memoryKv(),
@@ -35,6 +35,9 @@ function deps(overrides: Partial<AdminDeps> = {}): AdminDeps {
     events: { list: async () => [], append: async () => {} },
     rateStatus: async () => [],
     slmSnapshot: async () => ({ states: {}, factors: {} }),
+    edgeCounters: async () => ({ totals: [], minutes: [] }),
+    healthSnapshot: async () => ({ at: 0, nodes: {} }),
+    healthDetails: async () => [],
     ...overrides,
   };
 }

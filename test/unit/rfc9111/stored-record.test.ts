@@ -48,24 +48,27 @@ describe("the stored record's one encoder and checked decoder", () => {
 describe("checkShardResult", () => {
   const response = new Response("body");
   const member = { hit: false };
+  const typed = { outcome: "miss", origin: "origin.example" };
 
   it("accepts this version's envelope and keeps a valid edge copy", () => {
-    expect(checkShardResult({ v: 1, response, trace: "shard-0->MISS", member, edgeCopy: record })).toMatchObject({ trace: "shard-0->MISS", edgeCopy: record });
-    expect(checkShardResult({ v: 1, response, trace: "shard-0->PASS", member })?.edgeCopy).toBeNull();
+    expect(checkShardResult({ v: 1, response, trace: "shard-0->MISS", member, ...typed, edgeCopy: record })).toMatchObject({ trace: "shard-0->MISS", outcome: "miss", origin: "origin.example", edgeCopy: record });
+    expect(checkShardResult({ v: 1, response, trace: "shard-0->PASS", member, outcome: "pass", origin: null })?.edgeCopy).toBeNull();
   });
 
   it("drops an edge copy whose record does not check, keeping the response", () => {
-    const checked = checkShardResult({ v: 1, response, trace: "t", member, edgeCopy: { ...record, v: 2 } });
+    const checked = checkShardResult({ v: 1, response, trace: "t", member, ...typed, edgeCopy: { ...record, v: 2 } });
     expect(checked?.response).toBe(response);
     expect(checked?.edgeCopy).toBeNull();
   });
 
   it.each<[string, unknown]>([
-    ["another version", { v: 2, response, trace: "t", member }],
+    ["another version", { v: 2, response, trace: "t", member, ...typed }],
     ["a bare Response (the old header contract)", response],
-    ["no response", { v: 1, trace: "t", member }],
-    ["a trace that is not text", { v: 1, response, trace: 3, member }],
-    ["no member", { v: 1, response, trace: "t" }],
+    ["no response", { v: 1, trace: "t", member, ...typed }],
+    ["a trace that is not text", { v: 1, response, trace: 3, member, ...typed }],
+    ["no member", { v: 1, response, trace: "t", ...typed }],
+    ["an outcome the counters do not know", { v: 1, response, trace: "t", member, outcome: "bogus", origin: null }],
+    ["an origin that is not text", { v: 1, response, trace: "t", member, outcome: "hit", origin: 7 }],
   ])("refuses %s", (_what, value) => {
     expect(checkShardResult(value)).toBeNull();
   });

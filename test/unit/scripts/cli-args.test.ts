@@ -13,6 +13,8 @@ const error = (argv: string[]) => {
 
 describe("parseCliArgs", () => {
   it("defaults to local dev", () => {
+    expect(ok(["top"]).command).toEqual({ kind: "top", intervalSeconds: 2, count: null });
+    expect(ok(["top", "--interval=0.5", "--count", "3"]).command).toEqual({ kind: "top", intervalSeconds: 0.5, count: 3 });
     expect(ok(["stats"]).options).toEqual({ url: DEFAULT_URL, token: DEFAULT_TOKEN, adminPrefix: "/_shardcache" });
   });
 
@@ -81,5 +83,8 @@ describe("parseCliArgs", () => {
     expect(error(["--url", "ftp://x", "stats"])).toMatch(/http\(s\) URL/);
     expect(error(["--token"])).toMatch(/needs a value/);
     expect(error(["stats", "extra"])).toMatch(/unexpected arguments/);
+    expect(error(["top", "--interval", "0"])).toMatch(/needs a number/);
+    expect(error(["top", "--count", "x"])).toMatch(/needs a number/);
+    expect(error(["top", "now"])).toMatch(/unexpected top argument/);
   });
 });

@@ -171,3 +171,34 @@ describe("cli", () => {
     expect(failure?.stderr).toMatch(/^settings\.colour: unknown key$/m);
   }, 30_000);
 });
+
+describe("cli stats and top", () => {
+  const body = (requests: number, hits: number) => ({
+    cluster: { requests, edge: { hit: hits, miss: requests - hits, pass: 0, origin: 0, refused: 0, error: 0 }, shard: { hit: 0, stale: 0, miss: requests - hits, coalesced: 0, revalidated: 0, pass: 0, error: 0 }, hits, cacheable: requests, hitRatio: hits / requests, originFetches: requests - hits, bytesServed: 100 * requests },
+    shards: [{ shard: "shard-0", hits: 0, misses: requests - hits, coalesced: 0, originFetches: requests - hits, passes: 0, stores: 1, objects: 1, storedBytes: 100, evictions: 0 }],
+    total: { hits: 0, misses: requests - hits, coalesced: 0, originFetches: requests - hits, passes: 0, stores: 1, objects: 1, storedBytes: 100, evictions: 0 },
+  });
+
+  it("stats prints the cluster figures with both tiers and the hit ratio before the shard table", async () => {
+    const t = io((async () => new Response(JSON.stringify(body(1000, 990)))) as unknown as typeof fetch);
+    expect(await runCli(["stats"], {}, t.io)).toBe(0);
+    const text = t.out.join("\n");
+    expect(text).toMatch(/requests +1000 +hit ratio 99\.0 % \(990 hits of 1000 cacheable\)/);
+    expect(text).toMatch(/edge tier +hit 990, miss 10/);
+    expect(text).toMatch(/shard tier +hit 0, stale 0, miss 10/);
+    expect(text).toMatch(/shard-0 /);
+  });
+
+  it("top refreshes --count times, with rates since the previous refresh", async () => {
+    const replies = [body(100, 90), body(300, 280)];
+    const t = io((async () => new Response(JSON.stringify(replies.shift()))) as unknown as typeof fetch);
+    const slept: number[] = [];
+    t.io.sleep = async (ms) => void slept.push(ms);
+    expect(await runCli(["top", "--interval", "1", "--count", "2"], {}, t.io)).toBe(0);
+    expect(t.calls).toHaveLength(2);
+    expect(slept).toEqual([1000]);
+    expect(t.out.filter((l) => l.startsWith("shardcache top"))).toHaveLength(2);
+    // The second refresh has a rate: 200 requests over the (real) time between the two calls.
+    expect(t.out.filter((l) => /^requests +300 \(\d+(\.\d)?\/s\)/.test(l))).toHaveLength(1);
+  });
+});
