@@ -12,7 +12,6 @@ import type { EpochMillis } from "../src/lib/units";
 import { buildOriginRequest, fetchOrigin, type OriginFailure } from "../src/origin/fetch-origin";
 import { cachedSnapshot, PoolFetcher } from "../src/origin/pool-fetch";
 import {
-  canServeStaleOnError,
   canStore,
   combineParts,
   conditionalHeadersFor,
@@ -25,6 +24,7 @@ import {
   selectVariant,
   storedAnswers,
   storedPart,
+  staleOnOriginFailure,
 } from "../src/rfc9111";
 import type { ForwardReason, RequestLike, StoredMeta } from "../src/rfc9111/types";
 import { bodyFromBytes, respondFromStored } from "../src/serve/stored-response";
@@ -84,6 +84,7 @@ export class CacheShard extends DurableObject<Env> {
     this.#counters.count("calls");
     await this.#injectFault();
     this.#store.setBudgets(ctx.settings.memoryBudgetBytes, ctx.settings.storageBudgetBytes);
+    this.#store.setGraceSeconds(graceOf(ctx));
     const now = Date.now();
     const req = requestLike(request);
     const variants = this.#store.variants(ctx.key, now);
@@ -213,20 +214,21 @@ export class CacheShard extends DurableObject<Env> {
         const { meta, broadcast, bodyBytes } = outcome;
         if (!broadcast.canJoin || selectVariant([outcome], req) === undefined || !storedAnswers(meta, req)) return this.#passThrough(request, req, ctx, fwd, "collapse-released");
         const response = respondFromStored(meta, { bytes: bodyBytes, stream: () => broadcast.reader() }, req, now);
-        return reply.served(response, { hit: false, fwd, collapsed: true, stored: true }, meta, "COLLAPSED");
+        return reply.served(response, { hit: false, fwd, collapsed: true, ...storedParam(bodyBytes) }, meta, "COLLAPSED");
       }
       case "revalidated":
         return reply.served(respondFromStored(outcome.object.meta, outcome.object.body, req, now), { hit: false, fwd, collapsed: true, fwdStatus: 304 }, outcome.object.meta, "COLLAPSED");
       case "not-shared":
         return this.#passThrough(request, req, ctx, fwd, "collapse-released");
       case "failed":
-        return this.#failure(reply, outcome.failure, req, stale ?? outcome.stale ?? undefined, fwd);
+        return this.#failure(reply, outcome.failure, req, stale ?? outcome.stale ?? undefined, fwd, graceOf(ctx));
     }
   }
 
   async #asLeader(request: Request, req: RequestLike, ctx: ShardRequestContext, fwd: ForwardReason, stale: StoredObject | undefined): Promise<ShardResult> {
     const flight = this.#flights.open(ctx.key);
     const reply = this.#reply(ctx, req).fromOrigin(originHost(ctx.origin));
+    let fetched = false;
     try {
       const conditional = stale !== undefined && (stale.meta.etag !== null || stale.meta.lastModified !== null) ? stale : undefined;
       const buildRequest = (origin: string) => buildOriginRequest(request, {
@@ -238,12 +240,14 @@ export class CacheShard extends DurableObject<Env> {
       });
       const requestTime = Date.now();
       const purgeEpoch = this.#purgeEpoch;
+      fetched = true;
       const result = await this.#fetchOrigin(buildRequest, "GET", ctx);
       const timing = { requestTime, responseTime: Date.now(), purgeEpoch };
       if (!result.ok) return this.#leaderFailed(flight, ctx, reply, result.error, req, stale, fwd);
       const response = result.value;
       if (conditional !== undefined && response.status === 304) return this.#revalidated(flight, ctx, reply, conditional, response, req, timing, fwd);
-      if (response.status >= 500 && stale !== undefined && canServeStaleOnError(stale.meta, req, timing.responseTime)) {
+      // Within grace or stale-if-error a 5xx never replaces (nor is served instead of) the usable stored copy.
+      if (response.status >= 500 && stale !== undefined && staleOnOriginFailure(stale.meta, req, timing.responseTime, graceOf(ctx)).serve) {
         void response.body?.cancel();
         return this.#leaderFailed(flight, ctx, reply, { kind: "status", status: response.status }, req, stale, fwd);
       }
@@ -251,6 +255,9 @@ export class CacheShard extends DurableObject<Env> {
     } catch (error) {
       this.#flights.settle(flight, { kind: "not-shared" });
       this.#flights.close(ctx.key, flight);
+      // Once the origin was asked, a throw here is about what it sent: answer 502 rather than let the
+      // edge retry on the next shard, which would ask the origin again (one origin fetch per request).
+      if (fetched) return reply.originFailed(unhandledResponse(error), fwd);
       throw error;
     }
   }
@@ -286,7 +293,8 @@ export class CacheShard extends DurableObject<Env> {
       }
     });
     const served = respondFromStored(meta, { bytes: contentLength, stream: () => broadcast.reader() }, req, timing.responseTime);
-    return reply.served(served, { hit: false, fwd, fwdStatus: response.status, stored: true, ttlSeconds: Math.round((meta.staleAt - timing.responseTime) / 1000) }, meta, "MISS", { kind: "stored" });
+    const member = { hit: false, fwd, fwdStatus: response.status, ttlSeconds: Math.round((meta.staleAt - timing.responseTime) / 1000), ...storedParam(contentLength) };
+    return reply.served(served, member, meta, "MISS", { kind: "stored" });
   }
 
   /** A store that fails (storage full, a broken database) costs the copy, never the response already served. */
@@ -334,14 +342,17 @@ export class CacheShard extends DurableObject<Env> {
   #leaderFailed(flight: Flight, ctx: ShardRequestContext, reply: ShardReply, failure: OriginFailure | { kind: "status"; status: number }, req: RequestLike, stale: StoredObject | undefined, fwd: ForwardReason): ShardResult {
     this.#flights.settle(flight, { kind: "failed", failure, stale: stale ?? null });
     this.#flights.close(ctx.key, flight);
-    return this.#failure(reply, failure, req, stale, fwd);
+    return this.#failure(reply, failure, req, stale, fwd, graceOf(ctx));
   }
 
-  #failure(reply: ShardReply, failure: OriginFailure | { kind: "status"; status: number }, req: RequestLike, stale: StoredObject | undefined, fwd: ForwardReason): ShardResult {
+  #failure(reply: ShardReply, failure: OriginFailure | { kind: "status"; status: number }, req: RequestLike, stale: StoredObject | undefined, fwd: ForwardReason, graceSeconds: number): ShardResult {
     const now = Date.now();
-    if (stale !== undefined && (canServeStaleOnError(stale.meta, req, now) || staleAllowedWhenPoolDown(failure, stale))) {
+    const verdict = stale === undefined ? { serve: false as const } : staleOnOriginFailure(stale.meta, req, now, graceSeconds);
+    if (stale !== undefined && (verdict.serve || staleAllowedWhenPoolDown(failure, stale))) {
       this.#counters.count("staleServed");
-      return reply.served(respondFromStored(stale.meta, stale.body, req, now), { hit: true, detail: "stale-if-error" }, stale.meta, "STALE", { kind: "stale-if-error" });
+      // A dead pool serves any copy (staleAllowedWhenPoolDown); otherwise say which grant applied.
+      const why = verdict.serve && verdict.why === "grace" && failure.kind !== "pool-down" ? "grace" : "stale-if-error";
+      return reply.served(respondFromStored(stale.meta, stale.body, req, now), { hit: true, detail: why }, stale.meta, "STALE", { kind: why });
     }
     return reply.originFailed(failure, fwd);
   }
@@ -352,14 +363,19 @@ export class CacheShard extends DurableObject<Env> {
     this.#counters.count("passes");
     const result = await this.#fetchOrigin((origin) => buildOriginRequest(request, { origin, firstByteTimeoutMs: ctx.settings.originTimeoutMs }), request.method, ctx);
     if (!result.ok) return reply.originFailed(result.error, fwd);
-    return reply.passed(withResponseHeaderEdits(result.value, ctx.responseHeaders), fwd, detail);
+    try {
+      return reply.passed(withResponseHeaderEdits(result.value, ctx.responseHeaders), fwd, detail);
+    } catch (error) {
+      return reply.originFailed(unhandledResponse(error), fwd);
+    }
   }
 
   /** Every origin fetch the shard makes goes through here (the one place pools and health plug in). */
   async #fetchOrigin(build: (origin: string) => Request, method: string, ctx: ShardRequestContext): Promise<Result<Response, OriginFailure>> {
     this.#counters.count("originFetches");
-    if (ctx.pool === undefined) return fetchOrigin(build(ctx.origin), ctx.settings.originTimeoutMs);
-    return this.#pools.fetch(ctx.pool.name, ctx.pool.config, method, build, { idempotent: true, now: Date.now, failpools: ctx.pool.failpools ?? [] });
+    const bodyIdleMs = ctx.settings.originBodyIdleMs ?? defaultSettings.originBodyIdleMs;
+    if (ctx.pool === undefined) return fetchOrigin(build(ctx.origin), ctx.settings.originTimeoutMs, { bodyIdleMs });
+    return this.#pools.fetch(ctx.pool.name, ctx.pool.config, method, build, { idempotent: true, now: Date.now, failpools: ctx.pool.failpools ?? [], bodyIdleMs });
   }
 
   /** RFC 5861: serve stale now and refresh once in the background; a flight already open means one is running. */
@@ -401,6 +417,27 @@ export type { Served };
  */
 function staleAllowedWhenPoolDown(failure: OriginFailure | { kind: "status"; status: number }, stale: StoredObject): boolean {
   return failure.kind === "pool-down" && !stale.meta.mustRevalidate && !stale.meta.alwaysRevalidate;
+}
+
+/**
+ * Cache-Status `stored` (RFC 9211 §2.5) goes out before the body ends, so it is said only when the
+ * body's size is known to fit (Content-Length, checked against maxObjectBytes by canStore): such a
+ * response is stored unless its body fails, and a failing body errors the client's response too.
+ * With no Content-Length the body may still turn out too large: the parameter is left out (unknown),
+ * never claimed.
+ */
+function storedParam(knownBytes: number | null): { stored?: true } {
+  return knownBytes === null ? {} : { stored: true };
+}
+
+/** A response the shard could not handle after the origin sent it: a 502 with the reason, not a throw. */
+function unhandledResponse(error: unknown): OriginFailure {
+  return { kind: "invalid", reason: `the response could not be handled (${error instanceof Error ? error.message : String(error)})` };
+}
+
+/** An edge from before grace existed sends no graceSeconds: the default applies. */
+function graceOf(ctx: ShardRequestContext): number {
+  return ctx.settings.graceSeconds ?? defaultSettings.graceSeconds;
 }
 
 function requestLike(request: Request): RequestLike {

@@ -43,7 +43,7 @@ export class ShardReply {
     const result = this.#dress(response, member, word, cacheInfo(info));
     // The edge may keep a copy only of a complete GET representation, never of a 304, 206 or HEAD answer.
     // Never a stored part (206): the edge tier holds complete representations only.
-    if (this.req.method === "GET" && result.response.status === meta.status && meta.status !== 206 && member.detail !== "stale-if-error") result.edgeCopy = meta;
+    if (this.req.method === "GET" && result.response.status === meta.status && meta.status !== 206 && member.detail !== "stale-if-error" && member.detail !== "grace") result.edgeCopy = meta;
     return result;
   }
 

@@ -65,8 +65,10 @@ export function rowBytes(key: string, meta: StoredMeta, metaJson: string): numbe
   return meta.bodyBytes + metaJson.length + 2 * key.length + 2 * meta.variantKey.length + meta.tags.reduce((sum, tag) => sum + tag.length + key.length + meta.variantKey.length, 0) + ROW_OVERHEAD_BYTES;
 }
 
-function sweepAt(meta: StoredMeta): EpochMillis {
-  return meta.etag !== null || meta.lastModified !== null ? meta.expireAt + VALIDATOR_GRACE_MS : meta.expireAt;
+/** When nothing can use an entry any more: past its stale windows and grace, plus a day for one with validators. */
+function sweepAt(meta: StoredMeta, graceMs: number): EpochMillis {
+  const usable = Math.max(meta.expireAt, meta.staleAt + graceMs);
+  return meta.etag !== null || meta.lastModified !== null ? usable + VALIDATOR_GRACE_MS : usable;
 }
 
 export class ShardStore {
@@ -75,6 +77,7 @@ export class ShardStore {
   /** Accounted bytes in SQLite: SUM(row_bytes), kept in step with every write so a put never scans. */
   #storedBytes: number;
   readonly #evictions: EvictionCounts = { storageEvictions: 0, storageEvictedBytes: 0, storageRefusals: 0 };
+  #graceMs = 0;
 
   constructor(
     private readonly sql: SqlStorage,
@@ -92,6 +95,11 @@ export class ShardStore {
     this.#memory = new ByteLru(budgets.memoryBytes);
     this.#storageBudgetBytes = budgets.storageBytes;
     this.#storedBytes = sql.exec<{ total: number | null }>("SELECT SUM(row_bytes) AS total FROM entries").one().total ?? 0;
+  }
+
+  /** Kept past expiry for this long, so grace (settings.graceSeconds) finds the entry when the origin fails. */
+  setGraceSeconds(seconds: number): void {
+    this.#graceMs = Math.max(0, seconds) * 1000;
   }
 
   get memoryEvictions(): number {
@@ -147,7 +155,7 @@ export class ShardStore {
     }
     this.sql.exec(
       "INSERT INTO entries (key, variant, meta, body_bytes, chunk_count, stored_at, sweep_at, row_bytes, used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      key, meta.variantKey, metaJson, body.byteLength, chunkCount, meta.responseTime, sweepAt(meta), bytes, now,
+      key, meta.variantKey, metaJson, body.byteLength, chunkCount, meta.responseTime, sweepAt(meta, this.#graceMs), bytes, now,
     );
     this.#storedBytes += bytes;
     for (const tag of meta.tags) this.sql.exec("INSERT OR IGNORE INTO tags (tag, key, variant) VALUES (?, ?, ?)", tag, key, meta.variantKey);
@@ -165,7 +173,7 @@ export class ShardStore {
     const row = this.sql.exec<{ row_bytes: number }>("SELECT row_bytes FROM entries WHERE key = ? AND variant = ?", key, meta.variantKey).toArray()[0];
     if (row === undefined) return;
     const bytes = rowBytes(key, meta, metaJson);
-    this.sql.exec("UPDATE entries SET meta = ?, sweep_at = ?, row_bytes = ? WHERE key = ? AND variant = ?", metaJson, sweepAt(meta), bytes, key, meta.variantKey);
+    this.sql.exec("UPDATE entries SET meta = ?, sweep_at = ?, row_bytes = ? WHERE key = ? AND variant = ?", metaJson, sweepAt(meta, this.#graceMs), bytes, key, meta.variantKey);
     this.#storedBytes += bytes - row.row_bytes;
     const cached = this.#memory.peek(key);
     if (cached !== undefined) {
@@ -206,7 +214,7 @@ export class ShardStore {
       const metaJson = encodeStoredMeta(meta);
       const before = this.sql.exec<{ row_bytes: number }>("SELECT row_bytes FROM entries WHERE key = ? AND variant = ?", key, variant).one().row_bytes;
       const bytes = rowBytes(key, meta, metaJson);
-      this.sql.exec("UPDATE entries SET meta = ?, sweep_at = ?, row_bytes = ? WHERE key = ? AND variant = ?", metaJson, sweepAt(meta), bytes, key, variant);
+      this.sql.exec("UPDATE entries SET meta = ?, sweep_at = ?, row_bytes = ? WHERE key = ? AND variant = ?", metaJson, sweepAt(meta, this.#graceMs), bytes, key, variant);
       this.#memory.delete(key);
     }
     return matched.length;

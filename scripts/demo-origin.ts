@@ -18,8 +18,11 @@
  * Any path under /__echo answers JSON {method, url, headers, body} describing the request it received
  *   (Cache-Control from `cc` as above, default "no-store"), so tests can see exactly what reached the origin.
  * Control endpoints: GET /__stats → {"requests": {"/path?query": n}, "total": n}; POST /__reset zeroes them;
- *   POST /__fail?mode=reset|503|off[&prefix=/path] makes every request (or those whose path starts with
- *   prefix, standing for one node of a pool) fail that way, for health checks and stale-if-error.
+ *   POST /__fail?mode=MODE[&prefix=/path] makes every request (or those whose path starts with prefix,
+ *   standing for one node of a pool) fail that way, for health checks, grace and the fault suite:
+ *   reset (connection destroyed, no response), 503, 500 (a CACHEABLE 500: max-age=600), hang (no
+ *   headers for 60 s), stall (headers and a first chunk, then silence for 60 s), reset-body (headers
+ *   and half the body, then the connection is destroyed), cut (see below, not storable); off clears it.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createHash } from "node:crypto";
@@ -34,8 +37,11 @@ export interface DemoOrigin {
   close(): Promise<void>;
 }
 
-/** `cut`: headers promising 1000 bytes, then 10 bytes and a dropped connection (a body cut short). */
-type FailMode = "off" | "reset" | "503" | "cut";
+/** `cut`: headers promising 1000 bytes, then 10 bytes and a dropped connection (a body cut short, no-store). */
+const FAIL_MODES = ["reset", "503", "cut", "500", "hang", "stall", "reset-body"] as const;
+type FailMode = "off" | (typeof FAIL_MODES)[number];
+/** How long hang and stall hold a connection before giving up on it (bounded, so tests always end). */
+const HOLD_MS = 60_000;
 
 interface OriginState {
   requests: Map<string, number>;
@@ -96,12 +102,18 @@ function handleControl(req: IncomingMessage, res: ServerResponse, url: URL, stat
   if (url.pathname === "/__fail" && req.method === "POST") {
     const mode = url.searchParams.get("mode");
     const prefix = url.searchParams.get("prefix") ?? "";
-    if (mode === "reset" || mode === "503" || mode === "cut") state.failModes.set(prefix, mode);
+    if ((FAIL_MODES as readonly string[]).includes(mode ?? "")) state.failModes.set(prefix, mode as FailMode);
     else state.failModes.delete(prefix);
     res.writeHead(204, { "cache-control": "no-store" }).end();
     return true;
   }
   return false;
+}
+
+/** Keeps the connection open without sending anything more, then destroys it (never a clean end). */
+function holdThenDestroy(req: IncomingMessage, res: ServerResponse): void {
+  const timer = setTimeout(() => req.socket.destroy(), HOLD_MS);
+  res.on("close", () => clearTimeout(timer));
 }
 
 /** Body text for one response: names the path and the response's serial number, padded to `size`. */
@@ -164,6 +176,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, requestBody: Bu
   if (failMode === "cut") {
     res.writeHead(200, { "content-type": "text/plain", "content-length": "1000", "cache-control": "no-store" });
     return void res.write("0123456789", () => setTimeout(() => req.socket.destroy(), 20));
+  }
+  if (failMode === "500") return void res.writeHead(500, { "cache-control": "public, max-age=600", "content-type": "text/plain" }).end("origin error, cacheable on purpose\n");
+  if (failMode === "hang") return holdThenDestroy(req, res);
+  if (failMode === "stall" || failMode === "reset-body") {
+    res.writeHead(200, { "content-type": "text/plain", "cache-control": "public, max-age=60", "content-length": "2000" });
+    res.write(Buffer.alloc(1000, "s"));
+    if (failMode === "reset-body") return void setTimeout(() => req.socket.destroy(), 50);
+    return holdThenDestroy(req, res);
   }
   const delayMs = Number(q.get("delay") ?? 0);
   if (delayMs > 0) await sleep(Math.min(delayMs, 60_000));

@@ -25,6 +25,8 @@ import { PurgeLogLoader, readPurgeIndex, writePurgeRecord } from "./edge/purge-l
 import { zonePurgerFrom } from "./edge/zone-purge";
 import { normaliseIncoming } from "./edge/incoming";
 import { pathOf } from "./lib/request-target";
+import { ShardHealth } from "./health/shard-health";
+import type { ShardGate } from "./edge/shard-client";
 import { EdgeCounter } from "./edge/edge-counter";
 import { accessLogEntry } from "./edge/access-log";
 import { accessLogLine } from "./observe/access-log";
@@ -69,6 +71,8 @@ interface Isolate {
   purges: PurgeLogLoader;
   /** Failed admin logins per client address (bounded). */
   loginThrottle: LoginThrottle;
+  /** Which shards this isolate skips for now, and per-shard call counters. */
+  shardHealth: ShardHealth;
   /** Config version whose memory budget the edge tier has; resized only when it changes. */
   budgetVersion: string | null;
   /** Pools and monitors last handed to the HealthMonitor from this isolate (a fingerprint). */
@@ -105,6 +109,7 @@ function isolateFor(env: Env): Isolate {
     }),
     slm: new SlmReporter(),
     loginThrottle: new LoginThrottle(),
+    shardHealth: new ShardHealth(),
     counter: new EdgeCounter((rows) => metricsCollector(env).add(rows)),
     countingOff: env.EDGE_COUNTING === "off",
     hrw: null,
@@ -162,6 +167,21 @@ function flushSlm(step: FlushStep, state: Isolate, config: ConfigDocument, env: 
   ctx.waitUntil(step === "flush-now" ? send() : sleep(FLUSH_EVERY_MS).then(send));
 }
 
+/** The isolate's shard health for one request: skip decisions and outcomes; a state change becomes an event. */
+function shardGateFor(state: Isolate, settings: Settings, env: Env, ctx: ExecutionContext): ShardGate {
+  const policy = { failuresToSkip: settings.shardFailuresToSkip, skipSeconds: settings.shardSkipSeconds };
+  return {
+    admit: (shard) => state.shardHealth.admit(shard, Date.now(), policy),
+    record: (shard, outcome) => {
+      const change = state.shardHealth.record(shard, outcome, Date.now(), policy);
+      if (change === null) return;
+      const text = change.to === "unhealthy" ? `Shard ${shard} skipped by this edge isolate for ${policy.skipSeconds} s after ${change.failures} consecutive failures` : `Shard ${shard} answers again`;
+      console.error(text);
+      ctx.waitUntil(raiseEvent(env, { level: change.to === "unhealthy" ? "WARNING" : "INFO", section: `shards/${shard}`, tag: change.to === "unhealthy" ? "shardfail" : "shardok", text }));
+    },
+  };
+}
+
 function hrwFor(state: Isolate, version: string, settings: Settings): Hrw {
   if (state.hrw?.version !== version) state.hrw = { version, hrw: createHrw(settings.shards) };
   return state.hrw.hrw;
@@ -209,6 +229,7 @@ export default {
         events: env.EVENT_LOG.get(env.EVENT_LOG.idFromName("events")),
         rateStatus: (name) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(name)).status(),
         slmSnapshot: () => slmMonitor(env).snapshot(config.slmClasses),
+        shardHealth: () => state.shardHealth.snapshot(Date.now()),
         edgeCounters: async (since) => {
           await state.counter.flush();
           return metricsCollector(env).read(since);
@@ -223,6 +244,7 @@ export default {
       settings,
       hrw: hrwFor(state, loaded.version, settings),
       shards: env.CACHE_SHARD,
+      shardGate: shardGateFor(state, settings, env, ctx),
       edgeTier: state.edgeTier,
       flights: state.flights,
       origin: settings.origin ?? env.ORIGIN_URL,

@@ -106,7 +106,14 @@ export interface Runtime {
 }
 
 /** Starts one Miniflare instance (one workerd process) with the given workers, each on its own loopback socket. */
-export async function startRuntime(bundle: Bundle, originUrl: string, workers: readonly WorkerSpec[]): Promise<Runtime> {
+export interface RuntimeOptions {
+  /** Extra or overriding variables for every shardcache worker (e.g. CONFIG_MEMO_MS, ADMIN_TOKEN). */
+  bindings?: Record<string, string>;
+  /** Persist Durable Objects, KV and Cache under this directory, so a restarted runtime finds them again. */
+  persistRoot?: string;
+}
+
+export async function startRuntime(bundle: Bundle, originUrl: string, workers: readonly WorkerSpec[], opts: RuntimeOptions = {}): Promise<Runtime> {
   const { options: base, source } = await wranglerOptions();
   const workerOptions: WorkerOptions[] = workers.map((spec) => {
     const socket = { unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] };
@@ -126,14 +133,14 @@ export async function startRuntime(bundle: Bundle, originUrl: string, workers: r
       modulesRoot: bundle.dir,
       compatibilityDate: base.compatibilityDate,
       compatibilityFlags: base.compatibilityFlags,
-      bindings: { ...(base.bindings ?? {}), ORIGIN_URL: originUrl, CONFIG_MEMO_MS: "60000", ...(spec.vars ?? {}) },
+      bindings: { ...(base.bindings ?? {}), ORIGIN_URL: originUrl, CONFIG_MEMO_MS: "60000", ...(spec.vars ?? {}), ...(opts.bindings ?? {}) },
       kvNamespaces: { CONFIG: `config-${spec.name}` },
       durableObjects,
       cache: spec.cacheApi ?? true,
       ...socket,
     } as WorkerOptions;
   });
-  const mf = new Miniflare({ workers: workerOptions });
+  const mf = new Miniflare({ workers: workerOptions, ...(opts.persistRoot === undefined ? {} : { defaultPersistRoot: opts.persistRoot }) });
   await mf.ready;
   for (const spec of workers) {
     if ("config" in spec && spec.config !== null) {

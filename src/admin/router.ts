@@ -75,6 +75,8 @@ export interface AdminDeps {
   /** A rate limiter object's per-context status, and the SLM monitor's snapshot. */
   rateStatus(objectName: string): Promise<ContextStatus[]>;
   slmSnapshot(): Promise<SlmView>;
+  /** This isolate's view of shard health (state and counters per shard it has called). */
+  shardHealth?(): Record<string, unknown>;
   /** Flushes this isolate's pending edge counts, then reads the MetricsCollector. */
   edgeCounters(since: Minute): Promise<{ totals: EdgeTotalRow[]; minutes: EdgeMinuteRow[] }>;
   /** The HealthMonitor's view of every origin pool node, and the same with reasons and last probes. */
@@ -167,7 +169,7 @@ function createAdminRouter(prefix: string): AdminRouter {
   });
 
   router.get("/health", (_request: IRequest, deps: AdminDeps) =>
-    json({ ok: true, configVersion: deps.configVersion, configSource: deps.configSource, shards: deps.config.settings.shards.length }),
+    json({ ok: true, configVersion: deps.configVersion, configSource: deps.configSource, shards: deps.config.settings.shards.length, shardHealth: deps.shardHealth?.() ?? {} }),
   );
 
   router.get("/config", async (_request: IRequest, deps: AdminDeps) => {

@@ -43,6 +43,10 @@ export const settingsSchema = z.object({
   fallback: z.number().int().min(0).max(16).default(3),
   /** How long the edge waits for a shard's response headers before trying the next shard. */
   shardTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+  /** Consecutive failures or timeouts after which an edge isolate skips a shard (then the next shards in HRW order answer). */
+  shardFailuresToSkip: z.number().int().min(1).max(100).default(3),
+  /** How long a failing shard is skipped before one request tries it again (so a hung shard costs one timeout per period). */
+  shardSkipSeconds: z.number().int().min(1).max(3600).default(10),
   /** Longest time an object may stay in the edge tier (caches.default and the in-isolate memory tier). */
   edgeTtlCapSeconds: z.number().int().min(0).max(86_400).default(60),
   /** Bodies larger than this stream through to the client and are not stored. */
@@ -70,6 +74,21 @@ export const settingsSchema = z.object({
   hitForPassSeconds: z.number().int().min(0).max(3600).default(30),
   /** Whether responses with Set-Cookie are stored: "off" (default, RFC-conformant but conservative), "strip" or "keep" (dangerous). */
   storeSetCookie: storeSetCookieSchema.default("off").describe(STORE_SET_COOKIE_DESCRIPTION),
+  /**
+   * Grace: how long after a stored response goes stale it may still answer when the origin is
+   * unreachable, times out, resets or answers 5xx (never for no-cache, must-revalidate,
+   * proxy-revalidate or s-maxage responses). 10 s, Varnish's default_grace: long enough to hide an
+   * origin restart or a deploy blip, short enough that an object is never served much past the
+   * lifetime its origin gave it without that origin's consent (stale-if-error grants more).
+   */
+  graceSeconds: z.number().int().min(0).max(86_400).default(10),
+  /**
+   * Longest silence allowed inside an origin body once it has started: a body that stalls longer
+   * is aborted, never stored, and the client's body ends in an error (not a clean, short end).
+   * 30 s: half Varnish's between_bytes_timeout, because a stalled body here also holds every
+   * coalesced waiter of the key.
+   */
+  originBodyIdleMs: z.number().int().min(100).max(600_000).default(30_000),
   /**
    * Seconds a stale object may still answer while ONE background request refreshes it (Stingray's
    * refresh time): no client waits on the origin at expiry, and the origin sees at most one request

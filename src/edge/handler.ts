@@ -19,7 +19,7 @@ import { buildOriginRequest, fetchOrigin, originUrlFor, type OriginFailure } fro
 import type { PoolFetcher } from "../origin/pool-fetch";
 import { describeFailure, failureResponse } from "../serve/origin-failure";
 import { withErrorPage } from "../serve/error-pages";
-import { cacheInfo, evaluateReuse, forwardReasonFor, invalidationTargets, postResponseStorableAsGet, refreshAheadStartsAt, renderCacheStatus, selectVariant } from "../rfc9111";
+import { cacheInfo, declaredLength, evaluateReuse, forwardReasonFor, invalidationTargets, postResponseStorableAsGet, refreshAheadStartsAt, renderCacheStatus, selectVariant } from "../rfc9111";
 import type { CacheOutcome, ForwardReason, RequestLike, StoredMeta } from "../rfc9111/types";
 import type { Hrw } from "../routing/hrw";
 import { cacheKeyFor } from "../rules/cache-key";
@@ -32,7 +32,7 @@ import { withKnownLength } from "../serve/known-length";
 import { respondFromStored } from "../serve/stored-response";
 import type { EdgeTier } from "./edge-tier";
 import type { PurgeIndex } from "./purge-log";
-import { attemptOrder, callShards, type ShardAttempt } from "./shard-client";
+import { attemptOrder, callShards, type ShardAttempt, type ShardGate } from "./shard-client";
 import { copyWhole, followerResponse, mayShareFlight, shareableLength, type SharedMiss } from "./shared-miss";
 import type { Led, SingleFlight } from "./single-flight";
 import { teeForEdge } from "./tee";
@@ -88,6 +88,8 @@ export interface EdgeDeps {
   admitRateFromLease(ref: RateClassRef, req: ContextRequest): boolean;
   /** Counts one response's time to first byte for an SLM class. */
   reportTtfb(slmClass: string, ttfbMs: number): void;
+  /** This isolate's shard health: failing shards are skipped for a while (src/health/shard-health.ts). */
+  shardGate?: ShardGate;
   /** Told every answer of this edge once (counters, src/observe/edge-tally.ts; the access log). */
   observe(answer: EdgeAnswer): void;
   /** Recent purges (KV purge log): an edge copy stored before a matching purge is a miss. */
@@ -194,6 +196,7 @@ async function callShardsFor(request: Request, key: string, fwd: ForwardReason, 
     },
     checkShardResult,
     settings.shardTimeoutMs,
+    deps.shardGate,
   );
   if (!result.ok) return { result: await viaOriginDirectly(request, fwd, result.attempts, rule, deps, "shards-unavailable"), shared: NOTHING_SHARED };
 
@@ -202,7 +205,8 @@ async function callShardsFor(request: Request, key: string, fwd: ForwardReason, 
   // A shard's own failure answer (origin unreachable, pool down) gets the configured error page; the origin's own 5xx passes as it came.
   const ownFailure = member.detail?.startsWith("origin-") === true && response.status >= 500;
   if (ownFailure) response = withErrorPage(response, settings.errorPages, member.detail === "origin-pool-down" ? "pool-down" : null);
-  let storedAtEdge = false;
+  // Cache-Status `stored` only when the edge will keep it: a copy is kept, and the size is known to fit (see storedParam in the shard).
+  let storedAtEdge: boolean | undefined = false;
   let shared: Promise<SharedMiss | null> = NOTHING_SHARED;
   if (meta !== null && response.body !== null) {
     const ttlSeconds = edgeTtlSeconds(meta, settings, rule.actions.edgeTtl, deps.now());
@@ -214,14 +218,15 @@ async function callShardsFor(request: Request, key: string, fwd: ForwardReason, 
       response = new Response(toClient, response);
       if (ttlSeconds > 0) {
         deps.waitUntil(copy.then((body) => (body === null ? undefined : deps.edgeTier.store(key, meta, body, ttlSeconds, deps.now(), requestedAt))).catch(() => {}));
-        storedAtEdge = true;
+        const length = declaredLength(response.headers);
+        storedAtEdge = length === null ? undefined : length <= settings.maxObjectBytes;
       }
       if (sharing) shared = copy.then((body) => (body === null ? null : { meta, body, cacheStatus: headers.get("cache-status"), cacheInfo: headers.get(CACHE_INFO_HEADER), trace: shardTrace }));
     }
   }
   const trace = [`edge:${deps.colo}->MISS`, ...failedAttempts(result.attempts), shardTrace].join(", ");
   // The shard's body arrives as a stream: frame it with the stored Content-Length again (RFC 9110 §8.6).
-  return { result: finish(withKnownLength(response), deps, rule, { hit: false, fwd, stored: storedAtEdge }, null, trace, { shard: result.value.outcome, shardName: result.shard, origin: result.value.origin }), shared };
+  return { result: finish(withKnownLength(response), deps, rule, { hit: false, fwd, ...(storedAtEdge === undefined ? {} : { stored: storedAtEdge }) }, null, trace, { shard: result.value.outcome, shardName: result.shard, origin: result.value.origin }), shared };
 }
 
 /** What the edge tells a shard about one request for `key`: its settings and the matching rule's decisions. */
@@ -333,7 +338,7 @@ async function fetchDirect(request: Request, rule: RuleResult, deps: EdgeDeps, f
   const pool = poolFor(rule, deps.config);
   if (pool === undefined) {
     const originRequest = buildOriginRequest(request, { ...options, origin: deps.origin });
-    return { result: await fetchOrigin(originRequest, options.firstByteTimeoutMs), host: new URL(originRequest.url).host };
+    return { result: await fetchOrigin(originRequest, options.firstByteTimeoutMs, { bodyIdleMs: deps.settings.originBodyIdleMs }), host: new URL(originRequest.url).host };
   }
   let host = `pool:${pool.name}`;
   const build = (origin: string) => {
@@ -350,6 +355,7 @@ async function fetchDirect(request: Request, rule: RuleResult, deps: EdgeDeps, f
     now: deps.now,
     waitUntil: deps.waitUntil,
     failpools: pool.failpools,
+    bodyIdleMs: deps.settings.originBodyIdleMs,
     session: { cookie: sessionCookie, clientIp: deps.clientIp },
     onNode: (_pool, node) => (served = node),
   });
@@ -425,12 +431,12 @@ export function edgeTtlSeconds(meta: StoredMeta, settings: Pick<Settings, "edgeT
 }
 
 function failedAttempts(attempts: readonly ShardAttempt[]): string[] {
-  return attempts.filter((a) => a.error !== undefined).map((a) => `${a.shard}->FAIL(${a.error})`);
+  return attempts.filter((a) => a.error !== undefined).map((a) => (a.error === "unhealthy" ? `${a.shard}->SKIP(unhealthy)` : `${a.shard}->FAIL(${a.error})`));
 }
 
 function pickShardSettings(settings: Settings) {
-  const { maxObjectBytes, memoryBudgetBytes, storageBudgetBytes, maxTtlSeconds, refreshTimeSeconds, refreshAheadRatio, maxVariants, collapseTimeoutMs, hitForPassSeconds, verbose } = settings;
-  return { maxObjectBytes, memoryBudgetBytes, storageBudgetBytes, maxTtlSeconds, refreshTimeSeconds, refreshAheadRatio, maxVariants, collapseTimeoutMs, hitForPassSeconds, verbose };
+  const { maxObjectBytes, memoryBudgetBytes, storageBudgetBytes, maxTtlSeconds, refreshTimeSeconds, refreshAheadRatio, maxVariants, collapseTimeoutMs, hitForPassSeconds, verbose, graceSeconds, originBodyIdleMs } = settings;
+  return { maxObjectBytes, memoryBudgetBytes, storageBudgetBytes, maxTtlSeconds, refreshTimeSeconds, refreshAheadRatio, maxVariants, collapseTimeoutMs, hitForPassSeconds, verbose, graceSeconds, originBodyIdleMs };
 }
 
 /** Adds the edge's Cache-Status member, X-Cache-Info (verbose) and X-Cluster-Trace (trace). */

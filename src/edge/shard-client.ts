@@ -2,15 +2,29 @@
  * Calling the shards for a key: the primary first, then the next shards in HRW order when one throws
  * or does not answer in time. A client never sees a shard's internal error while any shard (or the
  * origin, which the caller tries last) can answer.
+ *
+ * Only the shard failing counts as failure: a response, whatever its status (a 502 for an origin that
+ * sent garbage, a 504 for an origin that timed out), is the shard working, and is passed on rather
+ * than retried elsewhere (which would only ask the origin again). Shards the isolate's health gate
+ * says to skip are not called at all (`SKIP(unhealthy)` in the trace).
  */
 import type { Millis } from "../lib/units";
 import type { Shard } from "../config/settings";
+import type { Admission, ShardCallOutcome } from "../health/shard-health";
 
 /** One attempt's record, for the trace and for stats. */
 export interface ShardAttempt {
   shard: string;
-  error?: "timeout" | "error";
+  error?: "timeout" | "error" | "unhealthy";
 }
+
+/** This isolate's view of shard health (ShardHealth bound to the clock and settings). */
+export interface ShardGate {
+  admit(shard: string): Admission;
+  record(shard: string, outcome: ShardCallOutcome): void;
+}
+
+const ALWAYS: ShardGate = { admit: () => "try", record: () => {} };
 
 export type ShardCallResult<T> = { ok: true; value: T; shard: string; attempts: ShardAttempt[] } | { ok: false; attempts: ShardAttempt[] };
 
@@ -38,26 +52,35 @@ async function withTimeout<T>(work: Promise<T>, timeoutMs: Millis): Promise<T | 
 }
 
 /**
- * Tries `call` on each shard in order until one answers within `timeoutMs` with a value `check`
- * accepts (an answer it refuses, such as a result of another version, counts as that shard's error).
+ * Tries `call` on each shard in order (skipping those `gate` says to) until one answers within
+ * `timeoutMs` with a value `check` accepts (an answer it refuses, such as a result of another
+ * version, counts as that shard's error).
  */
-export async function callShards<T>(order: readonly Shard[], call: (shard: Shard) => Promise<unknown>, check: (answer: unknown) => T | null, timeoutMs: Millis): Promise<ShardCallResult<T>> {
+export async function callShards<T>(order: readonly Shard[], call: (shard: Shard) => Promise<unknown>, check: (answer: unknown) => T | null, timeoutMs: Millis, gate: ShardGate = ALWAYS): Promise<ShardCallResult<T>> {
   const attempts: ShardAttempt[] = [];
   for (const shard of order) {
+    if (gate.admit(shard.name) === "skip") {
+      attempts.push({ shard: shard.name, error: "unhealthy" });
+      continue;
+    }
     try {
       const outcome = await withTimeout(call(shard), timeoutMs);
       if (outcome === "timeout") {
+        gate.record(shard.name, "timeout");
         attempts.push({ shard: shard.name, error: "timeout" });
         continue;
       }
       const value = check(outcome);
       if (value === null) {
+        gate.record(shard.name, "error");
         attempts.push({ shard: shard.name, error: "error" });
         continue;
       }
+      gate.record(shard.name, "ok");
       attempts.push({ shard: shard.name });
       return { ok: true, value, shard: shard.name, attempts };
     } catch {
+      gate.record(shard.name, "error");
       attempts.push({ shard: shard.name, error: "error" });
     }
   }

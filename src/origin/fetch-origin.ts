@@ -6,6 +6,7 @@
  */
 import { err, ok, type Result } from "../lib/result";
 import type { Millis } from "../lib/units";
+import { watchBody } from "./watched-body";
 import { withoutHopByHop, withoutInternalHeaders } from "../serve/internal-headers";
 import { finalAfterInterim, isInterim, OriginFramingError } from "./interim";
 
@@ -13,7 +14,9 @@ export type OriginFailure =
   | { kind: "timeout"; afterMs: Millis }
   | { kind: "network"; message: string }
   /** Every node of the pool is down, draining or disabled: nothing was sent. */
-  | { kind: "pool-down"; pool: string; retryAfterSeconds: number };
+  | { kind: "pool-down"; pool: string; retryAfterSeconds: number }
+  /** The origin answered with something no Response can carry (a status outside 200–599): one fetch, never retried. */
+  | { kind: "invalid"; reason: string };
 
 export interface OriginRequestOptions {
   /** Base URL of the origin; the client's path and query are appended. */
@@ -64,17 +67,24 @@ export function withoutOriginInternalFields(response: Response): Response {
 }
 
 /**
- * Sends `originRequest`, giving up if no response headers arrive within the timeout. The body then
- * streams unbounded. Every origin response of the cluster comes through here, cleaned of internal fields.
+ * Sends `originRequest`, giving up if no response headers arrive within the timeout; with
+ * `bodyIdleMs`, the body then errors if it stalls that long (src/origin/watched-body.ts). Every
+ * origin response of the cluster comes through here, cleaned of internal fields.
  */
-export async function fetchOrigin(originRequest: Request, firstByteTimeoutMs: Millis): Promise<Result<Response, OriginFailure>> {
+export async function fetchOrigin(originRequest: Request, firstByteTimeoutMs: Millis, opts: { bodyIdleMs?: Millis } = {}): Promise<Result<Response, OriginFailure>> {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), firstByteTimeoutMs);
   try {
     const response = await fetch(originRequest, { signal: abort.signal });
     // RFC 9110 §15.2: a 1xx is not the answer; workerd hands it over with the rest of the exchange as its body.
     const final = isInterim(response.status) ? await finalAfterInterim(response, originRequest.method) : response;
-    return ok(withoutOriginInternalFields(final));
+    // A 101 to a request that asked to upgrade (a WebSocket handshake, passed by the edge) carries the socket: it goes back as it came.
+    if (final.status === 101 && originRequest.headers.has("upgrade")) return ok(withoutOriginInternalFields(final));
+    const problem = unrepresentable(final);
+    // Checked before anything re-wraps the response (that would throw on such a status).
+    if (problem === null) return ok(withIdleTimeout(withoutOriginInternalFields(final), opts.bodyIdleMs));
+    void final.body?.cancel().catch(() => {});
+    return err({ kind: "invalid", reason: problem });
   } catch (error) {
     if (abort.signal.aborted) return err({ kind: "timeout", afterMs: firstByteTimeoutMs });
     if (error instanceof OriginFramingError) return err({ kind: "network", message: `invalid response after an interim response: ${error.message}` });
@@ -82,4 +92,18 @@ export async function fetchOrigin(originRequest: Request, firstByteTimeoutMs: Mi
   } finally {
     clearTimeout(timer);
   }
+}
+
+function withIdleTimeout(response: Response, idleMs: Millis | undefined): Response {
+  return idleMs === undefined || response.body === null ? response : watchBody(response, () => {}, { idleMs });
+}
+
+/**
+ * What the rest of the cache cannot pass on: `new Response()` accepts only 200–599 (the runtime
+ * consumes 1xx itself), so such a status would throw wherever the response is re-wrapped. Caught
+ * here, once, the shard answers 502 with the reason instead of throwing and making the edge retry
+ * (and refetch) on every fallback shard.
+ */
+export function unrepresentable(response: { status: number }): string | null {
+  return Number.isInteger(response.status) && response.status >= 200 && response.status <= 599 ? null : `status ${response.status} is outside 200-599`;
 }

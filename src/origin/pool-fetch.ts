@@ -52,6 +52,8 @@ export interface PoolFetchOptions {
   session?: { cookie: string | null; clientIp: string | null };
   /** Told which pool and node took the request (for the session cookie). */
   onNode?(pool: string, nodeUrl: string): void;
+  /** A body silent this long mid-stream is aborted (settings.originBodyIdleMs). */
+  bodyIdleMs?: number;
 }
 
 export class PoolFetcher {
@@ -88,6 +90,8 @@ export class PoolFetcher {
       opts.onNode?.(poolName, node.id);
       last = await this.#attempt(poolName, pool, node.id, build, opts);
       if (last.ok && last.value.status !== 503) return last;
+      // The node answered, badly: another node would only be asked the same thing again.
+      if (!last.ok && last.error.kind === "invalid") return last;
       if (last.ok && attempt + 1 < attempts) void last.value.body?.cancel();
     }
     return last;
@@ -106,12 +110,12 @@ export class PoolFetcher {
     const started = opts.now();
     local.connections += 1;
     const deadlineMs = headersDeadlineMs(pool);
-    const result = await fetchOrigin(build(url), deadlineMs);
+    const result = await fetchOrigin(build(url), deadlineMs, opts.bodyIdleMs === undefined ? {} : { bodyIdleMs: opts.bodyIdleMs });
     local.connections -= 1;
     const outcome: OriginOutcome = result.ok ? { kind: "response", status: result.value.status } : result.error.kind === "timeout" ? { kind: "timeout" } : { kind: "network" };
     const verdict = classifyOriginOutcome(outcome);
     if (result.ok) local.ewmaMs = ewma(local.ewmaMs, opts.now() - started);
-    const reason = result.ok ? `status ${result.value.status}` : result.error.kind === "timeout" ? `no response within ${deadlineMs} ms (connect ${pool.connectTimeoutMs} + first byte ${pool.firstByteTimeoutMs})` : `connection failed: ${result.error.kind === "network" ? result.error.message : result.error.kind}`;
+    const reason = result.ok ? `status ${result.value.status}` : result.error.kind === "timeout" ? `no response within ${deadlineMs} ms (connect ${pool.connectTimeoutMs} + first byte ${pool.firstByteTimeoutMs})` : result.error.kind === "invalid" ? `invalid response: ${result.error.reason}` : `connection failed: ${result.error.kind === "network" ? result.error.message : result.error.kind}`;
     if (!result.ok || verdict === "failure" || result.value.body === null) {
       this.#record(poolName, pool, url, verdict, reason, opts);
       return result;

@@ -10,7 +10,7 @@ export type { CanStoreOptions } from "./storability";
 export { buildStoredMeta } from "./stored-meta";
 export { variantKeyFor, selectVariant } from "./vary";
 export { evaluateReuse, forwardReasonFor } from "./reuse";
-export { canServeStaleOnError } from "./stale";
+export { canServeStaleOnError, staleOnOriginFailure, withinGrace, type StaleOnFailureVerdict } from "./stale";
 export { currentAgeSeconds } from "./age";
 export { headersForServe } from "./headers";
 export { conditionalHeadersFor, freshenWithNotModified } from "./validation";

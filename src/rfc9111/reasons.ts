@@ -23,6 +23,8 @@ export type CacheInfo =
   | { kind: "stale-allowed" }
   /** Stale served because the origin failed (RFC 5861 §4). */
   | { kind: "stale-if-error" }
+  /** Stale served because the origin failed, within `settings.graceSeconds` (RFC 9111 §4.2.4 disconnected). */
+  | { kind: "grace" }
   /** Stored response validated by the origin with 304 and served (RFC 9111 §4.3.4). */
   | { kind: "revalidated" }
   /** A cache rule says pass: not looked up, not stored. */
@@ -65,6 +67,7 @@ export function cacheInfo(info: CacheInfo): string {
     case "refresh-ahead": return "cached; refreshing ahead of expiry in the background";
     case "stale-allowed": return "cached; stale, accepted by request max-stale";
     case "stale-if-error": return "cached; stale, origin failed";
+    case "grace": return "cached; stale within grace, origin failed";
     case "revalidated": return "cached; revalidated with origin (304)";
     case "rule-pass": return "not cacheable; rule says pass";
     case "hit-for-pass": return "not cacheable; hit-for-pass";

@@ -56,3 +56,32 @@ export function canServeStaleOnError(meta: StoredMeta, req: RequestLike, now: Ep
   const stalenessMillis = currentAgeMillis(meta, now) - meta.freshnessLifetimeSeconds * 1000;
   return stalenessMillis <= requested * 1000;
 }
+
+/** Why a stored response may answer for an origin that failed; `serve: false` when it may not. */
+export type StaleOnFailureVerdict = { serve: true; why: "fresh" | "stale-if-error" | "grace" } | { serve: false };
+
+/**
+ * Grace (Varnish's name; RFC 9111 §4.2.4 "disconnected" operation): when the origin is unreachable,
+ * times out, resets or answers 5xx, a stale stored response may still answer for `graceSeconds`
+ * after it went stale, so a short origin outage is invisible to clients. Never for responses that
+ * forbid serving stale: no-cache (`alwaysRevalidate`), must-revalidate, proxy-revalidate and
+ * s-maxage (which implies proxy-revalidate for a shared cache, §5.2.2.10) — all `mustRevalidate`
+ * in the stored meta. A rule-forced TTL clears those flags (the operator overrode the response).
+ *
+ * Order: fresh first, then the explicit RFC 5861 stale-if-error grants (response, rule or request),
+ * then grace. The refresh logic (issue #13) builds on this: a response inside grace is usable but due.
+ */
+export function staleOnOriginFailure(meta: StoredMeta, req: RequestLike, now: EpochMillis, graceSeconds: Seconds): StaleOnFailureVerdict {
+  if (meta.alwaysRevalidate) return { serve: false };
+  if (isFresh(meta, now)) return { serve: true, why: "fresh" };
+  if (canServeStaleOnError(meta, req, now)) return { serve: true, why: "stale-if-error" };
+  if (withinGrace(meta, now, graceSeconds)) return { serve: true, why: "grace" };
+  return { serve: false };
+}
+
+/** True while a stale response may still be served for a failed origin under grace alone. */
+export function withinGrace(meta: Pick<StoredMeta, "staleAt" | "alwaysRevalidate" | "mustRevalidate">, now: EpochMillis, graceSeconds: Seconds): boolean {
+  if (meta.alwaysRevalidate || meta.mustRevalidate) return false;
+  const grace = validSeconds(graceSeconds) ?? 0;
+  return now <= meta.staleAt + grace * 1000;
+}

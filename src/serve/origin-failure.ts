@@ -11,6 +11,8 @@ export function describeFailure(failure: OriginFailure | { kind: "status"; statu
       return { status: 503, text: `no origin server in pool "${failure.pool}" is available` };
     case "status":
       return { status: 502, text: `origin answered ${failure.status}` };
+    case "invalid":
+      return { status: 502, text: `origin sent a response that cannot be relayed: ${failure.reason}` };
   }
 }
 

@@ -64,8 +64,8 @@ export function isHit(response: Response): boolean {
   return cacheStatus(response).some((m) => m.params.hit === true);
 }
 
-/** Makes the origin fail for paths under `prefix` (503 or connection reset), or stop failing ("off"). */
-export async function failOrigin(prefix: string, mode: "reset" | "503" | "off"): Promise<void> {
+/** Makes the origin fail for paths under `prefix` (see scripts/demo-origin.ts for the modes), or stop failing ("off"). */
+export async function failOrigin(prefix: string, mode: "reset" | "503" | "cut" | "500" | "hang" | "stall" | "reset-body" | "off"): Promise<void> {
   const response = await fetch(`${originUrl}/__fail?mode=${mode}&prefix=${encodeURIComponent(prefix)}`, { method: "POST" });
   await response.arrayBuffer();
 }

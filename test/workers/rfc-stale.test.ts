@@ -77,6 +77,8 @@ describe("RFC 5861 §4: stale-if-error", () => {
   }
 
   it("beyond the window: a reset gives 502/504, a 503 is passed on", async () => {
+    // Grace (settings.graceSeconds, faults-origin.test.ts) would serve it for longer: this is about the window alone.
+    await putConfig({ settings: { graceSeconds: 0 } });
     const prefix = `${uniquePath("sie-beyond")}/obj`;
     const path = withQuery(prefix, { cc: "max-age=1, stale-if-error=1" });
     await fetchVia(path);

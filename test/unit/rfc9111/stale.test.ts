@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canServeStaleOnError, type PolicyOverrides } from "../../../src/rfc9111";
+import { canServeStaleOnError, staleOnOriginFailure, type PolicyOverrides } from "../../../src/rfc9111";
 import { at, req, stored200 } from "./fixtures";
 
 describe("canServeStaleOnError (RFC 5861 §4, RFC 9111 §4.2.4)", () => {
@@ -40,5 +40,33 @@ describe("canServeStaleOnError (RFC 5861 §4, RFC 9111 §4.2.4)", () => {
     expect(meta).toMatchObject({ staleAt: at(60), staleWhileRevalidateUntil: at(90), staleIfErrorUntil: at(660), expireAt: at(660) });
     const plain = stored200({ "cache-control": "max-age=60" });
     expect(plain).toMatchObject({ staleAt: at(60), staleWhileRevalidateUntil: at(60), staleIfErrorUntil: at(60), expireAt: at(60) });
+  });
+});
+
+describe("staleOnOriginFailure: grace (RFC 9111 §4.2.4, §5.2.2; settings.graceSeconds)", () => {
+  const GRACE = 10;
+  it.each<[string, string, Record<string, string>, number, number, false | "fresh" | "stale-if-error" | "grace"]>([
+    // name, response Cache-Control, request headers, now (s), grace (s), expected
+    ["fresh: always", "max-age=60", {}, 59, GRACE, "fresh"],
+    ["just stale, inside grace", "max-age=60", {}, 61, GRACE, "grace"],
+    ["at the end of grace", "max-age=60", {}, 70, GRACE, "grace"],
+    ["past grace", "max-age=60", {}, 71, GRACE, false],
+    ["grace 0 is no grace", "max-age=60", {}, 61, 0, false],
+    ["stale-if-error wins over grace inside its window", "max-age=60, stale-if-error=600", {}, 61, GRACE, "stale-if-error"],
+    ["stale-if-error window outlasts grace", "max-age=60, stale-if-error=600", {}, 300, GRACE, "stale-if-error"],
+    ["request stale-if-error counts too", "max-age=60", { "cache-control": "stale-if-error=100" }, 150, GRACE, "stale-if-error"],
+    ["never with must-revalidate", "max-age=60, must-revalidate", {}, 61, GRACE, false],
+    ["never with proxy-revalidate", "max-age=60, proxy-revalidate", {}, 61, GRACE, false],
+    ["never with s-maxage (implies proxy-revalidate, §5.2.2.10)", "s-maxage=60", {}, 61, GRACE, false],
+    ["never with no-cache, even fresh", "no-cache, max-age=60", {}, 1, GRACE, false],
+    ["a negative grace counts as none", "max-age=60", {}, 61, -5, false],
+  ])("%s", (_name, cc, headers, now, grace, expected) => {
+    const verdict = staleOnOriginFailure(stored200({ "cache-control": cc, etag: '"v"' }), req(headers), at(now), grace);
+    expect(verdict.serve ? verdict.why : false).toBe(expected);
+  });
+
+  it("a rule-forced TTL overrides the response's must-revalidate, so grace applies", () => {
+    const meta = stored200({ "cache-control": "max-age=5, must-revalidate" }, { overrides: { forcedTtlSeconds: 60 } });
+    expect(staleOnOriginFailure(meta, req(), at(65), GRACE)).toEqual({ serve: true, why: "grace" });
   });
 });
