@@ -215,6 +215,8 @@ export class ShardStore {
       const before = this.sql.exec<{ row_bytes: number }>("SELECT row_bytes FROM entries WHERE key = ? AND variant = ?", key, variant).one().row_bytes;
       const bytes = rowBytes(key, meta, metaJson);
       this.sql.exec("UPDATE entries SET meta = ?, sweep_at = ?, row_bytes = ? WHERE key = ? AND variant = ?", metaJson, sweepAt(meta, this.#graceMs), bytes, key, variant);
+      // The running total must follow the row's new size, or the budget drifts from SUM(row_bytes).
+      this.#storedBytes += bytes - before;
       this.#memory.delete(key);
     }
     return matched.length;

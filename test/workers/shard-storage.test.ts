@@ -88,6 +88,18 @@ describe("storage budget", () => {
     });
   });
 
+  it("keeps the accounted total equal to the rows after a soft purge rewrites a row's metadata", async () => {
+    await runInDurableObject(shard(`soft-total-${uniquePath("s")}`), async (_instance, state) => {
+      const t0 = 1_000_000;
+      const store = new ShardStore(state.storage.sql, { memoryBytes: 1024 * KiB, storageBytes: 64 * KiB });
+      store.put("a", meta("a", 4 * KiB, t0), [new Uint8Array(4 * KiB)], 4, t0);
+      // A soft purge shortens the stored record (its freshness lifetime becomes 0), so the row shrinks.
+      expect(store.purge({ keys: ["a"] }, true)).toBe(1);
+      const rows = state.storage.sql.exec<{ total: number }>("SELECT SUM(row_bytes) AS total FROM entries").one().total;
+      expect(store.storedBytes()).toBe(rows);
+    });
+  });
+
   it("serves but does not keep a response larger than the whole budget", async () => {
     const name = `refuse-${uniquePath("s")}`;
     const path = `${uniquePath("huge")}?size=${100 * KiB}`;
