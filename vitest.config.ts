@@ -5,21 +5,11 @@
  * through Miniflare. The only thing the tests control is the origin: the demo origin, started once per run
  * on a free loopback port (test/helpers/global-setup.ts).
  */
-import { createServer } from "node:net";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { freePort } from "./scripts/lib/free-port";
 import { buildUiAssets } from "./scripts/build-ui";
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
-    });
-  });
-}
 
 process.env.TEST_ORIGIN_PORT ??= String(await freePort());
 // The worker imports the dashboard's bundled assets: build them for any way vitest is started.

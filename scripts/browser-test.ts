@@ -11,9 +11,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import { createServer } from "node:net";
 import { dirname, resolve } from "node:path";
 import { chromium, type Page } from "playwright-core";
+import { freePort } from "./lib/free-port";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
@@ -21,16 +21,6 @@ const SCREENSHOT = resolve(ROOT, process.env.SCREENSHOT ?? "test-artifacts/dashb
 const TOKEN = "browser-test-token";
 const DEADLINE_MS = 180_000;
 
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => done(typeof address === "object" && address !== null ? address.port : 0));
-    });
-  });
-}
 
 const results: { name: string; ok: boolean; detail?: string }[] = [];
 async function check(name: string, run: () => Promise<void>): Promise<void> {
