@@ -10,7 +10,6 @@ import { defineConfig } from "vitest/config";
 import { freePort } from "./scripts/lib/free-port";
 import { buildUiAssets } from "./scripts/build-ui";
 
-
 process.env.TEST_ORIGIN_PORT ??= String(await freePort());
 // The worker imports the dashboard's bundled assets: build them for any way vitest is started.
 await buildUiAssets();

@@ -9,9 +9,7 @@
  * Web-standard streams only: no Durable Object APIs, so it is unit-tested in Node.
  */
 
-export type BroadcastResult =
-  | { stored: true; chunks: Uint8Array[]; bytes: number }
-  | { stored: false; reason: "too-large" | "error" | "abandoned"; bytes: number };
+export type BroadcastResult = { stored: true; chunks: Uint8Array[]; bytes: number } | { stored: false; reason: "too-large" | "error" | "abandoned"; bytes: number };
 
 interface Cursor {
   index: number;

@@ -75,7 +75,12 @@ export class CacheShard extends DurableObject<Env> {
     const health = () => env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health"));
     this.#pools = new PoolFetcher(
       cachedSnapshot(() => health().snapshot(), HEALTH_SNAPSHOT_TTL_MS, Date.now),
-      (reports) => ctx.waitUntil(health().report(reports).catch(() => {})),
+      (reports) =>
+        ctx.waitUntil(
+          health()
+            .report(reports)
+            .catch(() => {}),
+        ),
     );
   }
 
@@ -231,13 +236,14 @@ export class CacheShard extends DurableObject<Env> {
     let fetched = false;
     try {
       const conditional = stale !== undefined && (stale.meta.etag !== null || stale.meta.lastModified !== null) ? stale : undefined;
-      const buildRequest = (origin: string) => buildOriginRequest(request, {
-        origin,
-        firstByteTimeoutMs: ctx.settings.originTimeoutMs,
-        method: "GET",
-        removeHeaders: CLIENT_ONLY_FIELDS,
-        ...(conditional !== undefined ? { setHeaders: conditionalHeadersFor(conditional.meta) } : {}),
-      });
+      const buildRequest = (origin: string) =>
+        buildOriginRequest(request, {
+          origin,
+          firstByteTimeoutMs: ctx.settings.originTimeoutMs,
+          method: "GET",
+          removeHeaders: CLIENT_ONLY_FIELDS,
+          ...(conditional !== undefined ? { setHeaders: conditionalHeadersFor(conditional.meta) } : {}),
+        });
       const requestTime = Date.now();
       const purgeEpoch = this.#purgeEpoch;
       fetched = true;

@@ -36,7 +36,12 @@ export class CounterTable {
     private readonly limits: { retainMinutes: number; maxSeries: number },
   ) {
     sql.exec(SCHEMA);
-    this.#known = new Set(sql.exec<{ series: string }>("SELECT series FROM counter_totals").toArray().map((r) => r.series));
+    this.#known = new Set(
+      sql
+        .exec<{ series: string }>("SELECT series FROM counter_totals")
+        .toArray()
+        .map((r) => r.series),
+    );
   }
 
   add(minute: Minute, deltas: Iterable<CounterDelta>): void {
@@ -54,7 +59,12 @@ export class CounterTable {
 
   /** All-time totals by series. */
   totals(): Map<string, number> {
-    return new Map(this.sql.exec<{ series: string; value: number }>("SELECT series, value FROM counter_totals").toArray().map((r) => [r.series, r.value]));
+    return new Map(
+      this.sql
+        .exec<{ series: string; value: number }>("SELECT series, value FROM counter_totals")
+        .toArray()
+        .map((r) => [r.series, r.value]),
+    );
   }
 
   /** Minute buckets from `since` on (inclusive), oldest first. */

@@ -86,4 +86,3 @@ export class ShardReply {
     return { v: SHARD_RESULT_VERSION, response: out, trace, member, outcome, origin: this.#originHost };
   }
 }
-

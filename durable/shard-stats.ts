@@ -39,14 +39,15 @@ export interface EvictionCounts {
 }
 
 /** What a shard's `stats()` returns: its counters, storage eviction, and the state of its two tiers. */
-export type ShardStatsReply = ShardStats & EvictionCounts & {
-  /** One count per request that reached the shard, by outcome. */
-  requests: Record<ShardOutcome, number>;
-  /** Stored variants in SQLite. */
-  objects: number;
-  /** Accounted bytes in SQLite, never above `storageBudgetBytes`. */
-  storedBytes: number;
-  storageBudgetBytes: number;
-  /** Memory-tier evictions. */
-  memoryEvictions: number;
-};
+export type ShardStatsReply = ShardStats &
+  EvictionCounts & {
+    /** One count per request that reached the shard, by outcome. */
+    requests: Record<ShardOutcome, number>;
+    /** Stored variants in SQLite. */
+    objects: number;
+    /** Accounted bytes in SQLite, never above `storageBudgetBytes`. */
+    storedBytes: number;
+    storageBudgetBytes: number;
+    /** Memory-tier evictions. */
+    memoryEvictions: number;
+  };

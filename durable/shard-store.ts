@@ -155,7 +155,15 @@ export class ShardStore {
     }
     this.sql.exec(
       "INSERT INTO entries (key, variant, meta, body_bytes, chunk_count, stored_at, sweep_at, row_bytes, used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      key, meta.variantKey, metaJson, body.byteLength, chunkCount, meta.responseTime, sweepAt(meta, this.#graceMs), bytes, now,
+      key,
+      meta.variantKey,
+      metaJson,
+      body.byteLength,
+      chunkCount,
+      meta.responseTime,
+      sweepAt(meta, this.#graceMs),
+      bytes,
+      now,
     );
     this.#storedBytes += bytes;
     for (const tag of meta.tags) this.sql.exec("INSERT OR IGNORE INTO tags (tag, key, variant) VALUES (?, ?, ?)", tag, key, meta.variantKey);

@@ -18,7 +18,10 @@ export interface CountingBench {
 export function runCountingBench(opts: { iterations: number; repeats: number }): CountingBench {
   const tally = new EdgeTally();
   const matched = [["static"], ["api"], [], ["static", "tagged"]];
-  const members = [{ hit: true, ttlSeconds: 30 }, { hit: false, fwd: "uri-miss" as const, stored: true }];
+  const members = [
+    { hit: true, ttlSeconds: 30 },
+    { hit: false, fwd: "uri-miss" as const, stored: true },
+  ];
   const samples: number[] = [];
   let sink = 0;
   for (let r = 0; r < opts.repeats + 1; r++) {

@@ -121,7 +121,10 @@ export interface HostileBenchRow {
 export function runHostileBench(options: { runs?: number } = {}): HostileBenchRow[] {
   const { runs = 20 } = options;
   const random = prng(1000);
-  const rules = [...CATASTROPHIC.map((regex, i) => ruleSchema.parse({ name: `catastrophic-${i}`, match: { host: "bench.example.com", path: { regex } }, actions: { pass: true } })), ...generateRules(1000 - CATASTROPHIC.length, true, random)];
+  const rules = [
+    ...CATASTROPHIC.map((regex, i) => ruleSchema.parse({ name: `catastrophic-${i}`, match: { host: "bench.example.com", path: { regex } }, actions: { pass: true } })),
+    ...generateRules(1000 - CATASTROPHIC.length, true, random),
+  ];
   const compiled = compileRules(rules);
   return HOSTILE_PATHS.map(([name, path]) => {
     const req = request(path, "other");

@@ -38,8 +38,50 @@ const skipProxies = process.argv.includes("--no-proxies");
 const sourceRef = sourceRefFromArgs(process.argv);
 
 const plan = quick
-  ? { repeats: 1, runMs: 2_000, connections: 32, herd: 200, herdDelayMs: 300, zipfObjects: 10_000, zipfRate: 200, zipfMs: 6_000, maxAgeS: 2, hrwKeys: 20_000, hrwRepeats: 3, hrwBalanceKeys: 100_000, rulesIterations: 5_000, rulesRepeats: 3, steadyRate: 100, steadyMs: 10_000, steadyDelayMs: 150, refreshTimeS: 4, budgetZipfMs: 6_000, budgetBytes: 64 * 1024 }
-  : { repeats: 3, runMs: 5_000, connections: 32, herd: 200, herdDelayMs: 300, zipfObjects: 10_000, zipfRate: 200, zipfMs: 20_000, maxAgeS: 2, hrwKeys: 100_000, hrwRepeats: 5, hrwBalanceKeys: 1_000_000, rulesIterations: 20_000, rulesRepeats: 5, steadyRate: 100, steadyMs: 20_000, steadyDelayMs: 150, refreshTimeS: 4, budgetZipfMs: 15_000, budgetBytes: 64 * 1024 };
+  ? {
+      repeats: 1,
+      runMs: 2_000,
+      connections: 32,
+      herd: 200,
+      herdDelayMs: 300,
+      zipfObjects: 10_000,
+      zipfRate: 200,
+      zipfMs: 6_000,
+      maxAgeS: 2,
+      hrwKeys: 20_000,
+      hrwRepeats: 3,
+      hrwBalanceKeys: 100_000,
+      rulesIterations: 5_000,
+      rulesRepeats: 3,
+      steadyRate: 100,
+      steadyMs: 10_000,
+      steadyDelayMs: 150,
+      refreshTimeS: 4,
+      budgetZipfMs: 6_000,
+      budgetBytes: 64 * 1024,
+    }
+  : {
+      repeats: 3,
+      runMs: 5_000,
+      connections: 32,
+      herd: 200,
+      herdDelayMs: 300,
+      zipfObjects: 10_000,
+      zipfRate: 200,
+      zipfMs: 20_000,
+      maxAgeS: 2,
+      hrwKeys: 100_000,
+      hrwRepeats: 5,
+      hrwBalanceKeys: 1_000_000,
+      rulesIterations: 20_000,
+      rulesRepeats: 5,
+      steadyRate: 100,
+      steadyMs: 20_000,
+      steadyDelayMs: 150,
+      refreshTimeS: 4,
+      budgetZipfMs: 15_000,
+      budgetBytes: 64 * 1024,
+    };
 
 /** Acceptance goals (issue 7). HRW and rule budgets: no written number exists; these are the ones this benchmark holds them to. */
 export const GOALS = { countingCost: 0.05, edgeHitRatio: 0.9, shardHitRatio: 0.6, herdFetches: 1, zipfFetchesPerWindow: 1, hrwNsAt64: 1_000, hrwNsAt256: 4_000, rulesP50MicrosAt1000: 20 };
@@ -91,7 +133,6 @@ async function warm(url: string, expect: RegExp, what: string): Promise<string> 
   return status;
 }
 
-
 async function herd(origin: DemoOrigin, baseUrl: string, tag: string) {
   const path = `/herd-${tag}-${Date.now()}`;
   const result = await burst(`${baseUrl}${path}?delay=${plan.herdDelayMs}`, plan.herd);
@@ -138,7 +179,7 @@ async function zipf(origin: DemoOrigin, baseUrl: string) {
   for (const times of byObject.values()) {
     times.sort((a, b) => a - b);
     let freshUntil = -Infinity;
-    for (const t of times) if (t >= freshUntil) (ideal++, (freshUntil = t + windowMs));
+    for (const t of times) if (t >= freshUntil) ideal++, (freshUntil = t + windowMs);
   }
   const fetches = originFetches(origin, prefix);
   const latencies = Float64Array.from(answered.map((s) => s.latencyMs)).sort();
@@ -188,7 +229,9 @@ async function proxyPhase(origin: DemoOrigin, start: (originUrl: string) => Prom
 async function main(): Promise<void> {
   const machine = machineInfo(await workerdVersion());
   progress(`machine: ${machineLine(machine)}`);
-  progress(`${quick ? "quick" : "full"} run: ${plan.repeats} × ${plan.runMs / 1000} s per throughput figure, load by ${wrkAvailable() ? `wrk -t2 -c${plan.connections}` : `the Node closed loop (${plan.connections} connections; wrk not installed)`}`);
+  progress(
+    `${quick ? "quick" : "full"} run: ${plan.repeats} × ${plan.runMs / 1000} s per throughput figure, load by ${wrkAvailable() ? `wrk -t2 -c${plan.connections}` : `the Node closed loop (${plan.connections} connections; wrk not installed)`}`,
+  );
   const origin = await startDemoOrigin(0);
   const bundle = await bundleShardcache(sourceRef);
   progress(`bundled src/index.ts from ${sourceRef === null ? "the working tree" : `git ${sourceRef} (${gitRev(sourceRef)})`}`);
@@ -244,7 +287,10 @@ async function main(): Promise<void> {
 
     const proxies: Awaited<ReturnType<typeof proxyPhase>>[] = [];
     const skipped: string[] = [];
-    for (const [name, available, start] of [["nginx", nginxAvailable, startNginx], ["varnish", varnishAvailable, startVarnish]] as const) {
+    for (const [name, available, start] of [
+      ["nginx", nginxAvailable, startNginx],
+      ["varnish", varnishAvailable, startVarnish],
+    ] as const) {
       if (skipProxies) skipped.push(`${name}: --no-proxies`);
       else if (!available()) skipped.push(`${name}: not installed`);
       else {
@@ -267,7 +313,17 @@ async function main(): Promise<void> {
       goals: GOALS,
       loadGenerator: wrkAvailable() ? `wrk -t2 -c${plan.connections} --latency` : `node closed loop, ${plan.connections} connections`,
       runtime: { via: "Miniflare API, one direct loopback socket per worker (no wrangler dev proxy)", options: runtime === null ? "wrangler.toml" : "" },
-      throughput: { bare: bare!, edgeHit: edge!, uncountedHit: uncounted!, ratedHit: rated!, shardHit: shard!, edgeRatio: edge!.rps / bare!.rps, countingCost: 1 - edge!.rps / uncounted!.rps, ratedRatio: rated!.rps / bare!.rps, shardRatio: shard!.rps / bare!.rps },
+      throughput: {
+        bare: bare!,
+        edgeHit: edge!,
+        uncountedHit: uncounted!,
+        ratedHit: rated!,
+        shardHit: shard!,
+        edgeRatio: edge!.rps / bare!.rps,
+        countingCost: 1 - edge!.rps / uncounted!.rps,
+        ratedRatio: rated!.rps / bare!.rps,
+        shardRatio: shard!.rps / bare!.rps,
+      },
       herd: { ...herdResult, shardCalls: herdShardCalls },
       baselineHerd,
       scale,
@@ -295,7 +351,17 @@ type Results = {
   source: string;
   machine: ReturnType<typeof machineInfo>;
   loadGenerator: string;
-  throughput: { bare: ThroughputSummary; edgeHit: ThroughputSummary; uncountedHit: ThroughputSummary; ratedHit: ThroughputSummary; shardHit: ThroughputSummary; edgeRatio: number; countingCost: number; ratedRatio: number; shardRatio: number };
+  throughput: {
+    bare: ThroughputSummary;
+    edgeHit: ThroughputSummary;
+    uncountedHit: ThroughputSummary;
+    ratedHit: ThroughputSummary;
+    shardHit: ThroughputSummary;
+    edgeRatio: number;
+    countingCost: number;
+    ratedRatio: number;
+    shardRatio: number;
+  };
   herd: Awaited<ReturnType<typeof herd>> & { shardCalls: number };
   baselineHerd: Awaited<ReturnType<typeof baselineHerdPhase>>;
   scale: Awaited<ReturnType<typeof scalePhases>>;
@@ -359,7 +425,12 @@ function scaleReport(r: Results): string {
     markdownTable(
       ["workload", "result", "beside", "goal"],
       [
-        [`herd: ${r.herd.requests} cold requests at one data centre`, `**${r.herd.shardCalls}** shard call(s), ${r.herd.originFetches} origin fetch(es), ${r.herd.ok}/${r.herd.requests} ok`, herdBaseline, `1 and 1: ${met(r.herd.shardCalls === 1 && r.herd.originFetches === 1)}`],
+        [
+          `herd: ${r.herd.requests} cold requests at one data centre`,
+          `**${r.herd.shardCalls}** shard call(s), ${r.herd.originFetches} origin fetch(es), ${r.herd.ok}/${r.herd.requests} ok`,
+          herdBaseline,
+          `1 and 1: ${met(r.herd.shardCalls === 1 && r.herd.originFetches === 1)}`,
+        ],
         [
           `steady ${plan.steadyRate} req/s × ${plan.steadyMs / 1000} s on one object, max-age=${plan.maxAgeS}, origin delay ${plan.steadyDelayMs} ms, refreshTimeSeconds ${plan.refreshTimeS}`,
           `**${refresh.waitedOnOrigin}** of ${refresh.requests} waited on the origin (${refresh.slowerThanOrigin} slower than its delay); ${refresh.originFetches} origin fetches (≤ 1 per ${plan.refreshTimeS} s: at most ${refreshBound}); p50 ${fmt.ms(refresh.p50Ms)}, p99 ${fmt.ms(refresh.p99Ms)}`,
@@ -402,7 +473,14 @@ function report(r: Results): string {
       [
         [bare.name, fmt.int(bare.rps), fmt.ms(bare.p50Ms), fmt.ms(bare.p99Ms), "1.00×", "reference"],
         [edgeHit.name, fmt.int(edgeHit.rps), fmt.ms(edgeHit.p50Ms), fmt.ms(edgeHit.p99Ms), fmt.ratio(edgeRatio), `≥ ${GOALS.edgeHitRatio}×: ${met(edgeRatio >= GOALS.edgeHitRatio)}`],
-        [uncountedHit.name, fmt.int(uncountedHit.rps), fmt.ms(uncountedHit.p50Ms), fmt.ms(uncountedHit.p99Ms), fmt.ratio(uncountedHit.rps / bare.rps), `cost of counting: ${fmt.pct(countingCost)} of the edge hit's throughput (≤ ${fmt.pct(GOALS.countingCost)}: ${met(countingCost <= GOALS.countingCost)})`],
+        [
+          uncountedHit.name,
+          fmt.int(uncountedHit.rps),
+          fmt.ms(uncountedHit.p50Ms),
+          fmt.ms(uncountedHit.p99Ms),
+          fmt.ratio(uncountedHit.rps / bare.rps),
+          `cost of counting: ${fmt.pct(countingCost)} of the edge hit's throughput (≤ ${fmt.pct(GOALS.countingCost)}: ${met(countingCost <= GOALS.countingCost)})`,
+        ],
         [ratedHit.name, fmt.int(ratedHit.rps), fmt.ms(ratedHit.p50Ms), fmt.ms(ratedHit.p99Ms), fmt.ratio(ratedRatio), `overhead of the check: ${fmt.ratio(ratedHit.rps / edgeHit.rps)} of the plain edge hit`],
         [shardHit.name, fmt.int(shardHit.rps), fmt.ms(shardHit.p50Ms), fmt.ms(shardHit.p99Ms), fmt.ratio(shardRatio), `≥ ${GOALS.shardHitRatio}×: ${met(shardRatio >= GOALS.shardHitRatio)}`],
       ],
@@ -422,7 +500,11 @@ function report(r: Results): string {
     markdownTable(
       ["workload", "result", "goal"],
       [
-        [`herd: ${r.herd.requests} concurrent cold requests, origin delay ${plan.herdDelayMs} ms`, `${r.herd.originFetches} origin fetch(es), ${r.herd.ok}/${r.herd.requests} ok, all answered in ${r.herd.wallMs} ms`, `${GOALS.herdFetches}: ${met(r.herd.originFetches <= GOALS.herdFetches && r.herd.failed === 0)}`],
+        [
+          `herd: ${r.herd.requests} concurrent cold requests, origin delay ${plan.herdDelayMs} ms`,
+          `${r.herd.originFetches} origin fetch(es), ${r.herd.ok}/${r.herd.requests} ok, all answered in ${r.herd.wallMs} ms`,
+          `${GOALS.herdFetches}: ${met(r.herd.originFetches <= GOALS.herdFetches && r.herd.failed === 0)}`,
+        ],
         [
           `Zipf s=1, ${z.objects.toLocaleString("en")} objects, max-age=${z.maxAgeSeconds}, ${z.rate} req/s × ${z.durationMs / 1000} s (open loop)`,
           `hit ratio ${fmt.pct(z.hitRatio)} (edge tier ${fmt.pct(z.edgeHitRatio)}); ${z.originFetches} origin fetches over ${z.objectWindows} object-windows = ${z.fetchesPerObjectPerWindow.toFixed(3)} per object per ${z.maxAgeSeconds} s window (ideal cache: ${z.idealFetches}, ratio ${z.fetchesOverIdeal.toFixed(3)}; most in one object-window: ${z.maxFetchesInOneObjectWindow}); p50 ${fmt.ms(z.p50Ms)}, p99 ${fmt.ms(z.p99Ms)}; ${z.dropped} dropped, ${z.errors} errors`,

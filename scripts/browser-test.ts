@@ -21,7 +21,6 @@ const SCREENSHOT = resolve(ROOT, process.env.SCREENSHOT ?? "test-artifacts/dashb
 const TOKEN = "browser-test-token";
 const DEADLINE_MS = 180_000;
 
-
 const results: { name: string; ok: boolean; detail?: string }[] = [];
 async function check(name: string, run: () => Promise<void>): Promise<void> {
   try {

@@ -93,7 +93,8 @@ async function run(command: CliCommand, opts: RunOptions, io: CliIo): Promise<nu
       if (command.json) io.out(JSON.stringify(body, null, 2));
       else {
         io.out(`${command.file} (${body.candidate}) against the stored config (${body.active}): ${body.changes.length} change(s)`);
-        for (const c of body.changes) io.out(c.op === "add" ? `+ ${c.path}: ${JSON.stringify(c.after)}` : c.op === "remove" ? `- ${c.path}: ${JSON.stringify(c.before)}` : `~ ${c.path}: ${JSON.stringify(c.before)} -> ${JSON.stringify(c.after)}`);
+        for (const c of body.changes)
+          io.out(c.op === "add" ? `+ ${c.path}: ${JSON.stringify(c.after)}` : c.op === "remove" ? `- ${c.path}: ${JSON.stringify(c.before)}` : `~ ${c.path}: ${JSON.stringify(c.before)} -> ${JSON.stringify(c.after)}`);
       }
       if (!body.valid) return printErrors(body.errors ?? [], io, `${command.file} is not a valid config; pushing it would be refused`);
       return 0;
@@ -128,10 +129,19 @@ async function run(command: CliCommand, opts: RunOptions, io: CliIo): Promise<nu
     case "purge": {
       const reply = await call(opts, io, "POST", "/purge", JSON.stringify({ ...command.selector, ...(command.soft ? { soft: true } : {}) }));
       if (!reply.ok && reply.status !== 502) return reportHttpError(reply, io);
-      const body = reply.body as { ok: boolean; shards: { purged: number; failed: number; each: { shard: string; error?: string }[] }; edge: { logged: boolean; logError?: string; zone: { status: string; reason?: string; error?: string } }; key?: string };
-      const what = Object.entries(command.selector).map(([k, v]) => (v === true ? k : `${k} ${String(v)}`)).join("");
+      const body = reply.body as {
+        ok: boolean;
+        shards: { purged: number; failed: number; each: { shard: string; error?: string }[] };
+        edge: { logged: boolean; logError?: string; zone: { status: string; reason?: string; error?: string } };
+        key?: string;
+      };
+      const what = Object.entries(command.selector)
+        .map(([k, v]) => (v === true ? k : `${k} ${String(v)}`))
+        .join("");
       io.out(`${command.soft ? "soft " : ""}purge ${what}${body.key ? ` (key ${body.key})` : ""}: ${body.shards.purged} stored variant(s) ${command.soft ? "marked stale" : "deleted"}`);
-      io.out(`edge tier: ${body.edge.logged ? "purge recorded (every edge refuses older copies)" : `purge log write FAILED: ${body.edge.logError ?? "?"}`}; zone purge API: ${body.edge.zone.status}${body.edge.zone.reason ? ` (${body.edge.zone.reason})` : ""}${body.edge.zone.error ? ` (${body.edge.zone.error})` : ""}`);
+      io.out(
+        `edge tier: ${body.edge.logged ? "purge recorded (every edge refuses older copies)" : `purge log write FAILED: ${body.edge.logError ?? "?"}`}; zone purge API: ${body.edge.zone.status}${body.edge.zone.reason ? ` (${body.edge.zone.reason})` : ""}${body.edge.zone.error ? ` (${body.edge.zone.error})` : ""}`,
+      );
       for (const shard of body.shards.each) if (shard.error !== undefined) io.err(`shard ${shard.shard} failed: ${shard.error}`);
       return body.ok ? 0 : 1;
     }
@@ -200,7 +210,11 @@ async function call(opts: RunOptions, io: CliIo, method: string, path: string, b
   const url = `${opts.url}${opts.adminPrefix}${path}`;
   let response: Response;
   try {
-    response = await io.fetch(url, { method, headers: { authorization: `Bearer ${opts.token}`, "x-shardcache-actor": opts.actor, ...(body !== undefined ? { "content-type": "application/json" } : {}) }, ...(body !== undefined ? { body } : {}) });
+    response = await io.fetch(url, {
+      method,
+      headers: { authorization: `Bearer ${opts.token}`, "x-shardcache-actor": opts.actor, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+      ...(body !== undefined ? { body } : {}),
+    });
   } catch (error) {
     const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : error instanceof Error ? `: ${error.message}` : "";
     throw new Error(`cannot reach ${url}${cause} (is \`npm start\` running, or is --url right?)`);
@@ -236,7 +250,10 @@ type Cluster = { requests: number; edge: Record<string, number>; shard: Record<s
 type StatsBody = { cluster?: Cluster; shards: ({ shard: string; error?: string } & Record<string, number>)[]; total: Record<string, number> };
 const COLUMNS = ["hits", "misses", "coalesced", "originFetches", "passes", "stores", "objects", "storedBytes", "evictions"] as const;
 
-const outcomeLine = (counts: Record<string, number>) => Object.entries(counts).map(([outcome, n]) => `${outcome} ${n}`).join(", ");
+const outcomeLine = (counts: Record<string, number>) =>
+  Object.entries(counts)
+    .map(([outcome, n]) => `${outcome} ${n}`)
+    .join(", ");
 
 /** The cluster block: both tiers' outcomes and the hit ratio; with `since`, rates per second over the interval. */
 function printCluster(c: Cluster, io: CliIo, since: { body: StatsBody; seconds: number } | null): void {

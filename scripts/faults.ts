@@ -148,7 +148,11 @@ async function bodyFault(mode: "reset-body" | "stall"): Promise<Outcome> {
   const next = await get(path);
   const refetched = originCount(path) === 2;
   const survived = broken.body === null && next.status === 200 && next.body !== null && /^demo origin: /.test(next.body) && refetched;
-  return { survived, lost: 0, detail: `client body ${broken.body === null ? "ended in an error" : `ended cleanly (${broken.body.length} bytes, ${broken.headers.get("content-length") === null ? "chunked" : `of ${broken.headers.get("content-length")}`})`} after ${broken.ms} ms; next request ${next.status}, ${refetched ? "refetched (nothing truncated was stored)" : "NOT refetched"}` };
+  return {
+    survived,
+    lost: 0,
+    detail: `client body ${broken.body === null ? "ended in an error" : `ended cleanly (${broken.body.length} bytes, ${broken.headers.get("content-length") === null ? "chunked" : `of ${broken.headers.get("content-length")}`})`} after ${broken.ms} ms; next request ${next.status}, ${refetched ? "refetched (nothing truncated was stored)" : "NOT refetched"}`,
+  };
 }
 
 async function origin5xxNoCopy(): Promise<Outcome> {
@@ -246,7 +250,11 @@ async function killAndRestart(bundle: Bundle, persistRoot: string): Promise<Outc
     if (r.status !== 200 || r.body !== object.body || originCount(object.path) !== before) lost += 1;
   }
   const inFlight = settled.filter((r) => r.status === 0 || r.body === null).length;
-  return { survived: lost === 0, lost, detail: `${inFlight} of 60 in-flight requests cut by the kill; after restart config ${configAfter === configBefore ? "identical" : "DIFFERENT"}, ${objects.length - (lost - (configAfter === configBefore ? 0 : 1))}/${objects.length} objects byte-identical from cache` };
+  return {
+    survived: lost === 0,
+    lost,
+    detail: `${inFlight} of 60 in-flight requests cut by the kill; after restart config ${configAfter === configBefore ? "identical" : "DIFFERENT"}, ${objects.length - (lost - (configAfter === configBefore ? 0 : 1))}/${objects.length} objects byte-identical from cache`,
+  };
 }
 
 async function main(): Promise<void> {

@@ -33,7 +33,6 @@ const t0 = performance.now();
 const progress = (text: string) => console.error(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(3)} s] ${text}`);
 const hostHeader = { host: HOST };
 
-
 /** The shard that answered, from X-Cluster-Trace ("edge:local->MISS, shard-3->HIT"): the last shard-… hop. */
 function answeringShard(trace: string | string[] | undefined): string | null {
   const hops = [...String(trace ?? "").matchAll(/(shard-\d+)->(?!FAIL)[A-Z]+/g)];
@@ -45,7 +44,7 @@ async function spreadHerd(runtime: Runtime, workers: readonly string[], url: str
   const results = await Promise.all(workers.map((w) => burst(`${runtime.url(w)}${url}`, per, 30_000, hostHeader)));
   let ok = 0;
   let total = 0;
-  for (const r of results) for (const [status, n] of r.statuses) ((total += n), status === 200 && (ok += n));
+  for (const r of results) for (const [status, n] of r.statuses) (total += n), status === 200 && (ok += n);
   return { requests: total, ok, wallMs: Math.round(Math.max(...results.map((r) => r.maxLatencyMs))) };
 }
 
@@ -55,10 +54,23 @@ async function baselineHerd(origin: DemoOrigin, ref: string) {
   let runtime: Runtime | null = null;
   try {
     const owner = `baseline-${DCS[0]}`;
-    runtime = await startRuntime(bundle, origin.url, DCS.map((dc) => ({ name: `baseline-${dc}`, config: { settings: { trace: true } }, cacheApi: false, ...(`baseline-${dc}` === owner ? {} : { doOwner: owner }) })));
+    runtime = await startRuntime(
+      bundle,
+      origin.url,
+      DCS.map((dc) => ({ name: `baseline-${dc}`, config: { settings: { trace: true } }, cacheApi: false, ...(`baseline-${dc}` === owner ? {} : { doOwner: owner }) })),
+    );
     const path = `/sim-herd-baseline-${Date.now()}`;
     let herd!: Awaited<ReturnType<typeof spreadHerd>>;
-    const shardCalls = await shardCallsDuring(runtime, owner, async () => void (herd = await spreadHerd(runtime!, DCS.map((dc) => `baseline-${dc}`), `${path}?delay=${HERD_DELAY_MS}`)));
+    const shardCalls = await shardCallsDuring(
+      runtime,
+      owner,
+      async () =>
+        void (herd = await spreadHerd(
+          runtime!,
+          DCS.map((dc) => `baseline-${dc}`),
+          `${path}?delay=${HERD_DELAY_MS}`,
+        )),
+    );
     return { ...herd, shardCalls, originFetches: originFetches(origin, path) };
   } catch (error) {
     return { error: (error as Error).message.split("\n")[0] };
@@ -141,7 +153,10 @@ async function main(): Promise<void> {
     );
     agent.destroy();
     const hotFetches = originFetches(origin, hotPath);
-    const splitText = [...split].sort((a, b) => b[1] - a[1]).map(([s, n]) => `${s}: ${n} (${((n / HOT_REQUESTS) * 100).toFixed(0)} %)`).join(", ");
+    const splitText = [...split]
+      .sort((a, b) => b[1] - a[1])
+      .map(([s, n]) => `${s}: ${n} (${((n / HOT_REQUESTS) * 100).toFixed(0)} %)`)
+      .join(", ");
     const shares = [...split.values()];
     const balanced = split.size === 2 && Math.min(...shares) / HOT_REQUESTS >= 0.35;
     rows.push([`hot key, primaries = 2`, `${HOT_REQUESTS} requests, ${hotErrors} errors`, `per-shard split ${splitText}; ${hotFetches} origin fetches (one per primary)`, "both shards share the load", balanced ? "met" : "**missed**"]);

@@ -55,7 +55,25 @@ async function main(): Promise<void> {
   }
   await buildUiAssets();
   const worker = runWrangler(
-    ["dev", "--ip", host, "--port", String(port), "--var", `ORIGIN_URL:${originUrl}`, "--var", `ADMIN_TOKEN:${adminToken}`, "--var", "SHARDCACHE_LOCAL_DEV:true", "--var", "CONFIG_MEMO_MS:1000", "--log-level", "warn", "--show-interactive-dev-session=false", "--test-scheduled"],
+    [
+      "dev",
+      "--ip",
+      host,
+      "--port",
+      String(port),
+      "--var",
+      `ORIGIN_URL:${originUrl}`,
+      "--var",
+      `ADMIN_TOKEN:${adminToken}`,
+      "--var",
+      "SHARDCACHE_LOCAL_DEV:true",
+      "--var",
+      "CONFIG_MEMO_MS:1000",
+      "--log-level",
+      "warn",
+      "--show-interactive-dev-session=false",
+      "--test-scheduled",
+    ],
     true,
   );
 

@@ -51,7 +51,10 @@ const metricsCollector = (env: Env) => env.METRICS_COLLECTOR.get(env.METRICS_COL
 function raiseEvent(env: Env, event: Omit<NewEvent, "time">): Promise<void> {
   return env.EVENT_LOG.get(env.EVENT_LOG.idFromName("events"))
     .append([{ ...event, time: Date.now() }])
-    .then(() => {}, () => {});
+    .then(
+      () => {},
+      () => {},
+    );
 }
 
 interface Isolate {
@@ -99,7 +102,10 @@ function isolateFor(env: Env): Isolate {
     flights: new SingleFlight<SharedMiss>(),
     pools: new PoolFetcher(
       cachedSnapshot(() => env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health")).snapshot(), HEALTH_SNAPSHOT_TTL_MS, Date.now),
-      (reports) => env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health")).report(reports).catch(() => {}),
+      (reports) =>
+        env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health"))
+          .report(reports)
+          .catch(() => {}),
     ),
     rateGate: new RateGate({
       limiter: (name) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(name)),

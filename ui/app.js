@@ -154,8 +154,16 @@ function replace(id, ...nodes) {
 
 function stackedBar(title, counts, total) {
   const entries = Object.entries(counts).filter(([, n]) => n > 0);
-  const bar = el("div", { class: "stack" }, entries.map(([outcome, n]) => el("span", { class: "seg", title: `${outcome}: ${fmtInt(n)}`, style: { width: `${(100 * n) / Math.max(1, total)}%`, background: COLORS[outcome] ?? "#cbd5e1" } })));
-  const legend = el("div", { class: "legend" }, Object.entries(counts).map(([outcome, n]) => el("span", { class: n > 0 ? "" : "zero" }, el("i", { style: { background: COLORS[outcome] ?? "#cbd5e1" } }), `${outcome} `, el("b", {}, fmtInt(n)))));
+  const bar = el(
+    "div",
+    { class: "stack" },
+    entries.map(([outcome, n]) => el("span", { class: "seg", title: `${outcome}: ${fmtInt(n)}`, style: { width: `${(100 * n) / Math.max(1, total)}%`, background: COLORS[outcome] ?? "#cbd5e1" } })),
+  );
+  const legend = el(
+    "div",
+    { class: "legend" },
+    Object.entries(counts).map(([outcome, n]) => el("span", { class: n > 0 ? "" : "zero" }, el("i", { style: { background: COLORS[outcome] ?? "#cbd5e1" } }), `${outcome} `, el("b", {}, fmtInt(n)))),
+  );
   return el("div", { class: "tier" }, el("div", { class: "tier-head" }, el("span", {}, title), el("span", { class: "muted" }, `${fmtInt(total)} requests`)), total > 0 ? bar : el("div", { class: "stack empty" }), legend);
 }
 
@@ -206,7 +214,30 @@ function renderStats(stats) {
 
 function table(headers, rows, empty) {
   if (rows.length === 0) return el("p", { class: "muted empty-note" }, empty);
-  return el("table", {}, el("thead", {}, el("tr", {}, headers.map((h) => el("th", {}, h)))), el("tbody", {}, rows.map((cells) => el("tr", {}, cells.map((cell) => el("td", {}, cell))))));
+  return el(
+    "table",
+    {},
+    el(
+      "thead",
+      {},
+      el(
+        "tr",
+        {},
+        headers.map((h) => el("th", {}, h)),
+      ),
+    ),
+    el(
+      "tbody",
+      {},
+      rows.map((cells) =>
+        el(
+          "tr",
+          {},
+          cells.map((cell) => el("td", {}, cell)),
+        ),
+      ),
+    ),
+  );
 }
 
 const badge = (text, kind) => el("span", { class: `badge ${kind}` }, text);
@@ -216,16 +247,31 @@ function renderPools(pools) {
   for (const pool of pools.pools) {
     for (const node of pool.nodes) {
       const health = node.healthy === null ? badge("unknown", "neutral") : node.healthy ? badge("healthy", "ok") : badge("down", "bad");
-      rows.push([el("span", {}, el("b", {}, pool.name), el("br"), el("span", { class: "muted small" }, node.url)), el("span", {}, health, " ", node.state === "active" ? "" : badge(node.state, "neutral")), el("span", { class: "small" }, node.reason ?? ""), el("span", { class: "small muted" }, fmtAgo(node.lastProbeAt))]);
+      rows.push([
+        el("span", {}, el("b", {}, pool.name), el("br"), el("span", { class: "muted small" }, node.url)),
+        el("span", {}, health, " ", node.state === "active" ? "" : badge(node.state, "neutral")),
+        el("span", { class: "small" }, node.reason ?? ""),
+        el("span", { class: "small muted" }, fmtAgo(node.lastProbeAt)),
+      ]);
     }
   }
   replace("pools", table(["pool / node", "health", "reason", "last probe"], rows, "No origin pools configured: misses go to the origin URL."));
 }
 
 function renderRates(rates) {
-  const slmRows = Object.entries(rates.slmClasses ?? {}).map(([name, s]) => [el("b", {}, name), badge(s.state, s.state === "ok" ? "ok" : s.state === "warning" ? "warn" : "bad"), s.percent === null ? "–" : `${s.percent.toFixed(1)} %`, fmtInt(s.samples)]);
+  const slmRows = Object.entries(rates.slmClasses ?? {}).map(([name, s]) => [
+    el("b", {}, name),
+    badge(s.state, s.state === "ok" ? "ok" : s.state === "warning" ? "warn" : "bad"),
+    s.percent === null ? "–" : `${s.percent.toFixed(1)} %`,
+    fmtInt(s.samples),
+  ]);
   replace("slm", table(["class", "state", "within target", "samples"], slmRows, "No SLM classes configured."));
-  const rateRows = Object.entries(rates.rateClasses ?? {}).map(([name, r]) => [el("b", {}, name), [r.effectiveLimits.perSecond ? `${fmtInt(r.effectiveLimits.perSecond)}/s` : "", r.effectiveLimits.perMinute ? `${fmtInt(r.effectiveLimits.perMinute)}/min` : ""].filter(Boolean).join(" · "), `${fmtInt(r.perMinute)} /min`, r.factor < 1 ? badge(`× ${r.factor.toFixed(2)}`, "warn") : badge(r.mode, "neutral")]);
+  const rateRows = Object.entries(rates.rateClasses ?? {}).map(([name, r]) => [
+    el("b", {}, name),
+    [r.effectiveLimits.perSecond ? `${fmtInt(r.effectiveLimits.perSecond)}/s` : "", r.effectiveLimits.perMinute ? `${fmtInt(r.effectiveLimits.perMinute)}/min` : ""].filter(Boolean).join(" · "),
+    `${fmtInt(r.perMinute)} /min`,
+    r.factor < 1 ? badge(`× ${r.factor.toFixed(2)}`, "warn") : badge(r.mode, "neutral"),
+  ]);
   replace("rates", table(["class", "limit", "admitted", "mode"], rateRows, "No rate classes configured."));
 }
 
@@ -244,10 +290,14 @@ function renderConfig(health, config) {
   const facts = el(
     "dl",
     { class: "facts" },
-    el("dt", {}, "Source"), el("dd", {}, config.source === "kv" ? "Workers KV (key config)" : "built-in defaults"),
-    el("dt", {}, "Version"), el("dd", {}, el("code", {}, String(config.version ?? health.configVersion))),
-    el("dt", {}, "Shards"), el("dd", {}, fmtInt(health.shards)),
-    el("dt", {}, "Rules"), el("dd", {}, rules.length === 0 ? "none" : rules.map((r) => r.name ?? "(unnamed)").join(", ")),
+    el("dt", {}, "Source"),
+    el("dd", {}, config.source === "kv" ? "Workers KV (key config)" : "built-in defaults"),
+    el("dt", {}, "Version"),
+    el("dd", {}, el("code", {}, String(config.version ?? health.configVersion))),
+    el("dt", {}, "Shards"),
+    el("dd", {}, fmtInt(health.shards)),
+    el("dt", {}, "Rules"),
+    el("dd", {}, rules.length === 0 ? "none" : rules.map((r) => r.name ?? "(unnamed)").join(", ")),
   );
   const details = el("details", {}, el("summary", {}, "Show the document"), el("pre", {}, JSON.stringify(doc, null, 2)));
   replace("config", facts, details);

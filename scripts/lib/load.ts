@@ -220,6 +220,6 @@ export async function burst(url: string, count: number, timeoutMs = 30_000, requ
 
 /** Whether a Cache-Status field says some cache answered from storage (`; hit`). */
 export function isHit(cacheStatus: string | string[] | undefined): boolean {
-  const text = Array.isArray(cacheStatus) ? cacheStatus.join(", ") : cacheStatus ?? "";
+  const text = Array.isArray(cacheStatus) ? cacheStatus.join(", ") : (cacheStatus ?? "");
   return /;\s*hit(\s*[;,]|\s*$)/.test(text);
 }

@@ -20,7 +20,6 @@ export interface ProxyServer {
   stop(): Promise<void>;
 }
 
-
 async function waitForHttp(url: string, timeoutMs: number, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

@@ -38,7 +38,10 @@ export async function bundleShardcache(ref: string | null = null): Promise<Bundl
   if (ref !== null) {
     root = join(dir, "src-tree");
     await mkdir(root);
-    execSync(`git -C ${JSON.stringify(REPO_ROOT)} archive --format=tar ${JSON.stringify(ref)} $(git -C ${JSON.stringify(REPO_ROOT)} ls-tree --name-only ${JSON.stringify(ref)} src durable ui package.json | tr '\\n' ' ') | tar -x -C ${JSON.stringify(root)}`, { stdio: ["ignore", "ignore", "pipe"] });
+    execSync(
+      `git -C ${JSON.stringify(REPO_ROOT)} archive --format=tar ${JSON.stringify(ref)} $(git -C ${JSON.stringify(REPO_ROOT)} ls-tree --name-only ${JSON.stringify(ref)} src durable ui package.json | tr '\\n' ' ') | tar -x -C ${JSON.stringify(root)}`,
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
   }
   // The dashboard's assets are generated, not committed: build them in the tree being bundled.
   if (existsSync(join(root, "ui"))) await buildUiAssets(root);
@@ -75,7 +78,14 @@ export async function wranglerOptions(): Promise<{ options: BaseOptions; source:
       options: {
         compatibilityDate: "2026-04-20",
         compatibilityFlags: ["nodejs_compat"],
-        durableObjects: { CACHE_SHARD: sqlite("CacheShard"), HEALTH_MONITOR: sqlite("HealthMonitor"), EVENT_LOG: sqlite("EventLog"), RATE_LIMITER: sqlite("RateLimiter"), SLM_MONITOR: sqlite("SlmMonitor"), METRICS_COLLECTOR: sqlite("MetricsCollector") },
+        durableObjects: {
+          CACHE_SHARD: sqlite("CacheShard"),
+          HEALTH_MONITOR: sqlite("HealthMonitor"),
+          EVENT_LOG: sqlite("EventLog"),
+          RATE_LIMITER: sqlite("RateLimiter"),
+          SLM_MONITOR: sqlite("SlmMonitor"),
+          METRICS_COLLECTOR: sqlite("MetricsCollector"),
+        },
         bindings: {},
       },
       source: "hand-built options (wrangler's helper was unavailable)",

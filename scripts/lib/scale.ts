@@ -109,10 +109,15 @@ export async function budgetedZipf(runtime: Runtime, worker: string, owner: stri
       await sleep(250);
     }
   })();
-  const run = await openLoop({ rate: opts.rate, durationMs: opts.durationMs, maxInFlight: 256, next: () => {
-    const tag = sample();
-    return { url: `${runtime.url(worker)}${prefix}${tag}${query}`, tag };
-  } });
+  const run = await openLoop({
+    rate: opts.rate,
+    durationMs: opts.durationMs,
+    maxInFlight: 256,
+    next: () => {
+      const tag = sample();
+      return { url: `${runtime.url(worker)}${prefix}${tag}${query}`, tag };
+    },
+  });
   sampling = false;
   await sampler;
   const final = await shardStats(runtime, owner);

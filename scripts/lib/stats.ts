@@ -67,7 +67,10 @@ function versionOf(cmd: string, args: string[]): string | null {
   // nginx -v writes to stderr; wrk -v exits non-zero after printing its version.
   const result = spawnSync(cmd, args, { encoding: "utf8", timeout: 5000 });
   if (result.error !== undefined) return null;
-  const line = `${result.stdout ?? ""}\n${result.stderr ?? ""}`.split("\n").map((l) => l.trim()).find((l) => l !== "");
+  const line = `${result.stdout ?? ""}\n${result.stderr ?? ""}`
+    .split("\n")
+    .map((l) => l.trim())
+    .find((l) => l !== "");
   return line === undefined ? null : line.replace(/ Copyright.*$/, "");
 }
 

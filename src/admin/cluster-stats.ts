@@ -30,7 +30,10 @@ const EMPTY = { totals: [] as EdgeTotalRow[], minutes: [] as EdgeMinuteRow[] };
 
 export async function clusterStats(deps: ObservedDeps): Promise<ClusterStats> {
   const [edge, shardStats] = await Promise.all([
-    deps.edgeCounters(minuteOf(deps.now())).then((e) => ({ ...e, error: undefined }), (error: unknown) => ({ ...EMPTY, error: error instanceof Error ? error.message : String(error) })),
+    deps.edgeCounters(minuteOf(deps.now())).then(
+      (e) => ({ ...e, error: undefined }),
+      (error: unknown) => ({ ...EMPTY, error: error instanceof Error ? error.message : String(error) }),
+    ),
     collectStats(deps.shardNames, (name) => deps.shardStats(name)),
   ]);
   const cluster = clusterFigures(edge.totals, answered(shardStats.shards));
@@ -42,9 +45,6 @@ export async function clusterSeriesFor(deps: ObservedDeps, minutes: number): Pro
   const to = minuteOf(deps.now());
   const span = Math.max(1, Math.min(RETAIN_MINUTES, Math.floor(minutes)));
   const from = to - span + 1;
-  const [edge, shards] = await Promise.all([
-    deps.edgeCounters(from).catch(() => EMPTY),
-    Promise.all(deps.shardNames.map(async (shard) => ({ shard, minutes: await deps.shardMinutes(shard, from).catch(() => []) }))),
-  ]);
+  const [edge, shards] = await Promise.all([deps.edgeCounters(from).catch(() => EMPTY), Promise.all(deps.shardNames.map(async (shard) => ({ shard, minutes: await deps.shardMinutes(shard, from).catch(() => []) })))]);
   return { from, to, points: clusterSeries(edge.minutes, shards, from, to) };
 }

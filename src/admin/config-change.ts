@@ -59,8 +59,6 @@ export async function acceptConfig(deps: ConfigChangeDeps, text: string, by: str
   await deps.writeStoredConfig(text);
   const entry = await recordVersion(deps.history, { text, by, summary, at: deps.now() });
   const was = before?.text == null ? "default" : versionOf(before.text);
-  await deps.events
-    .append([{ time: deps.now(), level: "INFO", section: "config", tag: "confchange", text: `Configuration version ${entry.version} (${entry.hash}, was ${was}) by ${by}: ${summary}` }])
-    .catch(() => {});
+  await deps.events.append([{ time: deps.now(), level: "INFO", section: "config", tag: "confchange", text: `Configuration version ${entry.version} (${entry.hash}, was ${was}) by ${by}: ${summary}` }]).catch(() => {});
   return { ok: true, entry };
 }

@@ -86,7 +86,15 @@ export function configRoutes({ json, jsonBody }: ConfigRouteHelpers) {
       const stored = await storedDocument(deps);
       if (stored === null) return json({ ok: false, error: STORED_NOT_JSON }, 409);
       const changes = diffConfig(stored.value, body.value);
-      return json({ ok: parsed.ok, valid: parsed.ok, ...(parsed.ok ? {} : { errors: parsed.error }), active: stored.text === null ? "default" : versionOf(stored.text), candidate: versionOf(body.text), summary: summariseChanges(changes), changes });
+      return json({
+        ok: parsed.ok,
+        valid: parsed.ok,
+        ...(parsed.ok ? {} : { errors: parsed.error }),
+        active: stored.text === null ? "default" : versionOf(stored.text),
+        candidate: versionOf(body.text),
+        summary: summariseChanges(changes),
+        changes,
+      });
     },
 
     drainNode: nodeState("draining", "drain", "WARNING"),

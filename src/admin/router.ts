@@ -168,9 +168,7 @@ function createAdminRouter(prefix: string): AdminRouter {
     catch: (error: unknown) => json({ ok: false, error: "internal error", message: error instanceof Error ? error.message : String(error) }, 500),
   });
 
-  router.get("/health", (_request: IRequest, deps: AdminDeps) =>
-    json({ ok: true, configVersion: deps.configVersion, configSource: deps.configSource, shards: deps.config.settings.shards.length, shardHealth: deps.shardHealth?.() ?? {} }),
-  );
+  router.get("/health", (_request: IRequest, deps: AdminDeps) => json({ ok: true, configVersion: deps.configVersion, configSource: deps.configSource, shards: deps.config.settings.shards.length, shardHealth: deps.shardHealth?.() ?? {} }));
 
   router.get("/config", async (_request: IRequest, deps: AdminDeps) => {
     const text = await deps.readStoredConfig();
@@ -221,7 +219,9 @@ function createAdminRouter(prefix: string): AdminRouter {
       zone: deps.zone,
       now: () => deps.now(),
     });
-    const what = Object.entries(parsed.value.selector).map(([name, value]) => `${name}=${String(value)}`).join(" ");
+    const what = Object.entries(parsed.value.selector)
+      .map(([name, value]) => `${name}=${String(value)}`)
+      .join(" ");
     await deps.events.append([{ time: deps.now(), level: result.ok ? "INFO" : "WARNING", section: "purge", tag: "purge", text: `${parsed.value.soft ? "Soft" : "Hard"} purge of ${what}${result.ok ? "" : " (incomplete)"}` }]).catch(() => {});
     return json(result, result.ok ? 200 : 502);
   });

@@ -8,10 +8,7 @@
 import diff from "microdiff";
 import { formatPath } from "./errors";
 
-export type ConfigChange =
-  | { op: "add"; path: string; after: unknown }
-  | { op: "remove"; path: string; before: unknown }
-  | { op: "change"; path: string; before: unknown; after: unknown };
+export type ConfigChange = { op: "add"; path: string; after: unknown } | { op: "remove"; path: string; before: unknown } | { op: "change"; path: string; before: unknown; after: unknown };
 
 type Json = Record<string, unknown>;
 
@@ -32,7 +29,10 @@ function comparable(before: Json, after: Json): [Json, Json] {
   const a = rulesByName(before.rules);
   const b = rulesByName(after.rules);
   if (!Array.isArray(before.rules) || !Array.isArray(after.rules) || Array.isArray(a) || Array.isArray(b)) return [before, after];
-  return [{ ...before, rules: a }, { ...after, rules: b }];
+  return [
+    { ...before, rules: a },
+    { ...after, rules: b },
+  ];
 }
 
 function printPath(path: readonly (string | number)[]): string {

@@ -26,8 +26,7 @@ export function formatPath(path: Path): string {
 }
 
 /** A union branch failed on shape (wrong type or wrong keys at its top) rather than on a nested value. */
-const wrongShape = (issues: readonly z.core.$ZodIssue[]): boolean =>
-  issues.some((issue) => issue.path.length === 0 && (issue.code === "invalid_type" || issue.code === "unrecognized_keys" || issue.code === "invalid_value"));
+const wrongShape = (issues: readonly z.core.$ZodIssue[]): boolean => issues.some((issue) => issue.path.length === 0 && (issue.code === "invalid_type" || issue.code === "unrecognized_keys" || issue.code === "invalid_value"));
 
 function flatten(issue: z.core.$ZodIssue, base: Path, out: ConfigError[]): void {
   const path = [...base, ...issue.path];

@@ -174,7 +174,6 @@ export function tcpTarget(nodeUrl: string, monitor: Pick<Monitor, "port">): { ho
   return { hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"), port };
 }
 
-
 /**
  * Pools naming a monitor that the `monitors` section does not define. This crosses two sections,
  * so the config document's own superRefine calls it; paths are relative to the document root.

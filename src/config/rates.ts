@@ -8,11 +8,7 @@ import { z } from "zod";
 // RFC 9110 token: header and cookie names outside it can never match a real request.
 const token = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be an HTTP token (letters, digits and !#$%&'*+.^_`|~-)");
 
-export const rateContextSchema = z.union([
-  z.enum(["ip", "path"]),
-  z.strictObject({ header: token }),
-  z.strictObject({ cookie: token }),
-]);
+export const rateContextSchema = z.union([z.enum(["ip", "path"]), z.strictObject({ header: token }), z.strictObject({ cookie: token })]);
 
 export const followSlmSchema = z.strictObject({
   /** Name of the SLM class whose state scales this class's limits. */

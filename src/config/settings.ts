@@ -24,9 +24,22 @@ const headerName = z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, "not a val
  * knows), URL and method overrides, and client-address fields a client can forge.
  */
 export const DEFAULT_UNKEYED_REQUEST_HEADERS = [
-  "forwarded", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-scheme", "x-forwarded-port", "x-host",
-  "x-original-url", "x-rewrite-url", "x-http-method-override", "x-http-method", "x-method-override",
-  "true-client-ip", "x-real-ip", "x-client-ip", "cf-connecting-ip", "cf-ipcountry",
+  "forwarded",
+  "x-forwarded-host",
+  "x-forwarded-proto",
+  "x-forwarded-scheme",
+  "x-forwarded-port",
+  "x-host",
+  "x-original-url",
+  "x-rewrite-url",
+  "x-http-method-override",
+  "x-http-method",
+  "x-method-override",
+  "true-client-ip",
+  "x-real-ip",
+  "x-client-ip",
+  "cf-connecting-ip",
+  "cf-ipcountry",
 ] as const;
 
 export const shardSchema = z.strictObject({
@@ -50,22 +63,47 @@ export const settingsSchema = z.object({
   /** Longest time an object may stay in the edge tier (caches.default and the in-isolate memory tier). */
   edgeTtlCapSeconds: z.number().int().min(0).max(86_400).default(60),
   /** Bodies larger than this stream through to the client and are not stored. */
-  maxObjectBytes: z.number().int().min(0).max(512 * MiB).default(10 * MiB),
+  maxObjectBytes: z
+    .number()
+    .int()
+    .min(0)
+    .max(512 * MiB)
+    .default(10 * MiB),
   /** Byte budget of each shard's in-memory LRU, in front of its SQLite store. */
-  memoryBudgetBytes: z.number().int().min(0).max(96 * MiB).default(32 * MiB),
+  memoryBudgetBytes: z
+    .number()
+    .int()
+    .min(0)
+    .max(96 * MiB)
+    .default(32 * MiB),
   /**
    * Byte budget of each shard's SQLite store (bodies, metadata, keys and tags, as the shard accounts
    * them); beyond it the least recently used variants are evicted. The ceiling stays well below the
    * 10 GB a SQLite-backed Durable Object may hold, leaving room for indexes and free pages.
    */
-  storageBudgetBytes: z.number().int().min(64 * KiB).max(8 * GiB).default(1 * GiB),
+  storageBudgetBytes: z
+    .number()
+    .int()
+    .min(64 * KiB)
+    .max(8 * GiB)
+    .default(1 * GiB),
   /**
    * Longest freshness lifetime any stored response gets, a rule's forced TTL included (Stingray's
    * `webcache!time`). Shortening a lifetime only makes the cache revalidate sooner (RFC 9111 §4.2.1).
    */
-  maxTtlSeconds: z.number().int().min(1).max(MAX_TTL_CEILING_SECONDS).default(365 * 86_400),
+  maxTtlSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_TTL_CEILING_SECONDS)
+    .default(365 * 86_400),
   /** Byte budget of the edge's in-isolate hot-object tier, in front of caches.default. */
-  edgeMemoryBudgetBytes: z.number().int().min(0).max(64 * MiB).default(8 * MiB),
+  edgeMemoryBudgetBytes: z
+    .number()
+    .int()
+    .min(0)
+    .max(64 * MiB)
+    .default(8 * MiB),
   /** Most stored variants (from Vary) per cache key; the least recently stored is dropped beyond it. */
   maxVariants: z.number().int().min(1).max(64).default(8),
   /** How long coalesced waiters wait for the leader's response headers before fetching on their own. */
@@ -129,10 +167,7 @@ export const settingsSchema = z.object({
    * An origin's own error responses are passed on as they came.
    */
   errorPages: z
-    .record(
-      z.string().regex(/^(429|5\d\d|pool-down)$/, 'must be "429", a 5xx status or "pool-down"'),
-      z.strictObject({ body: z.string().max(65_536), contentType: z.string().min(1).max(200).default("text/html; charset=utf-8") }),
-    )
+    .record(z.string().regex(/^(429|5\d\d|pool-down)$/, 'must be "429", a 5xx status or "pool-down"'), z.strictObject({ body: z.string().max(65_536), contentType: z.string().min(1).max(200).default("text/html; charset=utf-8") }))
     .default({}),
   /** Path prefix of the admin API (bearer token from the ADMIN_TOKEN secret); requests under it never reach the cache. */
   adminPrefix: z

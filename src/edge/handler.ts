@@ -58,7 +58,6 @@ export interface Upstream {
 const NO_UPSTREAM: Upstream = { shard: null, shardName: null, origin: null };
 const originOnly = (origin: string): Upstream => ({ shard: null, shardName: null, origin });
 
-
 export const EDGE_CACHE_NAME = "shardcache-edge";
 const HIT_INFO = cacheInfo({ kind: "hit" });
 /** The product-targeted cache-control field (RFC 9213), never sent on to clients. */
@@ -160,7 +159,14 @@ async function checkRateClass(rule: RuleResult, ruleRequest: RuleRequest, deps: 
   const verdict = await deps.admitRate(ref.name, cls, ref, ruleRequest);
   if (verdict.admitted) return null;
   const trace = `edge:${deps.colo}->RATE(${ref.name})`;
-  return finish(withErrorPage(tooManyRequests(ref.name, verdict.retryAfterMs), deps.settings.errorPages, null), deps, rule, { hit: false, fwd: "bypass", detail: "rate-limited" }, `not cached; rate class "${ref.name}" is over its limit`, trace);
+  return finish(
+    withErrorPage(tooManyRequests(ref.name, verdict.retryAfterMs), deps.settings.errorPages, null),
+    deps,
+    rule,
+    { hit: false, fwd: "bypass", detail: "rate-limited" },
+    `not cached; rate class "${ref.name}" is over its limit`,
+    trace,
+  );
 }
 
 /**
@@ -226,7 +232,14 @@ async function callShardsFor(request: Request, key: string, fwd: ForwardReason, 
   }
   const trace = [`edge:${deps.colo}->MISS`, ...failedAttempts(result.attempts), shardTrace].join(", ");
   // The shard's body arrives as a stream: frame it with the stored Content-Length again (RFC 9110 §8.6).
-  return { result: finish(withKnownLength(response), deps, rule, { hit: false, fwd, ...(storedAtEdge === undefined ? {} : { stored: storedAtEdge }) }, null, trace, { shard: result.value.outcome, shardName: result.shard, origin: result.value.origin }), shared };
+  return {
+    result: finish(withKnownLength(response), deps, rule, { hit: false, fwd, ...(storedAtEdge === undefined ? {} : { stored: storedAtEdge }) }, null, trace, {
+      shard: result.value.outcome,
+      shardName: result.shard,
+      origin: result.value.origin,
+    }),
+    shared,
+  };
 }
 
 /** What the edge tells a shard about one request for `key`: its settings and the matching rule's decisions. */
@@ -284,10 +297,12 @@ function adoptionFor(req: RequestLike, response: Response, like: RuleRequest, de
     const body = await copy;
     if (body === null) return;
     const owners = deps.hrw.rank(key, deps.settings.primaries);
-    await Promise.all(owners.map((shard) => {
-      const stored = new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
-      return deps.shards.get(deps.shards.idFromName(shard.name)).adopt(new Request(asGet.url, { headers: asGet.headers }), stored, shardContext(key, shard.name, getRule, deps), timing);
-    }));
+    await Promise.all(
+      owners.map((shard) => {
+        const stored = new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+        return deps.shards.get(deps.shards.idFromName(shard.name)).adopt(new Request(asGet.url, { headers: asGet.headers }), stored, shardContext(key, shard.name, getRule, deps), timing);
+      }),
+    );
   };
   return { response: withKnownLength(new Response(toClient, response)), store };
 }

@@ -155,13 +155,7 @@ export function nextRetryDelayMs(attempt: number, opts: { baseMs?: Millis; capMs
 }
 
 /** A node's health changed: "failed"/"recovered" come from passive health, "down"/"up" from monitors. */
-export function healthChangeEvent(
-  pool: string,
-  node: string,
-  change: "failed" | "recovered" | "down" | "up",
-  reason: string,
-  now: EpochMillis,
-): NewEvent {
+export function healthChangeEvent(pool: string, node: string, change: "failed" | "recovered" | "down" | "up", reason: string, now: EpochMillis): NewEvent {
   const failed = change === "failed" || change === "down";
   return {
     time: now,

@@ -59,11 +59,7 @@ export const initialActiveState: ActiveState = Object.freeze({ up: true, consecu
  * back only after `successesToMarkUp` successes in a row, so one lost probe or one lucky one does
  * not flap it; `change` is reported once, on the probe that crosses the threshold.
  */
-export function recordProbe(
-  state: ActiveState,
-  ok: boolean,
-  monitor: Pick<Monitor, "failuresToMarkDown" | "successesToMarkUp">,
-): { state: ActiveState; change: ActiveChange | null } {
+export function recordProbe(state: ActiveState, ok: boolean, monitor: Pick<Monitor, "failuresToMarkDown" | "successesToMarkUp">): { state: ActiveState; change: ActiveChange | null } {
   if (ok) {
     const consecutiveSuccesses = state.consecutiveSuccesses + 1;
     const up = state.up || consecutiveSuccesses >= Math.max(1, monitor.successesToMarkUp);

@@ -35,12 +35,7 @@ export function isUsable(state: PassiveState, now: EpochMillis): boolean {
  * healthy → failed and probing → healthy. A probe that fails again extends the fail time but is
  * not a new "failed" event, so over any sequence the changes alternate failed, recovered, failed…
  */
-export function recordOutcome(
-  state: PassiveState,
-  outcome: Outcome,
-  now: EpochMillis,
-  cfg: PassiveConfig,
-): { state: PassiveState; change: PassiveChange | null } {
+export function recordOutcome(state: PassiveState, outcome: Outcome, now: EpochMillis, cfg: PassiveConfig): { state: PassiveState; change: PassiveChange | null } {
   const failFor = () => now + secondsToMillis(Math.max(0, cfg.nodeFailTimeSeconds));
   switch (passiveStatus(state, now)) {
     case "failed":

@@ -142,7 +142,10 @@ function bodyOf(head: Head, source: ByteSource, method: string): ReadableStream<
   }
   const te = head.headers.get("transfer-encoding");
   if (te !== null) {
-    const codings = te.split(",").map((c) => c.trim().toLowerCase()).filter((c) => c !== "");
+    const codings = te
+      .split(",")
+      .map((c) => c.trim().toLowerCase())
+      .filter((c) => c !== "");
     if (codings.length !== 1 || codings[0] !== "chunked") throw new OriginFramingError(`transfer coding "${te}" is not supported`);
     return chunkedBody(source, head);
   }

@@ -115,7 +115,13 @@ export class PoolFetcher {
     const outcome: OriginOutcome = result.ok ? { kind: "response", status: result.value.status } : result.error.kind === "timeout" ? { kind: "timeout" } : { kind: "network" };
     const verdict = classifyOriginOutcome(outcome);
     if (result.ok) local.ewmaMs = ewma(local.ewmaMs, opts.now() - started);
-    const reason = result.ok ? `status ${result.value.status}` : result.error.kind === "timeout" ? `no response within ${deadlineMs} ms (connect ${pool.connectTimeoutMs} + first byte ${pool.firstByteTimeoutMs})` : result.error.kind === "invalid" ? `invalid response: ${result.error.reason}` : `connection failed: ${result.error.kind === "network" ? result.error.message : result.error.kind}`;
+    const reason = result.ok
+      ? `status ${result.value.status}`
+      : result.error.kind === "timeout"
+        ? `no response within ${deadlineMs} ms (connect ${pool.connectTimeoutMs} + first byte ${pool.firstByteTimeoutMs})`
+        : result.error.kind === "invalid"
+          ? `invalid response: ${result.error.reason}`
+          : `connection failed: ${result.error.kind === "network" ? result.error.message : result.error.kind}`;
     if (!result.ok || verdict === "failure" || result.value.body === null) {
       this.#record(poolName, pool, url, verdict, reason, opts);
       return result;

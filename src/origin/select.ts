@@ -50,7 +50,14 @@ export function createSelector(algorithm: LbAlgorithm, random: () => number): Se
     case "fastest-response-time":
       return rotatingSelector(algorithm, fastest);
     case "random":
-      return { algorithm, pick: (nodes, exclude) => weightedRandom(nodes.filter((n) => isEligible(n, exclude)), random) };
+      return {
+        algorithm,
+        pick: (nodes, exclude) =>
+          weightedRandom(
+            nodes.filter((n) => isEligible(n, exclude)),
+            random,
+          ),
+      };
   }
 }
 

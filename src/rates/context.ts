@@ -21,8 +21,7 @@ const MAX_KEY_CHARS = 256;
 export function contextKey(rateClass: { readonly context?: RateContext | undefined }, req: ContextRequest): string {
   const context = rateClass.context;
   if (context === undefined) return CLASS_WIDE;
-  const value =
-    context === "ip" ? req.clientIp : context === "path" ? req.url.pathname : "header" in context ? req.headers.get(context.header) : cookieValue(req.headers.get("cookie"), context.cookie);
+  const value = context === "ip" ? req.clientIp : context === "path" ? req.url.pathname : "header" in context ? req.headers.get(context.header) : cookieValue(req.headers.get("cookie"), context.cookie);
   if (value === null || value === "") return MISSING;
   // Hashing long keys may merge two contexts into one limit; that only ever limits harder.
   return value.length > MAX_KEY_CHARS ? `#${fnv1a32(value).toString(16)}:${value.length}` : value;

@@ -50,9 +50,7 @@ export interface Grant {
   readonly bookedAt: EpochMillis;
 }
 
-export type Reservation =
-  | { readonly state: LimiterState; readonly delayMs: Millis }
-  | { readonly state: LimiterState; readonly rejected: true; readonly retryAfterMs: Millis };
+export type Reservation = { readonly state: LimiterState; readonly delayMs: Millis } | { readonly state: LimiterState; readonly rejected: true; readonly retryAfterMs: Millis };
 
 export const emptyLimiterState: LimiterState = { clockMs: null, second: [], minute: [], queue: [], lastReservedMs: null };
 

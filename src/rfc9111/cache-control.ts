@@ -56,10 +56,26 @@ export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 export function emptyCacheControl(): CacheControl {
   return {
-    directives: [], invalid: [], maxAge: null, sMaxage: null, maxStale: null, minFresh: null,
-    staleWhileRevalidate: null, staleIfError: null, noStore: false, noCache: false, noCacheFields: [],
-    private: false, privateFields: [], public: false, mustRevalidate: false, proxyRevalidate: false,
-    mustUnderstand: false, noTransform: false, onlyIfCached: false, immutable: false,
+    directives: [],
+    invalid: [],
+    maxAge: null,
+    sMaxage: null,
+    maxStale: null,
+    minFresh: null,
+    staleWhileRevalidate: null,
+    staleIfError: null,
+    noStore: false,
+    noCache: false,
+    noCacheFields: [],
+    private: false,
+    privateFields: [],
+    public: false,
+    mustRevalidate: false,
+    proxyRevalidate: false,
+    mustUnderstand: false,
+    noTransform: false,
+    onlyIfCached: false,
+    immutable: false,
   };
 }
 
@@ -125,21 +141,44 @@ function readQuoted(input: string, start: number): { value: string; next: number
 function applyDirective(cc: CacheControl, d: Directive): void {
   cc.directives.push(d);
   switch (d.name) {
-    case "max-age": cc.maxAge = smaller(cc.maxAge, stalenessSafeSeconds(cc, d)); return;
-    case "s-maxage": cc.sMaxage = smaller(cc.sMaxage, stalenessSafeSeconds(cc, d)); return;
-    case "stale-while-revalidate": cc.staleWhileRevalidate = smaller(cc.staleWhileRevalidate, stalenessSafeSeconds(cc, d)); return;
-    case "stale-if-error": cc.staleIfError = smaller(cc.staleIfError, stalenessSafeSeconds(cc, d)); return;
-    case "max-stale": applyMaxStale(cc, d); return;
-    case "min-fresh": applyMinFresh(cc, d); return;
-    case "no-cache": applyQualified(cc, d, "noCache", "noCacheFields"); return;
-    case "private": applyQualified(cc, d, "private", "privateFields"); return;
-    default: applyFlag(cc, d.name);
+    case "max-age":
+      cc.maxAge = smaller(cc.maxAge, stalenessSafeSeconds(cc, d));
+      return;
+    case "s-maxage":
+      cc.sMaxage = smaller(cc.sMaxage, stalenessSafeSeconds(cc, d));
+      return;
+    case "stale-while-revalidate":
+      cc.staleWhileRevalidate = smaller(cc.staleWhileRevalidate, stalenessSafeSeconds(cc, d));
+      return;
+    case "stale-if-error":
+      cc.staleIfError = smaller(cc.staleIfError, stalenessSafeSeconds(cc, d));
+      return;
+    case "max-stale":
+      applyMaxStale(cc, d);
+      return;
+    case "min-fresh":
+      applyMinFresh(cc, d);
+      return;
+    case "no-cache":
+      applyQualified(cc, d, "noCache", "noCacheFields");
+      return;
+    case "private":
+      applyQualified(cc, d, "private", "privateFields");
+      return;
+    default:
+      applyFlag(cc, d.name);
   }
 }
 
 const FLAGS: Record<string, keyof CacheControl> = {
-  "no-store": "noStore", public: "public", "must-revalidate": "mustRevalidate", "proxy-revalidate": "proxyRevalidate",
-  "must-understand": "mustUnderstand", "no-transform": "noTransform", "only-if-cached": "onlyIfCached", immutable: "immutable",
+  "no-store": "noStore",
+  public: "public",
+  "must-revalidate": "mustRevalidate",
+  "proxy-revalidate": "proxyRevalidate",
+  "must-understand": "mustUnderstand",
+  "no-transform": "noTransform",
+  "only-if-cached": "onlyIfCached",
+  immutable: "immutable",
 };
 
 function applyFlag(cc: CacheControl, name: string): void {
@@ -162,7 +201,8 @@ function applyMaxStale(cc: CacheControl, d: Directive): void {
     return;
   }
   const seconds = parseDeltaSeconds(d.value);
-  if (seconds === null) markInvalid(cc, d.name); // deviation: an invalid max-stale accepts no staleness at all
+  if (seconds === null)
+    markInvalid(cc, d.name); // deviation: an invalid max-stale accepts no staleness at all
   else cc.maxStale = smaller(cc.maxStale, seconds);
 }
 
@@ -185,7 +225,11 @@ function applyQualified(cc: CacheControl, d: Directive, flag: "noCache" | "priva
 
 /** A comma-separated list of field names, lower-case, non-tokens dropped. */
 export function parseFieldNames(value: string): string[] {
-  return value.split(",").map((s) => s.trim()).filter((s) => TOKEN.test(s)).map((s) => s.toLowerCase());
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => TOKEN.test(s))
+    .map((s) => s.toLowerCase());
 }
 
 function markInvalid(cc: CacheControl, name: string): void {
@@ -249,4 +293,3 @@ export function directiveHeaderText(source: CacheControlSource, cc: CacheControl
   const found = cc.directives.find((d) => d.name === name && pick(d)) ?? cc.directives.find((d) => d.name === name);
   return `${source}: ${found === undefined ? name : formatDirective(found)}`;
 }
-

@@ -12,7 +12,14 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "te"
 /** Lower-case names of every field the Connection header lists. */
 export function connectionListed(headers: Headers): Set<string> {
   const value = headers.get("connection");
-  return new Set(value === null ? [] : value.split(",").map((s) => s.trim().toLowerCase()).filter((s) => s !== ""));
+  return new Set(
+    value === null
+      ? []
+      : value
+          .split(",")
+          .map((s) => s.trim().toLowerCase())
+          .filter((s) => s !== ""),
+  );
 }
 
 /** RFC 9111 §3.1: hop-by-hop fields, Proxy-* fields and fields named in Connection are not stored. */

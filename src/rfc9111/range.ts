@@ -7,11 +7,7 @@ import { parseEntityTag, strongMatch } from "./entity-tags";
 import { storedHeader } from "./headers";
 import type { RequestLike, StoredMeta } from "./types";
 
-export type RangePlan =
-  | { kind: "full" }
-  | { kind: "partial"; start: number; end: number }
-  | { kind: "unsatisfiable" }
-  | { kind: "pass" };
+export type RangePlan = { kind: "full" } | { kind: "partial"; start: number; end: number } | { kind: "unsatisfiable" } | { kind: "pass" };
 
 /**
  * RFC 9110 §14.2: Range applies to GET on a stored 200; an invalid or non-bytes Range is ignored (full).
@@ -22,7 +18,10 @@ export function planRange(rangeHeader: string | null, bodyBytes: number, meta: S
   if (rangeHeader === null || req.method !== "GET" || meta.status !== 200) return { kind: "full" };
   const m = /^\s*bytes\s*=\s*(.*)$/i.exec(rangeHeader);
   if (m === null) return { kind: "full" };
-  const specs = (m[1] ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const specs = (m[1] ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
   if (specs.length === 0) return { kind: "full" };
   if (!ifRangeAllows(meta, req.headers.get("if-range"))) return { kind: "full" };
   if (specs.length > 1) return specs.every((s) => RANGE_SPEC.test(s)) ? { kind: "pass" } : { kind: "full" };

@@ -37,40 +37,69 @@ export type CacheInfo =
 /** The X-Cache-Info line for a refusal to store. */
 export function reasonText(reason: NotStorableReason): string {
   switch (reason.code) {
-    case "method": return `not cacheable; request method was ${reason.method}`;
-    case "request-body": return "not cacheable; request had a body";
-    case "request-no-store": return 'not cacheable; request specified "Cache-Control: no-store"';
-    case "authorization": return 'not cacheable; request specified "Authorization"';
-    case "response-no-store": return `not cacheable; response specified "${reason.header}"`;
-    case "response-private": return `not cacheable; response specified "${reason.header}"`;
-    case "vary-star": return 'not cacheable; response specified "Vary: *"';
-    case "vary-too-large": return `not cacheable; Vary selecting headers too large (${reason.bytes} bytes)`;
-    case "too-large": return `not cacheable; object too large (${reason.bytes} bytes)`;
-    case "status": return `not cacheable; response status was ${reason.status}`;
-    case "max-age-zero-no-validator": return `not cacheable; response specified "${reason.header}" without a validator`;
-    case "already-expired": return "not cacheable; response already expired";
-    case "redirect-without-freshness": return `not cacheable; redirect ${reason.status} without explicit freshness`;
-    case "no-freshness-no-validator": return "not cacheable; response has no freshness information and no validator";
-    case "partial-content": return "not cacheable; partial content (206)";
-    case "set-cookie": return 'not cacheable; response sets a cookie ("Set-Cookie")';
+    case "method":
+      return `not cacheable; request method was ${reason.method}`;
+    case "request-body":
+      return "not cacheable; request had a body";
+    case "request-no-store":
+      return 'not cacheable; request specified "Cache-Control: no-store"';
+    case "authorization":
+      return 'not cacheable; request specified "Authorization"';
+    case "response-no-store":
+      return `not cacheable; response specified "${reason.header}"`;
+    case "response-private":
+      return `not cacheable; response specified "${reason.header}"`;
+    case "vary-star":
+      return 'not cacheable; response specified "Vary: *"';
+    case "vary-too-large":
+      return `not cacheable; Vary selecting headers too large (${reason.bytes} bytes)`;
+    case "too-large":
+      return `not cacheable; object too large (${reason.bytes} bytes)`;
+    case "status":
+      return `not cacheable; response status was ${reason.status}`;
+    case "max-age-zero-no-validator":
+      return `not cacheable; response specified "${reason.header}" without a validator`;
+    case "already-expired":
+      return "not cacheable; response already expired";
+    case "redirect-without-freshness":
+      return `not cacheable; redirect ${reason.status} without explicit freshness`;
+    case "no-freshness-no-validator":
+      return "not cacheable; response has no freshness information and no validator";
+    case "partial-content":
+      return "not cacheable; partial content (206)";
+    case "set-cookie":
+      return 'not cacheable; response sets a cookie ("Set-Cookie")';
   }
 }
 
 /** The X-Cache-Info line for an outcome. */
 export function cacheInfo(info: CacheInfo): string {
   switch (info.kind) {
-    case "hit": return "cached";
-    case "stored": return "caching";
-    case "not-stored": return reasonText(info.reason);
-    case "stale-while-revalidate": return "cached; stale, revalidating in the background";
-    case "refresh-time": return "cached; stale, within refresh time (one request refreshes it)";
-    case "refresh-ahead": return "cached; refreshing ahead of expiry in the background";
-    case "stale-allowed": return "cached; stale, accepted by request max-stale";
-    case "stale-if-error": return "cached; stale, origin failed";
-    case "grace": return "cached; stale within grace, origin failed";
-    case "revalidated": return "cached; revalidated with origin (304)";
-    case "rule-pass": return "not cacheable; rule says pass";
-    case "hit-for-pass": return "not cacheable; hit-for-pass";
-    case "only-if-cached-miss": return 'not cached; request specified "Cache-Control: only-if-cached"';
+    case "hit":
+      return "cached";
+    case "stored":
+      return "caching";
+    case "not-stored":
+      return reasonText(info.reason);
+    case "stale-while-revalidate":
+      return "cached; stale, revalidating in the background";
+    case "refresh-time":
+      return "cached; stale, within refresh time (one request refreshes it)";
+    case "refresh-ahead":
+      return "cached; refreshing ahead of expiry in the background";
+    case "stale-allowed":
+      return "cached; stale, accepted by request max-stale";
+    case "stale-if-error":
+      return "cached; stale, origin failed";
+    case "grace":
+      return "cached; stale within grace, origin failed";
+    case "revalidated":
+      return "cached; revalidated with origin (304)";
+    case "rule-pass":
+      return "not cacheable; rule says pass";
+    case "hit-for-pass":
+      return "not cacheable; hit-for-pass";
+    case "only-if-cached-miss":
+      return 'not cached; request specified "Cache-Control: only-if-cached"';
   }
 }

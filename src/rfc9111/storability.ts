@@ -3,14 +3,7 @@
  * verdict (with always-revalidate and the fields to strip) or the first reason the response is refused.
  */
 import type { EpochMillis } from "../lib/units";
-import {
-  cacheControlSource,
-  directiveHeaderText,
-  effectiveCacheControl,
-  parseFieldNames,
-  type CacheControl,
-  type CacheControlSource,
-} from "./cache-control";
+import { cacheControlSource, directiveHeaderText, effectiveCacheControl, parseFieldNames, type CacheControl, type CacheControlSource } from "./cache-control";
 import { parseAgeValue, parseDeltaSeconds, parseHttpDate } from "./dates";
 import { HEURISTICALLY_CACHEABLE, freshnessLifetime, hasExplicitFreshness, type Lifetime } from "./freshness";
 import { storablePartial } from "./partial";
@@ -70,8 +63,7 @@ function lifted(lift: Lift, overrides: PolicyOverrides | undefined): boolean {
 
 /** Statuses this cache understands (RFC 9110 §15), for must-understand (RFC 9111 §5.2.2.3). */
 const UNDERSTOOD: ReadonlySet<number> = new Set([
-  200, 201, 202, 203, 204, 205, 300, 301, 302, 303, 307, 308, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410,
-  411, 412, 413, 414, 415, 416, 417, 421, 422, 426, 500, 501, 502, 503, 504, 505,
+  200, 201, 202, 203, 204, 205, 300, 301, 302, 303, 307, 308, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 421, 422, 426, 500, 501, 502, 503, 504, 505,
 ]);
 
 /** RFC 9111 §3, in the order the reasons are reported. */
@@ -198,7 +190,7 @@ function freshnessOrValidator(ctx: Ctx): NotStorableReason | null {
 /** Zero lifetime from max-age / s-maxage (incl. invalid values), an Expires in the past, or an Age beyond the lifetime. */
 function expiredOnArrival({ res, cc, source }: Ctx, lifetime: Lifetime): NotStorableReason | null {
   if (lifetime.seconds === 0 && (lifetime.source === "s-maxage" || lifetime.source === "max-age")) {
-    const isZero = (d: { value: string | null }) => (d.value === null ? 0 : parseDeltaSeconds(d.value) ?? 0) === 0;
+    const isZero = (d: { value: string | null }) => (d.value === null ? 0 : (parseDeltaSeconds(d.value) ?? 0)) === 0;
     return { code: "max-age-zero-no-validator", header: directiveHeaderText(source, cc, lifetime.source, isZero) };
   }
   if (lifetime.seconds === 0) return { code: "already-expired" }; // §5.3: Expires in the past, or invalid

@@ -14,11 +14,7 @@ import { forcedTtlSeconds } from "./storability";
 import type { PolicyOverrides, RequestLike, ResponseLike, StoreLimits, StoredMeta, StoreVerdict } from "./types";
 import { captureVary, parseVary, variantKeyFor } from "./vary";
 
-type Timeline = Pick<
-  StoredMeta,
-  | "initialAgeSeconds" | "freshnessLifetimeSeconds" | "staleAt" | "staleWhileRevalidateUntil"
-  | "staleIfErrorUntil" | "expireAt" | "alwaysRevalidate" | "mustRevalidate" | "immutable"
->;
+type Timeline = Pick<StoredMeta, "initialAgeSeconds" | "freshnessLifetimeSeconds" | "staleAt" | "staleWhileRevalidateUntil" | "staleIfErrorUntil" | "expireAt" | "alwaysRevalidate" | "mustRevalidate" | "immutable">;
 
 export interface TimelineInput {
   status: number;
@@ -72,27 +68,35 @@ export interface BuildMetaOptions {
 }
 
 /** The record for a response `canStore` accepted; `timing` brackets the origin exchange (§4.2.3). */
-export function buildStoredMeta(
-  req: RequestLike,
-  res: ResponseLike,
-  timing: ArrivalTiming,
-  verdict: Extract<StoreVerdict, { store: true }>,
-  opts: BuildMetaOptions,
-): StoredMeta {
+export function buildStoredMeta(req: RequestLike, res: ResponseLike, timing: ArrivalTiming, verdict: Extract<StoreVerdict, { store: true }>, opts: BuildMetaOptions): StoredMeta {
   const headers = withDate(storableHeaderList(res.headers, verdict.strippedFields), timing.responseTime);
   const forcedTtl = verdict.reason === "forced" ? forcedTtlSeconds(opts.overrides) : null;
   const timeline = deriveTimeline({
-    status: res.status, headers: res.headers, ageHeader: res.headers.get("age"), timing, limits: opts.limits,
-    overrides: opts.overrides, forcedTtlSeconds: forcedTtl, alwaysRevalidate: verdict.alwaysRevalidate,
+    status: res.status,
+    headers: res.headers,
+    ageHeader: res.headers.get("age"),
+    timing,
+    limits: opts.limits,
+    overrides: opts.overrides,
+    forcedTtlSeconds: forcedTtl,
+    alwaysRevalidate: verdict.alwaysRevalidate,
   });
   const varyNames = parseVary(res.headers.get("vary"));
   return {
-    v: 1, url: req.url, status: res.status, headers,
-    requestTime: timing.requestTime, responseTime: timing.responseTime, ...timeline,
-    etag: storedHeader({ headers }, "etag"), lastModified: storedHeader({ headers }, "last-modified"),
+    v: 1,
+    url: req.url,
+    status: res.status,
+    headers,
+    requestTime: timing.requestTime,
+    responseTime: timing.responseTime,
+    ...timeline,
+    etag: storedHeader({ headers }, "etag"),
+    lastModified: storedHeader({ headers }, "last-modified"),
     vary: varyNames.length === 0 ? null : { names: varyNames, values: captureVary(varyNames, req.headers) },
     variantKey: variantKeyFor(varyNames, req.headers),
-    bodyBytes: opts.bodyBytes, tags: parseTags(res.headers), forced: verdict.reason === "forced",
+    bodyBytes: opts.bodyBytes,
+    tags: parseTags(res.headers),
+    forced: verdict.reason === "forced",
   };
 }
 

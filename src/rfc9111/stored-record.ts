@@ -21,7 +21,10 @@ const instant = z.number();
 const seconds = z.number();
 
 const storedHeaderSchema = z.tuple([
-  z.string().regex(FIELD_NAME).refine((name) => !name.startsWith(INTERNAL_FIELD_PREFIX), "cluster-internal field in a stored record"),
+  z
+    .string()
+    .regex(FIELD_NAME)
+    .refine((name) => !name.startsWith(INTERNAL_FIELD_PREFIX), "cluster-internal field in a stored record"),
   z.string().regex(FIELD_VALUE),
 ]);
 

@@ -81,21 +81,13 @@ export type NotStorableReason =
   | { code: "set-cookie" };
 
 /** A storability verdict. `stored` entries may still be flagged always-revalidate (response no-cache). */
-export type StoreVerdict =
-  | { store: true; reason: "cached" | "forced"; alwaysRevalidate: boolean; strippedFields: string[] }
-  | { store: false; reason: NotStorableReason };
+export type StoreVerdict = { store: true; reason: "cached" | "forced"; alwaysRevalidate: boolean; strippedFields: string[] } | { store: false; reason: NotStorableReason };
 
 /** The record a cache keeps for one stored response (its schema, encoder and checked decoder: ./stored-record.ts). */
 export type { StoredMeta } from "./stored-record";
 
 /** Why a stored response cannot be used without contacting the origin. */
-export type RevalidateReason =
-  | "stale"
-  | "no-cache-response"
-  | "no-cache-request"
-  | "request-max-age"
-  | "request-min-fresh"
-  | "must-revalidate";
+export type RevalidateReason = "stale" | "no-cache-response" | "no-cache-request" | "request-max-age" | "request-min-fresh" | "must-revalidate";
 
 /** What to do with a stored response for a given request. One exhaustive switch renders it. */
 export type ReuseDecision =

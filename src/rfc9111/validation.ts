@@ -48,8 +48,14 @@ export function freshenWithNotModified(meta: StoredMeta, res304: ResponseLike, t
   const cc = effectiveCacheControl(mergedHeaders);
   const forcedTtl: Seconds | null = meta.forced ? (forcedTtlSeconds(opts.overrides) ?? meta.freshnessLifetimeSeconds) : null;
   const timeline = deriveTimeline({
-    status: meta.status, headers: mergedHeaders, ageHeader: res304.headers.get("age"), timing, limits: opts.limits,
-    overrides: opts.overrides, forcedTtlSeconds: forcedTtl, alwaysRevalidate: cc.noCache || cc.noStore,
+    status: meta.status,
+    headers: mergedHeaders,
+    ageHeader: res304.headers.get("age"),
+    timing,
+    limits: opts.limits,
+    overrides: opts.overrides,
+    forcedTtlSeconds: forcedTtl,
+    alwaysRevalidate: cc.noCache || cc.noStore,
   });
   const etag = merged.find(([n]) => n === "etag")?.[1] ?? null;
   const lastModified = merged.find(([n]) => n === "last-modified")?.[1] ?? null;

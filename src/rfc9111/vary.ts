@@ -23,7 +23,10 @@ export function parseVary(value: string | null): string[] {
  */
 export function normaliseSelectingValue(value: string | null, name?: string): string | null {
   if (value === null) return null;
-  const generic = value.trim().replace(/[ \t]+/g, " ").replace(/ ?, ?/g, ", ");
+  const generic = value
+    .trim()
+    .replace(/[ \t]+/g, " ")
+    .replace(/ ?, ?/g, ", ");
   const semantic = name === undefined ? undefined : SEMANTIC_NORMALISERS[name.toLowerCase()];
   return semantic === undefined ? generic : semantic(generic);
 }
@@ -41,14 +44,21 @@ const QVALUE = /^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$/;
  * A member whose weight is not a valid qvalue is kept as written (lower-cased), never merged.
  */
 function weightedTokenList(value: string): string {
-  const members = value.split(",").map((m) => m.trim()).filter((m) => m !== "").map(weightedMember);
+  const members = value
+    .split(",")
+    .map((m) => m.trim())
+    .filter((m) => m !== "")
+    .map(weightedMember);
   const unique = [...new Map(members.map((m) => [m.text, m])).values()];
   unique.sort((a, b) => b.weight - a.weight || (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
   return unique.map((m) => m.text).join(", ");
 }
 
 function weightedMember(member: string): { text: string; weight: number } {
-  const [range = "", ...params] = member.toLowerCase().split(";").map((p) => p.trim().replace(/\s*=\s*/, "="));
+  const [range = "", ...params] = member
+    .toLowerCase()
+    .split(";")
+    .map((p) => p.trim().replace(/\s*=\s*/, "="));
   let weight = 1;
   const kept: string[] = [];
   for (const param of params) {

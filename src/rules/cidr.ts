@@ -117,7 +117,7 @@ export function parseCidr(text: string): Cidr | string {
   const wordPrefix = family === "v4" ? prefix + 96 : prefix;
   const masks = maskWords(wordPrefix);
   for (let i = 0; i < 4; i++) {
-    if (((words[i]! & masks[i]!) >>> 0) !== words[i]) {
+    if ((words[i]! & masks[i]!) >>> 0 !== words[i]) {
       return `"${text}" has host bits set beyond the /${prefix} prefix`;
     }
   }
@@ -128,7 +128,7 @@ export function parseCidr(text: string): Cidr | string {
 export function cidrContains(cidr: Cidr, family: "v4" | "v6", words: Uint32Array): boolean {
   if (cidr.v4 !== (family === "v4")) return false;
   for (let i = cidr.v4 ? 3 : 0; i < 4; i++) {
-    if (((words[i]! & cidr.masks[i]!) >>> 0) !== cidr.words[i]) return false;
+    if ((words[i]! & cidr.masks[i]!) >>> 0 !== cidr.words[i]) return false;
   }
   return true;
 }

@@ -9,8 +9,7 @@ import { parseCidr } from "./cidr";
 import { parseTemplate } from "./template";
 
 /** One value, or a non-empty list of them (any one may match). */
-const oneOrMany = <T extends z.ZodType>(item: T, what: string) =>
-  z.union([item, z.array(item).min(1)], { error: `expected ${what} or a non-empty array of them` });
+const oneOrMany = <T extends z.ZodType>(item: T, what: string) => z.union([item, z.array(item).min(1)], { error: `expected ${what} or a non-empty array of them` });
 
 /** RFC 9110 token: the characters a header (or cookie) name may contain. */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -21,9 +20,7 @@ const queryName = z.string().min(1, "query parameter names cannot be empty");
 const seconds = z.number().int("expected whole seconds").min(0).max(31_536_000);
 
 /** Lower-case labels, optionally led by `*.` (any subdomain, at any depth); no port. */
-export const hostPatternSchema = z
-  .string()
-  .regex(/^(?:\*\.)?(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?\.)*[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?$/, 'expected a host name or "*.domain" (no scheme, port or path)');
+export const hostPatternSchema = z.string().regex(/^(?:\*\.)?(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?\.)*[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?$/, 'expected a host name or "*.domain" (no scheme, port or path)');
 
 const globSchema = z.string().regex(/^\//, "path globs start with /");
 /** A path regex: RE2 syntax, matched in linear time (src/lib/linear-regex.ts). */
@@ -54,10 +51,13 @@ export const matchSchema = z.strictObject({
   country: oneOrMany(z.string().regex(/^[A-Za-z0-9]{2}$/, "expected a two-character country code"), "a country code").optional(),
 });
 
-const customTemplateSchema = z.string().min(1).superRefine((template, ctx) => {
-  const parsed = parseTemplate(template);
-  if (typeof parsed === "string") ctx.addIssue({ code: "custom", message: `invalid key template: ${parsed}` });
-});
+const customTemplateSchema = z
+  .string()
+  .min(1)
+  .superRefine((template, ctx) => {
+    const parsed = parseTemplate(template);
+    if (typeof parsed === "string") ctx.addIssue({ code: "custom", message: `invalid key template: ${parsed}` });
+  });
 
 export const cacheKeySpecSchema = z.strictObject({
   query: z
@@ -67,9 +67,7 @@ export const cacheKeySpecSchema = z.strictObject({
     .optional(),
   headers: z.array(headerName).optional(),
   cookies: z.array(cookieName).optional(),
-  custom: customTemplateSchema
-    .optional()
-    .describe("Replaces the whole key (after the scheme): ${host} ${path} ${method} ${query.NAME} ${header.NAME} ${cookie.NAME}."),
+  custom: customTemplateSchema.optional().describe("Replaces the whole key (after the scheme): ${host} ${path} ${method} ${query.NAME} ${header.NAME} ${cookie.NAME}."),
 });
 
 const nameSchema = z.string().min(1).max(128);
@@ -94,15 +92,11 @@ export const actionsSchema = z.strictObject({
   storeAuthorized: z
     .boolean()
     .optional()
-    .describe("DANGEROUS: store responses to requests that carry Authorization (RFC 9111 §3.5 forbids it unless the response says public, s-maxage or must-revalidate); one user's answer is then served to everyone. Only for origins that answer every user the same."),
-  ignorePrivate: z
-    .boolean()
-    .optional()
-    .describe("DANGEROUS: store responses marked Cache-Control: private (RFC 9111 §5.2.2.7), which are meant for one user; every client then gets that user's copy."),
-  ignoreNoStore: z
-    .boolean()
-    .optional()
-    .describe("DANGEROUS: store responses marked no-store (RFC 9111 §5.2.2.5), which the origin asked never to keep (they often hold personal data)."),
+    .describe(
+      "DANGEROUS: store responses to requests that carry Authorization (RFC 9111 §3.5 forbids it unless the response says public, s-maxage or must-revalidate); one user's answer is then served to everyone. Only for origins that answer every user the same.",
+    ),
+  ignorePrivate: z.boolean().optional().describe("DANGEROUS: store responses marked Cache-Control: private (RFC 9111 §5.2.2.7), which are meant for one user; every client then gets that user's copy."),
+  ignoreNoStore: z.boolean().optional().describe("DANGEROUS: store responses marked no-store (RFC 9111 §5.2.2.5), which the origin asked never to keep (they often hold personal data)."),
   edgeTtl: seconds.optional().describe("Longest time in seconds the edge tier keeps the object (still capped by settings.edgeTtlCapSeconds)."),
   staleWhileRevalidate: seconds.optional().describe("Seconds a stale object may be served while one background revalidation runs (RFC 5861)."),
   refreshTime: seconds.optional().describe("Refresh time in seconds for matching objects, replacing settings.refreshTimeSeconds (0 turns it off for them)."),

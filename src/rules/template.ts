@@ -4,10 +4,7 @@
  * never re-parses on the request path.
  */
 
-export type TemplatePart =
-  | { kind: "literal"; text: string }
-  | { kind: "host" | "path" | "method" }
-  | { kind: "query" | "header" | "cookie"; name: string };
+export type TemplatePart = { kind: "literal"; text: string } | { kind: "host" | "path" | "method" } | { kind: "query" | "header" | "cookie"; name: string };
 
 const SIMPLE = new Set(["host", "path", "method"]);
 const NAMED = new Set(["query", "header", "cookie"]);

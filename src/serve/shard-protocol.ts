@@ -10,12 +10,15 @@ import type { Settings } from "../config/settings";
 import { checkStoredMeta } from "../rfc9111/stored-record";
 import type { CacheOutcome, PolicyOverrides, StoredMeta } from "../rfc9111/types";
 
-export type ShardSettings = Pick<Settings, "maxObjectBytes" | "memoryBudgetBytes" | "storageBudgetBytes" | "maxTtlSeconds" | "refreshTimeSeconds" | "refreshAheadRatio" | "maxVariants" | "collapseTimeoutMs" | "hitForPassSeconds" | "verbose"> &
+export type ShardSettings = Pick<
+  Settings,
+  "maxObjectBytes" | "memoryBudgetBytes" | "storageBudgetBytes" | "maxTtlSeconds" | "refreshTimeSeconds" | "refreshAheadRatio" | "maxVariants" | "collapseTimeoutMs" | "hitForPassSeconds" | "verbose"
+> &
   /** Optional so a shard keeps working behind an edge deployed before the setting existed (the default applies). */
   Partial<Pick<Settings, "graceSeconds" | "originBodyIdleMs">> & {
-  /** Time allowed for the origin's response headers. */
-  originTimeoutMs: number;
-};
+    /** Time allowed for the origin's response headers. */
+    originTimeoutMs: number;
+  };
 
 export interface ShardRequestContext {
   /** Primary cache key (the edge built it from the URL and the matching rule). */

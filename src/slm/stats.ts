@@ -69,7 +69,9 @@ export function percentileMs(stats: TtfbStats, q: number): number | null {
   if (stats.count === 0) return null;
   const rank = Math.max(1, Math.ceil(q * stats.count));
   let seen = 0;
-  const indices = Object.keys(stats.buckets).map(Number).sort((a, b) => a - b);
+  const indices = Object.keys(stats.buckets)
+    .map(Number)
+    .sort((a, b) => a - b);
   for (const i of indices) {
     seen += stats.buckets[i]!;
     if (seen >= rank) return Math.min(stats.maxMs, Math.max(stats.minMs, i === HISTOGRAM_BUCKETS - 1 ? stats.maxMs : bucketUpperMs(i)));

@@ -47,9 +47,7 @@ export class SlmWindow {
   /** Restores a window; a saved window of another length or with bad entries loses only what no longer fits. */
   static fromJSON(params: SlmWindowParams, json: SlmWindowJson | null | undefined): SlmWindow {
     const w = new SlmWindow(params);
-    const entries = (Array.isArray(json?.seconds) ? json.seconds : []).filter(
-      (e): e is readonly [number, number, number, TtfbStats?] => Array.isArray(e) && Number.isInteger(e[0]) && e[1] >= 0 && e[2] >= e[1] && Number.isFinite(e[2]),
-    );
+    const entries = (Array.isArray(json?.seconds) ? json.seconds : []).filter((e): e is readonly [number, number, number, TtfbStats?] => Array.isArray(e) && Number.isInteger(e[0]) && e[1] >= 0 && e[2] >= e[1] && Number.isFinite(e[2]));
     for (const [second, within, total, stats] of [...entries].sort((a, b) => a[0] - b[0])) {
       const timing = validStats(stats);
       // A slot may mix timed and untimed batches, so its stats may count fewer samples, never more.

@@ -55,7 +55,11 @@ describe("dependency directions", () => {
   });
 
   it.each(sources("durable"))("%s never imports the entry flows", (file) => {
-    for (const { spec } of imports(file)) expect(ENTRY_FLOWS.some((e) => target(file, spec).startsWith(e)), `${file} imports ${spec}`).toBe(false);
+    for (const { spec } of imports(file))
+      expect(
+        ENTRY_FLOWS.some((e) => target(file, spec).startsWith(e)),
+        `${file} imports ${spec}`,
+      ).toBe(false);
   });
 
   it.each([...sources("src/edge"), ...sources("src/admin"), ...sources("src/scheduled")])("%s reaches Durable Objects through types only", (file) => {

@@ -30,7 +30,10 @@ describe("config history", () => {
     const { status, body } = await admin("GET", "/config/versions");
     expect(status).toBe(200);
     expect(body.latest).toBe(2);
-    expect(body.versions.map((v: { version: number; by: string }) => [v.version, v.by])).toEqual([[2, "bob"], [1, "alice"]]);
+    expect(body.versions.map((v: { version: number; by: string }) => [v.version, v.by])).toEqual([
+      [2, "bob"],
+      [1, "alice"],
+    ]);
     expect(body.versions[0].summary).toBe("~settings.trace, +settings.verbose");
     expect(body.versions[0].at).toEqual(expect.any(Number));
     expect(body.active).toBe(body.versions[0].hash);
@@ -67,7 +70,13 @@ describe("config history", () => {
 
   it("diffs a candidate against the stored document without writing it", async () => {
     await put({ settings: { trace: true }, rules: [{ name: "static", match: { path: "/static/**" }, actions: { ttl: 300 } }] });
-    const candidate = { settings: { trace: false }, rules: [{ name: "api", match: { path: "/api/**" }, actions: { pass: true } }, { name: "static", match: { path: "/static/**" }, actions: { ttl: 600 } }] };
+    const candidate = {
+      settings: { trace: false },
+      rules: [
+        { name: "api", match: { path: "/api/**" }, actions: { pass: true } },
+        { name: "static", match: { path: "/static/**" }, actions: { ttl: 600 } },
+      ],
+    };
     const { status, body } = await admin("POST", "/config/diff", candidate);
     expect(status).toBe(200);
     expect(body.valid).toBe(true);

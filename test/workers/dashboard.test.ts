@@ -12,7 +12,11 @@ const BASE = "http://cache.test/_shardcache";
 
 describe("dashboard assets", () => {
   it("serve the page, its script and its stylesheet with a strict Content-Security-Policy", async () => {
-    for (const [path, type] of [["/ui", "text/html"], ["/ui/app.js", "text/javascript"], ["/ui/app.css", "text/css"]] as const) {
+    for (const [path, type] of [
+      ["/ui", "text/html"],
+      ["/ui/app.js", "text/javascript"],
+      ["/ui/app.css", "text/css"],
+    ] as const) {
       const response = await SELF.fetch(`${BASE}${path}`);
       expect(response.status, path).toBe(200);
       expect(response.headers.get("content-type"), path).toContain(type);

@@ -79,7 +79,14 @@ describe("event handlers", () => {
     const bad = await admin("POST", "/events/test", { level: "LOUD" });
     expect(bad.status).toBe(400);
     expect(bad.body.errors[0].path).toBe("level");
-    const refused = await admin("PUT", "/config", { settings: { eventHandlers: [{ name: "a", url: "ftp://x" }, { name: "a", url: "https://x.example", levels: [] }] } });
+    const refused = await admin("PUT", "/config", {
+      settings: {
+        eventHandlers: [
+          { name: "a", url: "ftp://x" },
+          { name: "a", url: "https://x.example", levels: [] },
+        ],
+      },
+    });
     expect(refused.status).toBe(400);
     expect(refused.body.errors.map((e: { path: string }) => e.path)).toEqual(expect.arrayContaining(["settings.eventHandlers[0].url", "settings.eventHandlers[1].levels"]));
   });

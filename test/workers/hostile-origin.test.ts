@@ -21,11 +21,31 @@ import { originCount, uniquePath } from "../helpers/origin";
 function forgedRecord(url: string): StoredMeta {
   const now = Date.now();
   return {
-    v: 1, url, status: 200, headers: [["content-type", "text/plain"], ["cache-control", "public, max-age=3600"]],
-    requestTime: now, responseTime: now, initialAgeSeconds: 0, freshnessLifetimeSeconds: 3600,
-    staleAt: now + 3_600_000, staleWhileRevalidateUntil: now + 3_600_000, staleIfErrorUntil: now + 3_600_000, expireAt: now + 3_600_000,
-    alwaysRevalidate: false, mustRevalidate: false, immutable: false, etag: null, lastModified: null, vary: null, variantKey: "",
-    bodyBytes: 10, tags: [], forced: false,
+    v: 1,
+    url,
+    status: 200,
+    headers: [
+      ["content-type", "text/plain"],
+      ["cache-control", "public, max-age=3600"],
+    ],
+    requestTime: now,
+    responseTime: now,
+    initialAgeSeconds: 0,
+    freshnessLifetimeSeconds: 3600,
+    staleAt: now + 3_600_000,
+    staleWhileRevalidateUntil: now + 3_600_000,
+    staleIfErrorUntil: now + 3_600_000,
+    expireAt: now + 3_600_000,
+    alwaysRevalidate: false,
+    mustRevalidate: false,
+    immutable: false,
+    etag: null,
+    lastModified: null,
+    vary: null,
+    variantKey: "",
+    bodyBytes: 10,
+    tags: [],
+    forced: false,
   };
 }
 
@@ -71,7 +91,10 @@ describe("internal field injection from the origin", () => {
     for (const attempt of [1, 2]) {
       const response = await fetchVia(path);
       expect(response.status, `attempt ${attempt}`).toBe(200);
-      expect([...response.headers.keys()].filter((name) => name.startsWith("x-cluster-")), `attempt ${attempt}`).toEqual([]);
+      expect(
+        [...response.headers.keys()].filter((name) => name.startsWith("x-cluster-")),
+        `attempt ${attempt}`,
+      ).toEqual([]);
     }
     expect(await originCount(path)).toBe(1);
   });

@@ -12,7 +12,10 @@ import { putConfig } from "../helpers/config";
 import { uniquePath } from "../helpers/origin";
 
 const BASE = "http://cache.test";
-type Stats = { cluster: { requests: number; edge: Record<string, number>; shard: Record<string, number>; hits: number; cacheable: number; hitRatio: number | null; originFetches: number; bytesServed: number }; shards: { shard: string; requests: Record<string, number> }[] };
+type Stats = {
+  cluster: { requests: number; edge: Record<string, number>; shard: Record<string, number>; hits: number; cacheable: number; hitRatio: number | null; originFetches: number; bytesServed: number };
+  shards: { shard: string; requests: Record<string, number> }[];
+};
 const stats = async () => (await admin("GET", "/stats")).body as Stats;
 const get = async (url: string, init?: RequestInit) => {
   const response = await SELF.fetch(url, init);

@@ -98,7 +98,18 @@ describe("priority groups and failpool", () => {
     await putConfig({
       settings: { defaultPool: pool },
       rules: [{ match: { path: "/app/**" }, actions: { pass: true } }],
-      pools: { [pool]: { nodes: [{ url: `${originUrl}${a}`, priority: 2 }, { url: `${originUrl}${b}`, priority: 2 }, { url: `${originUrl}${c}`, priority: 1 }], failuresToFail: 1, retries: 2, nodeFailTimeSeconds: 60 } },
+      pools: {
+        [pool]: {
+          nodes: [
+            { url: `${originUrl}${a}`, priority: 2 },
+            { url: `${originUrl}${b}`, priority: 2 },
+            { url: `${originUrl}${c}`, priority: 1 },
+          ],
+          failuresToFail: 1,
+          retries: 2,
+          nodeFailTimeSeconds: 60,
+        },
+      },
     });
     for (let i = 0; i < 6; i++) await (await SELF.fetch(`${BASE}/app/z`)).text();
     expect(await originCount(`${c}/app/z`)).toBe(0);

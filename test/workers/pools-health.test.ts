@@ -90,7 +90,18 @@ describe("origin pools", () => {
   it("spreads requests over the nodes by weight", async () => {
     const { a, b, urlA, urlB } = nodes("weights");
     const pool = `weights-${Date.now()}`;
-    await putConfig({ settings: { defaultPool: pool }, pools: { [pool]: { nodes: [{ url: urlA, weight: 3 }, { url: urlB, weight: 1 }], algorithm: "weighted-round-robin" } } });
+    await putConfig({
+      settings: { defaultPool: pool },
+      pools: {
+        [pool]: {
+          nodes: [
+            { url: urlA, weight: 3 },
+            { url: urlB, weight: 1 },
+          ],
+          algorithm: "weighted-round-robin",
+        },
+      },
+    });
     const path = "/w?cc=no-store";
     for (let i = 0; i < 40; i++) await (await SELF.fetch(`${BASE}${path}`)).text();
     expect(await originCount(`${a}${path}`)).toBe(30);

@@ -123,7 +123,19 @@ describe("shard persistence", () => {
       key: defaultCacheKey(new URL(url)),
       shard: "persist-test-shard",
       origin: env.TEST_ORIGIN_URL,
-      settings: { maxObjectBytes: 10_000_000, memoryBudgetBytes: 1_000_000, storageBudgetBytes: 100_000_000, maxTtlSeconds: 86_400, refreshTimeSeconds: 0, refreshAheadRatio: 0, maxVariants: 4, collapseTimeoutMs: 5000, hitForPassSeconds: 30, verbose: false, originTimeoutMs: 5000 },
+      settings: {
+        maxObjectBytes: 10_000_000,
+        memoryBudgetBytes: 1_000_000,
+        storageBudgetBytes: 100_000_000,
+        maxTtlSeconds: 86_400,
+        refreshTimeSeconds: 0,
+        refreshAheadRatio: 0,
+        maxVariants: 4,
+        collapseTimeoutMs: 5000,
+        hitForPassSeconds: 30,
+        verbose: false,
+        originTimeoutMs: 5000,
+      },
     };
     const { response: first } = await shardStub("persist-test-shard").handle(new Request(url), ctx);
     const firstBody = await first.arrayBuffer();
@@ -184,7 +196,7 @@ describe("shard failure", () => {
 describe("headers and methods", () => {
   it("strips client-supplied X-Cluster-* headers and hop-by-hop fields, forwarding everything else", async () => {
     const response = await get(`/__echo${uniquePath("hdr")}`, {
-      headers: { "x-cluster-edge-meta": "forged", "x-cluster-trace": "forged", "x-custom": "kept", connection: "x-hop", "x-hop": "dropped", "cache-control": "max-age=5, community=\"x\"" },
+      headers: { "x-cluster-edge-meta": "forged", "x-cluster-trace": "forged", "x-custom": "kept", connection: "x-hop", "x-hop": "dropped", "cache-control": 'max-age=5, community="x"' },
     });
     const echoed = (await response.json()) as { headers: Record<string, string> };
     expect(Object.keys(echoed.headers).filter((h) => h.startsWith("x-cluster-"))).toEqual([]);

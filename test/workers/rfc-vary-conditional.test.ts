@@ -63,7 +63,7 @@ describe("RFC 9110 §13 / RFC 9111 §4.3.2: client conditionals answered from ca
     expect(await originCount(path)).toBe(1);
   });
 
-  it("If-None-Match uses the weak comparison: W/\"abc\" matches \"abc\"; lists and * match too", async () => {
+  it('If-None-Match uses the weak comparison: W/"abc" matches "abc"; lists and * match too', async () => {
     const path = etagPath();
     await fetchVia(path);
     for (const value of ['W/"abc"', '"x", W/"abc"', "*"]) {

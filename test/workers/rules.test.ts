@@ -53,7 +53,12 @@ describe("match types", () => {
 
   it("path regex; a country rule does not match when the platform reports no country", async () => {
     const prefix = uniquePath("regex");
-    await putConfig({ rules: [{ match: { path: { regex: `^${prefix}/api/v[0-9]+/` } }, actions: { pass: true } }, { match: { country: "NL" }, actions: { pass: true } }] });
+    await putConfig({
+      rules: [
+        { match: { path: { regex: `^${prefix}/api/v[0-9]+/` } }, actions: { pass: true } },
+        { match: { country: "NL" }, actions: { pass: true } },
+      ],
+    });
     await twice(`${prefix}/api/v2/x`);
     await twice(`${prefix}/api/vx/x`);
     expect(await originCount(`${prefix}/api/v2/x`)).toBe(2);

@@ -13,8 +13,17 @@ import { originCount, originUrl, uniquePath } from "../helpers/origin";
 const BASE = "http://cache.test";
 
 const SETTINGS: ShardSettings = {
-  maxObjectBytes: 1_000_000, memoryBudgetBytes: 1_000_000, storageBudgetBytes: 100_000_000, maxTtlSeconds: 86_400, refreshTimeSeconds: 0, refreshAheadRatio: 0,
-  maxVariants: 4, collapseTimeoutMs: 5000, hitForPassSeconds: 30, verbose: true, originTimeoutMs: 5000,
+  maxObjectBytes: 1_000_000,
+  memoryBudgetBytes: 1_000_000,
+  storageBudgetBytes: 100_000_000,
+  maxTtlSeconds: 86_400,
+  refreshTimeSeconds: 0,
+  refreshAheadRatio: 0,
+  maxVariants: 4,
+  collapseTimeoutMs: 5000,
+  hitForPassSeconds: 30,
+  verbose: true,
+  originTimeoutMs: 5000,
 };
 
 function shard(name: string) {

@@ -15,8 +15,17 @@ const BASE = "http://cache.test";
 const KiB = 1024;
 
 const SETTINGS: ShardSettings = {
-  maxObjectBytes: 1_000_000, memoryBudgetBytes: 1_000_000, storageBudgetBytes: 100_000_000, maxTtlSeconds: 86_400, refreshTimeSeconds: 0, refreshAheadRatio: 0,
-  maxVariants: 4, collapseTimeoutMs: 5000, hitForPassSeconds: 30, verbose: true, originTimeoutMs: 5000,
+  maxObjectBytes: 1_000_000,
+  memoryBudgetBytes: 1_000_000,
+  storageBudgetBytes: 100_000_000,
+  maxTtlSeconds: 86_400,
+  refreshTimeSeconds: 0,
+  refreshAheadRatio: 0,
+  maxVariants: 4,
+  collapseTimeoutMs: 5000,
+  hitForPassSeconds: 30,
+  verbose: true,
+  originTimeoutMs: 5000,
 };
 
 function shard(name: string) {
@@ -35,9 +44,28 @@ async function viaShard(name: string, path: string, settings: Partial<ShardSetti
 
 function meta(key: string, bodyBytes: number, at: number): StoredMeta {
   return {
-    v: 1, url: key, status: 200, headers: [["content-type", "text/plain"]], requestTime: at, responseTime: at, initialAgeSeconds: 0,
-    freshnessLifetimeSeconds: 60, staleAt: at + 60_000, staleWhileRevalidateUntil: at + 60_000, staleIfErrorUntil: at + 60_000, expireAt: at + 60_000,
-    alwaysRevalidate: false, mustRevalidate: false, immutable: false, etag: null, lastModified: null, vary: null, variantKey: "", bodyBytes, tags: [], forced: false,
+    v: 1,
+    url: key,
+    status: 200,
+    headers: [["content-type", "text/plain"]],
+    requestTime: at,
+    responseTime: at,
+    initialAgeSeconds: 0,
+    freshnessLifetimeSeconds: 60,
+    staleAt: at + 60_000,
+    staleWhileRevalidateUntil: at + 60_000,
+    staleIfErrorUntil: at + 60_000,
+    expireAt: at + 60_000,
+    alwaysRevalidate: false,
+    mustRevalidate: false,
+    immutable: false,
+    etag: null,
+    lastModified: null,
+    vary: null,
+    variantKey: "",
+    bodyBytes,
+    tags: [],
+    forced: false,
   };
 }
 

@@ -29,7 +29,10 @@ describe("PurgeIndex", () => {
   });
 
   it("keeps the latest purge of a key", () => {
-    const i = new PurgeIndex([{ at: 900, key: "k" }, { at: 100, key: "k" }]);
+    const i = new PurgeIndex([
+      { at: 900, key: "k" },
+      { at: 100, key: "k" },
+    ]);
     expect(i.purges(copy("k", 500))).toBe(true);
   });
 });
@@ -107,7 +110,11 @@ describe("readPurgeIndex with malformed records", () => {
 
   it("the loader reports the malformed records once, not on every read", async () => {
     const problems: string[] = [];
-    const loader = new PurgeLogLoader(async () => new PurgeIndex([{ at: 1, tag: "t" }], Number.NEGATIVE_INFINITY, ["purge:x"]), 0, (p) => problems.push(p));
+    const loader = new PurgeLogLoader(
+      async () => new PurgeIndex([{ at: 1, tag: "t" }], Number.NEGATIVE_INFINITY, ["purge:x"]),
+      0,
+      (p) => problems.push(p),
+    );
     for (let now = 0; now < 5; now++) expect((await loader.get(now)).size).toBe(1);
     expect(problems).toEqual(["purge log: skipped 1 malformed record(s): purge:x"]);
   });

@@ -2,7 +2,27 @@ import { describe, expect, it } from "vitest";
 import { zeroShard } from "../../../src/observe/cluster";
 import { collectStats, STAT_FIELDS, statsRow, sumStats } from "../../../src/admin/stats";
 
-const reply = (n: number) => ({ calls: 20 * n, hits: n, misses: 2 * n, coalesced: 3, originFetches: 4, passes: 5, stores: 6, storeFailures: 0, revalidations: 7, staleServed: 8, objects: n, storedBytes: 1000 * n, storageBudgetBytes: 5000, storageEvictions: 10 * n, storageEvictedBytes: 100 * n, storageRefusals: 0, memoryEvictions: 9, inFlight: 0, requests: { ...zeroShard(), hit: n, miss: 1 } });
+const reply = (n: number) => ({
+  calls: 20 * n,
+  hits: n,
+  misses: 2 * n,
+  coalesced: 3,
+  originFetches: 4,
+  passes: 5,
+  stores: 6,
+  storeFailures: 0,
+  revalidations: 7,
+  staleServed: 8,
+  objects: n,
+  storedBytes: 1000 * n,
+  storageBudgetBytes: 5000,
+  storageEvictions: 10 * n,
+  storageEvictedBytes: 100 * n,
+  storageRefusals: 0,
+  memoryEvictions: 9,
+  inFlight: 0,
+  requests: { ...zeroShard(), hit: n, miss: 1 },
+});
 
 describe("stats", () => {
   it("maps a shard's reply to the admin fields (memory evictions as evictions)", () => {

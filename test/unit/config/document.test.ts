@@ -29,7 +29,16 @@ describe("defaults", () => {
   });
   it("fills unset settings with their defaults and expands a shard count", () => {
     const result = parseConfig({ settings: { shards: 3, verbose: true } });
-    expect(result.ok && result.value.settings).toMatchObject({ verbose: true, trace: false, primaries: 1, shards: [{ name: "shard-0", weight: 1 }, { name: "shard-1", weight: 1 }, { name: "shard-2", weight: 1 }] });
+    expect(result.ok && result.value.settings).toMatchObject({
+      verbose: true,
+      trace: false,
+      primaries: 1,
+      shards: [
+        { name: "shard-0", weight: 1 },
+        { name: "shard-1", weight: 1 },
+        { name: "shard-2", weight: 1 },
+      ],
+    });
   });
 });
 
@@ -49,7 +58,7 @@ describe("errors carry exact paths", () => {
       "settings.trace",
       "rules[1].match.path.regex",
       "rules[3].match.path",
-      "rules[3].match.headers[\"bad name\"]",
+      'rules[3].match.headers["bad name"]',
       "rules[3].match.clientIp[1]",
       "rules[3].actions.ttl",
       "rules[3].actions.cacheKey.query.include",
@@ -83,12 +92,7 @@ describe("errors carry exact paths", () => {
     const errors = errorsOf({
       pools: { web: { nodes: [{ url: "https://web.example" }] } },
       rateClasses: { api: { perSecond: 10 } },
-      rules: [
-        rule({ name: "a", actions: { pool: "web" } }),
-        rule({ name: "a", actions: { pool: "db", ttl: "x", rateClass: { name: "apii" }, slmClass: "gold" } }),
-        rule({ name: "b" }),
-        rule({ name: "b" }),
-      ],
+      rules: [rule({ name: "a", actions: { pool: "web" } }), rule({ name: "a", actions: { pool: "db", ttl: "x", rateClass: { name: "apii" }, slmClass: "gold" } }), rule({ name: "b" }), rule({ name: "b" })],
     });
     expect(errors).toEqual([
       { path: "rules[1].actions.ttl", message: expect.any(String) },
@@ -109,9 +113,7 @@ describe("errors carry exact paths", () => {
   });
   it("reports pool and monitor errors with document paths, including monitors a pool names but nobody defines", () => {
     expect(errorsOf({ pools: { web: { nodes: [{ url: "https://a.example" }, { url: "nope" }] } } }).map((e) => e.path)).toEqual(["pools.web.nodes[1].url"]);
-    expect(errorsOf({ pools: { web: { nodes: [{ url: "https://a.example" }], monitors: ["http", "tcp"] } }, monitors: { http: {} } })).toEqual([
-      { path: "pools.web.monitors[1]", message: 'no monitor named "tcp"' },
-    ]);
+    expect(errorsOf({ pools: { web: { nodes: [{ url: "https://a.example" }], monitors: ["http", "tcp"] } }, monitors: { http: {} } })).toEqual([{ path: "pools.web.monitors[1]", message: 'no monitor named "tcp"' }]);
   });
   it("reports a document that is not an object at the root", () => {
     expect(errorsOf([])).toEqual([{ path: "(root)", message: expect.stringContaining("expected object") }]);
@@ -141,9 +143,17 @@ describe("a valid full example", () => {
         name: "api",
         match: { path: { regex: "^/api/" }, method: ["GET", "HEAD"], query: { nocache: false }, headers: { authorization: false }, cookies: { session: false }, clientIp: ["10.0.0.0/8", "2001:db8::/32"], country: ["NL", "DE"] },
         actions: {
-          ttl: 60, edgeTtl: 10, staleWhileRevalidate: 30, staleIfError: 600, setResponseHeaders: { "cache-control": "public, max-age=60" },
+          ttl: 60,
+          edgeTtl: 10,
+          staleWhileRevalidate: 30,
+          staleIfError: 600,
+          setResponseHeaders: { "cache-control": "public, max-age=60" },
           cacheKey: { query: { exclude: ["utm_source"] }, headers: ["accept-language"], cookies: ["ab"] },
-          tags: ["api"], pool: "web", rateClass: { name: "api", context: { header: "x-api-key" } }, slmClass: "gold", skipSharding: false,
+          tags: ["api"],
+          pool: "web",
+          rateClass: { name: "api", context: { header: "x-api-key" } },
+          slmClass: "gold",
+          skipSharding: false,
         },
       },
       { name: "custom-key", match: { path: { glob: "/img/**" } }, actions: { cacheKey: { custom: "${host}${path}?w=${query.w}" }, rateClass: { name: "api", context: "ip" } } },
@@ -153,7 +163,10 @@ describe("a valid full example", () => {
     const result = parseConfig(full);
     if (!result.ok) throw new Error(JSON.stringify(result.error));
     const doc = result.value;
-    expect(doc.settings.shards).toEqual([{ name: "east", weight: 2 }, { name: "west", weight: 1 }]);
+    expect(doc.settings.shards).toEqual([
+      { name: "east", weight: 2 },
+      { name: "west", weight: 1 },
+    ]);
     expect(doc.rules).toHaveLength(4);
     expect(doc.compiledRules.evaluate(req("https://www.example.com/admin/x")).matched).toEqual(["admin"]);
     const api = doc.compiledRules.evaluate(req("https://example.com/api/v1", { clientIp: "10.1.1.1", country: "NL" }));

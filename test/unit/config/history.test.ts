@@ -22,7 +22,10 @@ describe("config history", () => {
     const two = await recordVersion(kv, { text: '{"settings":{"trace":true}}', by: "bob", summary: "+settings", at: 2000 });
     expect(one).toEqual({ version: 1, at: 1000, by: "alice", summary: "first", hash: versionOf('{"rules":[]}') });
     expect(two.version).toBe(2);
-    expect((await readVersionIndex(kv)).versions.map((v) => [v.version, v.by])).toEqual([[1, "alice"], [2, "bob"]]);
+    expect((await readVersionIndex(kv)).versions.map((v) => [v.version, v.by])).toEqual([
+      [1, "alice"],
+      [2, "bob"],
+    ]);
     expect((await readVersion(kv, 1))?.text).toBe('{"rules":[]}');
     expect(kv.data.get(LAST_GOOD_KV_KEY)).toBe('{"settings":{"trace":true}}');
   });
@@ -84,6 +87,11 @@ describe("diffConfig", () => {
     expect(summariseChanges([])).toBe("no changes");
     const many = Array.from({ length: 7 }, (_, i) => ({ op: "add" as const, path: `settings.s${i}`, after: i }));
     expect(summariseChanges(many, 2)).toBe("+settings.s0, +settings.s1 and 5 more");
-    expect(summariseChanges([{ op: "remove", path: "rules[name=a]", before: {} }, { op: "change", path: "settings.trace", before: 1, after: 2 }])).toBe("-rules[name=a], ~settings.trace");
+    expect(
+      summariseChanges([
+        { op: "remove", path: "rules[name=a]", before: {} },
+        { op: "change", path: "settings.trace", before: 1, after: 2 },
+      ]),
+    ).toBe("-rules[name=a], ~settings.trace");
   });
 });

@@ -8,8 +8,7 @@ import { err, ok } from "../../../src/lib/result";
 import type { EventLevel } from "../../../src/events/events";
 
 type Doc = { name: string };
-const parse = (raw: unknown) =>
-  typeof raw === "object" && raw !== null && typeof (raw as Doc).name === "string" ? ok(raw as Doc) : err([{ path: "name", message: "must be a string" }]);
+const parse = (raw: unknown) => (typeof raw === "object" && raw !== null && typeof (raw as Doc).name === "string" ? ok(raw as Doc) : err([{ path: "name", message: "must be a string" }]));
 const GOOD = JSON.stringify({ name: "good" });
 const OTHER = JSON.stringify({ name: "other" });
 

@@ -2,8 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { headersDeadlineMs, monitorSchema, monitorsSchema, poolSchema, poolsSchema, tcpConnectBoundMs, tcpTarget, unknownMonitorIssues } from "../../../src/config/pools";
 
-const issues = (result: { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } }) =>
-  (result.error?.issues ?? []).map((i) => ({ path: i.path.join("."), message: i.message }));
+const issues = (result: { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } }) => (result.error?.issues ?? []).map((i) => ({ path: i.path.join("."), message: i.message }));
 
 describe("pool schema", () => {
   it("fills every default from a list of URLs", () => {

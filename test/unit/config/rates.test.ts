@@ -47,9 +47,7 @@ describe("slmClassSchema", () => {
   });
 
   it("refuses a serious level above the warning level", () => {
-    expect(issues(slmClassSchema, { targetMs: 200, warningPercent: 90, seriousPercent: 95 })).toEqual([
-      "seriousPercent: seriousPercent must not exceed warningPercent (serious is the worse state)",
-    ]);
+    expect(issues(slmClassSchema, { targetMs: 200, warningPercent: 90, seriousPercent: 95 })).toEqual(["seriousPercent: seriousPercent must not exceed warningPercent (serious is the worse state)"]);
     expect(issues(slmClassSchema, { targetMs: 200, warningPercent: 101 })[0]).toMatch(/^warningPercent: /);
   });
 });

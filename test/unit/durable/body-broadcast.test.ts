@@ -70,7 +70,7 @@ describe("BodyBroadcast", () => {
 
   it("reads a non-retained body no faster than its slowest reader", async () => {
     let produced = 0;
-    const source = new ReadableStream<Uint8Array>({ pull: (c) => void (produced += 1, c.enqueue(new Uint8Array(100))) }, { highWaterMark: 0 });
+    const source = new ReadableStream<Uint8Array>({ pull: (c) => void ((produced += 1), c.enqueue(new Uint8Array(100))) }, { highWaterMark: 0 });
     const broadcast = new BodyBroadcast(source, 50, 300);
     const reader = broadcast.reader().getReader();
     await reader.read();

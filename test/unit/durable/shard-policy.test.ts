@@ -24,7 +24,12 @@ describe("withResponseHeaderEdits", () => {
   });
 
   it("keeps multiple Set-Cookie fields intact when they are not removed", () => {
-    const original = new Response(null, { headers: [["set-cookie", "a=1; Path=/"], ["set-cookie", "b=2"]] });
+    const original = new Response(null, {
+      headers: [
+        ["set-cookie", "a=1; Path=/"],
+        ["set-cookie", "b=2"],
+      ],
+    });
     expect(setCookies(withResponseHeaderEdits(original, { set: { "x-a": "1" } }).headers)).toEqual(["a=1; Path=/", "b=2"]);
   });
 

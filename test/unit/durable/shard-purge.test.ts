@@ -5,10 +5,28 @@ import type { StoredMeta } from "../../../src/rfc9111/types";
 
 const T = 1_700_000_000_000;
 const meta: StoredMeta = {
-  v: 1, url: "https://a/x", status: 200, headers: [["etag", '"v1"']], requestTime: T, responseTime: T, initialAgeSeconds: 0,
-  freshnessLifetimeSeconds: 600, staleAt: T + 600_000, staleWhileRevalidateUntil: T + 660_000, staleIfErrorUntil: T + 3_600_000,
-  expireAt: T + 3_600_000, alwaysRevalidate: false, mustRevalidate: false, immutable: false, etag: '"v1"', lastModified: null,
-  vary: null, variantKey: "", bodyBytes: 10, tags: [], forced: false,
+  v: 1,
+  url: "https://a/x",
+  status: 200,
+  headers: [["etag", '"v1"']],
+  requestTime: T,
+  responseTime: T,
+  initialAgeSeconds: 0,
+  freshnessLifetimeSeconds: 600,
+  staleAt: T + 600_000,
+  staleWhileRevalidateUntil: T + 660_000,
+  staleIfErrorUntil: T + 3_600_000,
+  expireAt: T + 3_600_000,
+  alwaysRevalidate: false,
+  mustRevalidate: false,
+  immutable: false,
+  etag: '"v1"',
+  lastModified: null,
+  vary: null,
+  variantKey: "",
+  bodyBytes: 10,
+  tags: [],
+  forced: false,
 };
 const get = { method: "GET", url: "https://a/x", headers: new Headers() };
 

@@ -33,12 +33,28 @@ describe("callShards", () => {
   });
 
   it("reports failure when every shard fails", async () => {
-    const result = await callShards(shards.slice(0, 2), async () => Promise.reject(new Error("down")), () => null, 30);
-    expect(result).toEqual({ ok: false, attempts: [{ shard: "s0", error: "error" }, { shard: "s1", error: "error" }] });
+    const result = await callShards(
+      shards.slice(0, 2),
+      async () => Promise.reject(new Error("down")),
+      () => null,
+      30,
+    );
+    expect(result).toEqual({
+      ok: false,
+      attempts: [
+        { shard: "s0", error: "error" },
+        { shard: "s1", error: "error" },
+      ],
+    });
   });
 
   it("counts an answer the check refuses (another version, the wrong shape) as that shard's error", async () => {
-    const result = await callShards(shards.slice(0, 2), async (shard) => (shard.name === "s0" ? { v: 99 } : "fine"), (answer) => (answer === "fine" ? answer : null), 30);
+    const result = await callShards(
+      shards.slice(0, 2),
+      async (shard) => (shard.name === "s0" ? { v: 99 } : "fine"),
+      (answer) => (answer === "fine" ? answer : null),
+      30,
+    );
     expect(result).toEqual({ ok: true, value: "fine", shard: "s1", attempts: [{ shard: "s0", error: "error" }, { shard: "s1" }] });
   });
 });

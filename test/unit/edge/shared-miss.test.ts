@@ -54,7 +54,13 @@ describe("followerResponse", () => {
 });
 
 describe("copyWhole", () => {
-  const source = (parts: string[]) => new ReadableStream<Uint8Array>({ start(c) { for (const p of parts) c.enqueue(new TextEncoder().encode(p)); c.close(); } });
+  const source = (parts: string[]) =>
+    new ReadableStream<Uint8Array>({
+      start(c) {
+        for (const p of parts) c.enqueue(new TextEncoder().encode(p));
+        c.close();
+      },
+    });
 
   it("completes the copy even when the client never reads", async () => {
     const [, copy] = copyWhole(source(["ab", "cd"]), 10);

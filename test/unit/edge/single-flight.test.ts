@@ -34,8 +34,20 @@ describe("SingleFlight", () => {
   it("releases followers with null when the leader throws, and rethrows to the leader's caller", async () => {
     const flights = new SingleFlight<string>();
     const call = deferred<never>();
-    const leader = flights.run("k", 10_000, () => call.promise, async () => "unused");
-    const followers = Array.from({ length: 5 }, () => flights.run("k", 10_000, async () => ({ result: "x", shared: Promise.resolve(null) }), async (shared) => `own call (shared ${shared})`));
+    const leader = flights.run(
+      "k",
+      10_000,
+      () => call.promise,
+      async () => "unused",
+    );
+    const followers = Array.from({ length: 5 }, () =>
+      flights.run(
+        "k",
+        10_000,
+        async () => ({ result: "x", shared: Promise.resolve(null) }),
+        async (shared) => `own call (shared ${shared})`,
+      ),
+    );
     call.reject(new Error("shard down"));
     await expect(leader).rejects.toThrow("shard down");
     expect(await Promise.all(followers)).toEqual(Array(5).fill("own call (shared null)"));
@@ -45,8 +57,18 @@ describe("SingleFlight", () => {
   it("releases followers when the leader shares nothing (too large, not stored) or its copy fails", async () => {
     const flights = new SingleFlight<string>();
     const copy = deferred<string | null>();
-    const leader = flights.run("k", 10_000, async () => ({ result: "leader", shared: copy.promise }), async () => "unused");
-    const follower = flights.run("k", 10_000, async () => ({ result: "x", shared: Promise.resolve(null) }), async (shared) => shared);
+    const leader = flights.run(
+      "k",
+      10_000,
+      async () => ({ result: "leader", shared: copy.promise }),
+      async () => "unused",
+    );
+    const follower = flights.run(
+      "k",
+      10_000,
+      async () => ({ result: "x", shared: Promise.resolve(null) }),
+      async (shared) => shared,
+    );
     expect(await leader).toBe("leader");
     copy.reject(new Error("body broke"));
     expect(await follower).toBeNull();
@@ -54,9 +76,19 @@ describe("SingleFlight", () => {
 
   it("never holds a follower past waitMs, even when the leader hangs", async () => {
     const flights = new SingleFlight<string>();
-    void flights.run("k", 500, () => new Promise<never>(() => {}), async () => "unused");
+    void flights.run(
+      "k",
+      500,
+      () => new Promise<never>(() => {}),
+      async () => "unused",
+    );
     let released: string | null | undefined;
-    void flights.run("k", 500, async () => ({ result: "x", shared: Promise.resolve(null) }), async (shared) => (released = shared));
+    void flights.run(
+      "k",
+      500,
+      async () => ({ result: "x", shared: Promise.resolve(null) }),
+      async (shared) => (released = shared),
+    );
     await vi.advanceTimersByTimeAsync(499);
     expect(released).toBeUndefined();
     await vi.advanceTimersByTimeAsync(1);

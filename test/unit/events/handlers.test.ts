@@ -28,7 +28,10 @@ describe("configuredHandlers", () => {
   });
 
   it("refuses duplicate names and empty filters", () => {
-    const parsed = eventHandlersSchema.safeParse([{ name: "a", url }, { name: "a", url, tags: [] }]);
+    const parsed = eventHandlersSchema.safeParse([
+      { name: "a", url },
+      { name: "a", url, tags: [] },
+    ]);
     expect(parsed.success).toBe(false);
     expect(parsed.error?.issues.map((i) => i.path.join("."))).toEqual(expect.arrayContaining(["1.tags", "1.name"]));
   });

@@ -1,17 +1,7 @@
 /** Passive health: failure threshold, fail time and probing, change reporting, outcome classes and retry rules. */
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import {
-  classifyOriginOutcome,
-  initialPassiveState,
-  isIdempotent,
-  isUsable,
-  mayRetry,
-  passiveStatus,
-  recordOutcome,
-  type Outcome,
-  type PassiveState,
-} from "../../../src/health/passive";
+import { classifyOriginOutcome, initialPassiveState, isIdempotent, isUsable, mayRetry, passiveStatus, recordOutcome, type Outcome, type PassiveState } from "../../../src/health/passive";
 
 const cfg = { failuresToFail: 3, nodeFailTimeSeconds: 60 };
 const T0 = 1_700_000_000_000;

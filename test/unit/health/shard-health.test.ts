@@ -15,29 +15,95 @@ function run(steps: Step[]): void {
 
 describe("ShardHealth", () => {
   it.each<[string, Step[]]>([
-    ["a healthy shard is always tried", [["admit", 0, "try"], ["record", 0, "ok", null], ["admit", 1, "try"]]],
-    ["fewer than N consecutive failures keep it tried", [["record", 0, "error", null], ["record", 1, "timeout", null], ["admit", 2, "try"]]],
-    ["a success resets the count", [["record", 0, "error", null], ["record", 1, "error", null], ["record", 2, "ok", null], ["record", 3, "error", null], ["admit", 4, "try"]]],
-    ["N consecutive failures make it unhealthy: skipped for M seconds", [["record", 0, "error", null], ["record", 1, "timeout", null], ["record", 2, "error", "unhealthy"], ["admit", 3, "skip"], ["admit", 10_001, "skip"]]],
+    [
+      "a healthy shard is always tried",
+      [
+        ["admit", 0, "try"],
+        ["record", 0, "ok", null],
+        ["admit", 1, "try"],
+      ],
+    ],
+    [
+      "fewer than N consecutive failures keep it tried",
+      [
+        ["record", 0, "error", null],
+        ["record", 1, "timeout", null],
+        ["admit", 2, "try"],
+      ],
+    ],
+    [
+      "a success resets the count",
+      [
+        ["record", 0, "error", null],
+        ["record", 1, "error", null],
+        ["record", 2, "ok", null],
+        ["record", 3, "error", null],
+        ["admit", 4, "try"],
+      ],
+    ],
+    [
+      "N consecutive failures make it unhealthy: skipped for M seconds",
+      [
+        ["record", 0, "error", null],
+        ["record", 1, "timeout", null],
+        ["record", 2, "error", "unhealthy"],
+        ["admit", 3, "skip"],
+        ["admit", 10_001, "skip"],
+      ],
+    ],
     [
       "after M seconds ONE request probes; the others skip while it is out",
-      [["record", 0, "error", null], ["record", 0, "error", null], ["record", 0, "error", "unhealthy"], ["admit", 10_000, "probe"], ["admit", 10_001, "skip"], ["admit", 19_999, "skip"]],
+      [
+        ["record", 0, "error", null],
+        ["record", 0, "error", null],
+        ["record", 0, "error", "unhealthy"],
+        ["admit", 10_000, "probe"],
+        ["admit", 10_001, "skip"],
+        ["admit", 19_999, "skip"],
+      ],
     ],
     [
       "a successful probe makes it healthy again (one change)",
-      [["record", 0, "error", null], ["record", 0, "error", null], ["record", 0, "error", "unhealthy"], ["admit", 10_000, "probe"], ["record", 10_500, "ok", "healthy"], ["admit", 10_501, "try"]],
+      [
+        ["record", 0, "error", null],
+        ["record", 0, "error", null],
+        ["record", 0, "error", "unhealthy"],
+        ["admit", 10_000, "probe"],
+        ["record", 10_500, "ok", "healthy"],
+        ["admit", 10_501, "try"],
+      ],
     ],
     [
       "a failed probe skips it for another period, without a second change",
-      [["record", 0, "error", null], ["record", 0, "error", null], ["record", 0, "error", "unhealthy"], ["admit", 10_000, "probe"], ["record", 20_000, "timeout", null], ["admit", 29_999, "skip"], ["admit", 30_000, "probe"]],
+      [
+        ["record", 0, "error", null],
+        ["record", 0, "error", null],
+        ["record", 0, "error", "unhealthy"],
+        ["admit", 10_000, "probe"],
+        ["record", 20_000, "timeout", null],
+        ["admit", 29_999, "skip"],
+        ["admit", 30_000, "probe"],
+      ],
     ],
     [
       "a probe that never reports expires after one period (so a lost probe cannot skip the shard forever)",
-      [["record", 0, "error", null], ["record", 0, "error", null], ["record", 0, "error", "unhealthy"], ["admit", 10_000, "probe"], ["admit", 20_000, "probe"]],
+      [
+        ["record", 0, "error", null],
+        ["record", 0, "error", null],
+        ["record", 0, "error", "unhealthy"],
+        ["admit", 10_000, "probe"],
+        ["admit", 20_000, "probe"],
+      ],
     ],
     [
       "late outcomes of calls sent before it failed change nothing",
-      [["record", 0, "error", null], ["record", 0, "error", null], ["record", 0, "error", "unhealthy"], ["record", 1, "ok", null], ["admit", 2, "skip"]],
+      [
+        ["record", 0, "error", null],
+        ["record", 0, "error", null],
+        ["record", 0, "error", "unhealthy"],
+        ["record", 1, "ok", null],
+        ["admit", 2, "skip"],
+      ],
     ],
   ])("%s", (_name, steps) => run(steps));
 

@@ -29,7 +29,12 @@ describe("compileLinearRegex (every config regex goes through it)", () => {
   });
 
   it("matches like RegExp#test for ordinary patterns", () => {
-    for (const [source, input, expected] of [["^/api/v\\d+/", "/api/v2/x", true], ["\\.png$", "/a.png", true], ["\\.png$", "/a.png?x", false], ["(?i)^/ADMIN", "/admin", true]] as const) {
+    for (const [source, input, expected] of [
+      ["^/api/v\\d+/", "/api/v2/x", true],
+      ["\\.png$", "/a.png", true],
+      ["\\.png$", "/a.png?x", false],
+      ["(?i)^/ADMIN", "/admin", true],
+    ] as const) {
       const compiled = compileLinearRegex(source);
       expect(compiled.ok && compiled.regex.test(input), `${source} on ${input}`).toBe(expected);
     }

@@ -61,9 +61,12 @@ describe("normalisePath (RFC 3986 §6.2.2 plus the documented decisions)", () =>
       }
     };
     fc.assert(
-      fc.property(path.filter((p) => !/\/\.\.?(?:\/|$)|\/\//.test(p) && decoded(p) !== null), (p) => {
-        expect(decoded(normalisePath(p))).toBe(decoded(p));
-      }),
+      fc.property(
+        path.filter((p) => !/\/\.\.?(?:\/|$)|\/\//.test(p) && decoded(p) !== null),
+        (p) => {
+          expect(decoded(normalisePath(p))).toBe(decoded(p));
+        },
+      ),
     );
   });
 });

@@ -1,7 +1,20 @@
 import { describe, expect, it } from "vitest";
 import { accessLogLine, type AccessLogEntry } from "../../../src/observe/access-log";
 
-const entry: AccessLogEntry = { time: Date.UTC(2026, 0, 2, 3, 4, 5, 6), method: "GET", host: "example.com", path: "/a?b=1", status: 200, rule: "static", edge: "miss", shard: "hit", shardName: "shard-3", origin: null, ttfbMs: 12, bytes: 2048 };
+const entry: AccessLogEntry = {
+  time: Date.UTC(2026, 0, 2, 3, 4, 5, 6),
+  method: "GET",
+  host: "example.com",
+  path: "/a?b=1",
+  status: 200,
+  rule: "static",
+  edge: "miss",
+  shard: "hit",
+  shardName: "shard-3",
+  origin: null,
+  ttfbMs: 12,
+  bytes: 2048,
+};
 
 describe("accessLogLine", () => {
   it("is one JSON object with every field, the time in ISO 8601", () => {

@@ -36,7 +36,15 @@ describe("clusterSeries", () => {
         { minute: 10, outcome: "miss", requests: 1, bytes: 0 },
         { minute: 9, outcome: "hit", requests: 100, bytes: 0 },
       ],
-      [{ shard: "s0", minutes: [{ minute: 10, requests: { ...zeroShard(), hit: 1 }, originFetches: 0 }, { minute: 12, requests: { ...zeroShard(), miss: 2 }, originFetches: 2 }] }],
+      [
+        {
+          shard: "s0",
+          minutes: [
+            { minute: 10, requests: { ...zeroShard(), hit: 1 }, originFetches: 0 },
+            { minute: 12, requests: { ...zeroShard(), miss: 2 }, originFetches: 2 },
+          ],
+        },
+      ],
       10,
       12,
     );

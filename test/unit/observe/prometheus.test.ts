@@ -7,7 +7,15 @@ import { escapeLabelValue, renderExposition } from "../../../src/observe/prometh
 describe("renderExposition", () => {
   it("renders families a Prometheus parser reads back, types and values intact", () => {
     const text = renderExposition([
-      { name: "x_requests_total", help: "Requests.", type: "counter", samples: [{ labels: { tier: "edge", outcome: "hit" }, value: 7 }, { labels: { tier: "shard", outcome: "miss" }, value: 2 }] },
+      {
+        name: "x_requests_total",
+        help: "Requests.",
+        type: "counter",
+        samples: [
+          { labels: { tier: "edge", outcome: "hit" }, value: 7 },
+          { labels: { tier: "shard", outcome: "miss" }, value: 2 },
+        ],
+      },
       { name: "x_ratio", help: "A ratio.", type: "gauge", samples: [{ value: 0.25 }] },
       { name: "x_empty", help: "Nothing yet.", type: "gauge", samples: [] },
     ]);

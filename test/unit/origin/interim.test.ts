@@ -15,7 +15,15 @@ function interimWith(rest: string, pieces = 1): Response {
 }
 
 describe("isInterim (RFC 9110 §15.2)", () => {
-  it.each<[number, boolean]>([[100, true], [102, true], [103, true], [101, false], [199, true], [200, false], [304, false]])("%i → %s", (status, expected) => {
+  it.each<[number, boolean]>([
+    [100, true],
+    [102, true],
+    [103, true],
+    [101, false],
+    [199, true],
+    [200, false],
+    [304, false],
+  ])("%i → %s", (status, expected) => {
     expect(isInterim(status)).toBe(expected);
   });
 });

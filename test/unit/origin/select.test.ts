@@ -61,7 +61,11 @@ describe("weighted round robin", () => {
     const cycle = counts("weighted-round-robin", nodes, 10);
     expect(Object.fromEntries(cycle)).toEqual({ a: 5, b: 3, c: 2 });
     const tally = counts("weighted-round-robin", nodes, 10_000);
-    for (const [id, share] of [["a", 0.5], ["b", 0.3], ["c", 0.2]] as const) {
+    for (const [id, share] of [
+      ["a", 0.5],
+      ["b", 0.3],
+      ["c", 0.2],
+    ] as const) {
       expect(Math.abs(tally.get(id)! / 10_000 - share)).toBeLessThan(share * 0.05);
     }
   });
@@ -70,7 +74,11 @@ describe("weighted round robin", () => {
 describe("random", () => {
   it("follows weights within 5% over 10,000 picks", () => {
     const tally = counts("random", [node("a", { weight: 2 }), node("b", { weight: 5 }), node("c", { weight: 3 })], 10_000);
-    for (const [id, share] of [["a", 0.2], ["b", 0.5], ["c", 0.3]] as const) {
+    for (const [id, share] of [
+      ["a", 0.2],
+      ["b", 0.5],
+      ["c", 0.3],
+    ] as const) {
       expect(Math.abs(tally.get(id)! / 10_000 - share)).toBeLessThan(share * 0.05);
     }
   });
@@ -148,21 +156,16 @@ describe("every algorithm", () => {
     });
     const snapshot: fc.Arbitrary<NodeView[]> = fc.uniqueArray(nodeArb, { selector: (n) => n.id, maxLength: 5 });
     fc.assert(
-      fc.property(
-        fc.constantFrom(...lbAlgorithms),
-        fc.array(fc.tuple(snapshot, fc.subarray(["a", "b", "c", "d", "e"])), { minLength: 1, maxLength: 20 }),
-        fc.integer(),
-        (algorithm, rounds, seed) => {
-          const selector = createSelector(algorithm, seeded(seed));
-          for (const [nodes, excluded] of rounds) {
-            const exclude = new Set(excluded);
-            const picked = selector.pick(nodes, exclude);
-            const anyEligible = nodes.some((n) => isEligible(n, exclude));
-            if (picked === null ? anyEligible : !nodes.includes(picked) || !isEligible(picked, exclude)) return false;
-          }
-          return true;
-        },
-      ),
+      fc.property(fc.constantFrom(...lbAlgorithms), fc.array(fc.tuple(snapshot, fc.subarray(["a", "b", "c", "d", "e"])), { minLength: 1, maxLength: 20 }), fc.integer(), (algorithm, rounds, seed) => {
+        const selector = createSelector(algorithm, seeded(seed));
+        for (const [nodes, excluded] of rounds) {
+          const exclude = new Set(excluded);
+          const picked = selector.pick(nodes, exclude);
+          const anyEligible = nodes.some((n) => isEligible(n, exclude));
+          if (picked === null ? anyEligible : !nodes.includes(picked) || !isEligible(picked, exclude)) return false;
+        }
+        return true;
+      }),
     );
   });
 });

@@ -94,13 +94,21 @@ describe("reject mode: 10 req/s, 100 requests at random instants over 2 s", () =
   });
 
   it("a limit below 1 (shaped down) admits one request per window / limit", () => {
-    const admitted = runReject(Array.from({ length: 1000 }, (_, i) => i * 10), { perSecond: 0.5 });
+    const admitted = runReject(
+      Array.from({ length: 1000 }, (_, i) => i * 10),
+      { perSecond: 0.5 },
+    );
     // 2 s apart, plus the one 10 ms bucket that conservative counting adds.
     expect(admitted).toEqual([0, 2010, 4020, 6030, 8040]);
   });
 
   it("a fractional limit rounds down, never up", () => {
-    expect(runReject(Array.from({ length: 10 }, () => 0), { perSecond: 2.9 })).toHaveLength(2);
+    expect(
+      runReject(
+        Array.from({ length: 10 }, () => 0),
+        { perSecond: 2.9 },
+      ),
+    ).toHaveLength(2);
   });
 
   it("rejects a non-positive limit as a programmer error", () => {
@@ -124,7 +132,11 @@ describe("queue mode: 10 req/s, maxWait 1000 ms, 100 requests over 2 s", () => {
   });
 
   it("a rejected request that waits retryAfterMs fits", () => {
-    const { rejected } = runQueue(Array.from({ length: 30 }, () => 0), { perSecond: 10 }, 1000);
+    const { rejected } = runQueue(
+      Array.from({ length: 30 }, () => 0),
+      { perSecond: 10 },
+      1000,
+    );
     const first = rejected[0]!;
     const retry = reserve(first.state, first.arrival + first.retryAfterMs, { perSecond: 10 }, 1000);
     expect("delayMs" in retry && retry.delayMs).toBe(1000);
@@ -132,7 +144,11 @@ describe("queue mode: 10 req/s, maxWait 1000 ms, 100 requests over 2 s", () => {
   });
 
   it("counts queued reservations as backlog until they are admitted, and leases wait for the queue", () => {
-    const { state, admitted } = runQueue(Array.from({ length: 5 }, () => 0), { perSecond: 10 }, 1000);
+    const { state, admitted } = runQueue(
+      Array.from({ length: 5 }, () => 0),
+      { perSecond: 10 },
+      1000,
+    );
     expect(admitted.map((a) => a.at)).toEqual([0, 100, 200, 300, 400]);
     expect(backlog(state, 0)).toBe(4);
     expect(backlog(state, 250)).toBe(2);
@@ -150,9 +166,7 @@ describe("queue mode: 10 req/s, maxWait 1000 ms, 100 requests over 2 s", () => {
 
 describe("window invariants over any arrival sequence", () => {
   // Short spans stress the per-second window, long ones the per-minute window.
-  const sequence = fc
-    .oneof(fc.array(fc.integer({ min: 0, max: 5000 }), { maxLength: 250 }), fc.array(fc.integer({ min: 0, max: 200_000 }), { maxLength: 250 }))
-    .map((xs) => xs.sort((a, b) => a - b));
+  const sequence = fc.oneof(fc.array(fc.integer({ min: 0, max: 5000 }), { maxLength: 250 }), fc.array(fc.integer({ min: 0, max: 200_000 }), { maxLength: 250 })).map((xs) => xs.sort((a, b) => a - b));
   const limitsArb = fc.record({ perSecond: fc.integer({ min: 1, max: 20 }), perMinute: fc.option(fc.integer({ min: 1, max: 60 }), { nil: undefined }) });
 
   it("reject mode: never more than perSecond in any 1 s or perMinute in any 60 s", () => {

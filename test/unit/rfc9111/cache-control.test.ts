@@ -160,9 +160,16 @@ describe("parseCacheControl properties", () => {
 
   const seconds = fc.integer({ min: 0, max: 2 ** 31 });
   const known = fc.record({
-    maxAge: fc.option(seconds), sMaxage: fc.option(seconds), staleWhileRevalidate: fc.option(seconds),
-    staleIfError: fc.option(seconds), minFresh: fc.option(seconds), noStore: fc.boolean(), public: fc.boolean(),
-    mustRevalidate: fc.boolean(), immutable: fc.boolean(), privateFields: fc.uniqueArray(fc.constantFrom("set-cookie", "x-a", "x-b")),
+    maxAge: fc.option(seconds),
+    sMaxage: fc.option(seconds),
+    staleWhileRevalidate: fc.option(seconds),
+    staleIfError: fc.option(seconds),
+    minFresh: fc.option(seconds),
+    noStore: fc.boolean(),
+    public: fc.boolean(),
+    mustRevalidate: fc.boolean(),
+    immutable: fc.boolean(),
+    privateFields: fc.uniqueArray(fc.constantFrom("set-cookie", "x-a", "x-b")),
   });
 
   it("round-trips known directives, whatever the case and quoting", () => {

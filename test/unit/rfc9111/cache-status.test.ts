@@ -13,8 +13,14 @@ describe("renderCacheStatus (RFC 9211)", () => {
     [[{ cache: "shardcache-edge", hit: false, fwd: "bypass", detail: "rule says pass" }], 'shardcache-edge;fwd=bypass;detail="rule says pass"'],
     [[{ cache: "My Cache", hit: true }], '"My Cache";hit'],
     [[{ cache: "café", hit: true, detail: "naïve\n" }], '"caf?";hit;detail="na?ve?"'],
-    [[{ cache: "origin-cdn", hit: true }, { cache: "shardcache-shard", hit: false, fwd: "vary-miss" }, { cache: "shardcache-edge", hit: false, fwd: "miss" }],
-      "origin-cdn;hit, shardcache-shard;fwd=vary-miss, shardcache-edge;fwd=miss"],
+    [
+      [
+        { cache: "origin-cdn", hit: true },
+        { cache: "shardcache-shard", hit: false, fwd: "vary-miss" },
+        { cache: "shardcache-edge", hit: false, fwd: "miss" },
+      ],
+      "origin-cdn;hit, shardcache-shard;fwd=vary-miss, shardcache-edge;fwd=miss",
+    ],
     [[], ""],
   ])("%j → %s", (outcomes, expected) => {
     expect(renderCacheStatus(outcomes)).toBe(expected);

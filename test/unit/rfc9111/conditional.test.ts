@@ -95,13 +95,26 @@ describe("clientConditionalMatches (RFC 9110 §13.2.2, RFC 9111 §4.3.2)", () =>
 describe("notModifiedHeaders (RFC 9110 §15.4.5)", () => {
   it("carries the validator and cache fields plus Age, and no representation body fields", () => {
     const meta = stored200({
-      "cache-control": "max-age=60", etag: '"v1"', "last-modified": httpDate(-10), expires: httpDate(60), vary: "Accept",
-      "content-location": "/a.en", "content-type": "text/html", "content-length": "100", "x-other": "1",
+      "cache-control": "max-age=60",
+      etag: '"v1"',
+      "last-modified": httpDate(-10),
+      expires: httpDate(60),
+      vary: "Accept",
+      "content-location": "/a.en",
+      "content-type": "text/html",
+      "content-length": "100",
+      "x-other": "1",
     });
     const h = notModifiedHeaders(meta, at(12));
     expect(Object.fromEntries(h)).toEqual({
-      "cache-control": "max-age=60", etag: '"v1"', "last-modified": httpDate(-10), expires: httpDate(60), vary: "Accept",
-      "content-location": "/a.en", date: HTTP_T0, age: "12",
+      "cache-control": "max-age=60",
+      etag: '"v1"',
+      "last-modified": httpDate(-10),
+      expires: httpDate(60),
+      vary: "Accept",
+      "content-location": "/a.en",
+      date: HTTP_T0,
+      age: "12",
     });
   });
 });

@@ -77,7 +77,14 @@ describe("parseAgeValue (RFC 9111 §5.1: the first member; an invalid value is i
     ["optional whitespace around it", " 120 ", 120],
     ["a list: the first member", "10, 300", 10],
     ["a list: the first member, even when smaller", "300, 10", 300],
-    ["two field lines, joined by Headers", new Headers([["age", "7200"], ["age", "10"]]).get("age"), 7200],
+    [
+      "two field lines, joined by Headers",
+      new Headers([
+        ["age", "7200"],
+        ["age", "10"],
+      ]).get("age"),
+      7200,
+    ],
     ["a list whose first member is invalid: ignored", "abc, 10", null],
     ["a list whose later member is invalid: the first counts", "10, abc", 10],
     ["letters", "abc", null],

@@ -48,8 +48,7 @@ describe("partialAnswer: a stored part answers only ranges wholly inside it (RFC
 
 describe("combineParts (RFC 9111 §3.4)", () => {
   const bytes = (text: string) => new TextEncoder().encode(text);
-  const part206 = (range: string, etag = '"v1"') =>
-    stored(res(206, { date: HTTP_T0, "cache-control": "max-age=60", etag, "content-range": range }));
+  const part206 = (range: string, etag = '"v1"') => stored(res(206, { date: HTTP_T0, "cache-control": "max-age=60", etag, "content-range": range }));
   const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
   it.each<[string, string, string, string, string, string | null]>([

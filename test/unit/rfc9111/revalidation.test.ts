@@ -23,10 +23,18 @@ const header = (meta: StoredMeta, name: string) => meta.headers.filter(([n]) => 
 
 describe("freshenWithNotModified (RFC 9111 §4.3.4, §3.2)", () => {
   const original = () =>
-    stored200({
-      "cache-control": "max-age=60", etag: '"v1"', "content-type": "text/html", "content-length": "100",
-      "content-encoding": "gzip", "x-origin": "old", vary: "Accept",
-    }, { request: req({ accept: "text/html" }), bodyBytes: 100 });
+    stored200(
+      {
+        "cache-control": "max-age=60",
+        etag: '"v1"',
+        "content-type": "text/html",
+        "content-length": "100",
+        "content-encoding": "gzip",
+        "x-origin": "old",
+        vary: "Accept",
+      },
+      { request: req({ accept: "text/html" }), bodyBytes: 100 },
+    );
 
   it("recomputes freshness from the 304's Date and new directives", () => {
     const meta = freshen(original(), { date: httpDate(100), "cache-control": "max-age=300" }, 100);

@@ -25,40 +25,109 @@ const ETAG = { etag: '"v1"' };
 
 describe("canStore refuses with one reason per code (RFC 9111 §3)", () => {
   it.each<[Case, NotStorableReason]>([
-    [{ name: "POST", request: req({}, "POST"), response: res(200, fresh) }, { code: "method", method: "POST" }],
-    [{ name: "PUT", request: req({}, "PUT"), response: res(200, fresh) }, { code: "method", method: "PUT" }],
-    [{ name: "lower-case get is another method", request: req({}, "get"), response: res(200, fresh) }, { code: "method", method: "get" }],
+    [
+      { name: "POST", request: req({}, "POST"), response: res(200, fresh) },
+      { code: "method", method: "POST" },
+    ],
+    [
+      { name: "PUT", request: req({}, "PUT"), response: res(200, fresh) },
+      { code: "method", method: "PUT" },
+    ],
+    [
+      { name: "lower-case get is another method", request: req({}, "get"), response: res(200, fresh) },
+      { code: "method", method: "get" },
+    ],
     [{ name: "GET with a body", response: res(200, fresh), requestHasBody: true }, { code: "request-body" }],
     [{ name: "request no-store", request: req({ "cache-control": "no-store" }), response: res(200, fresh) }, { code: "request-no-store" }],
     [{ name: "Authorization without permission", request: req({ authorization: "Bearer x" }), response: res(200, fresh) }, { code: "authorization" }],
-    [{ name: "response no-store", response: res(200, { ...fresh, "cache-control": "max-age=60, no-store" }) }, { code: "response-no-store", header: "Cache-Control: no-store" }],
-    [{ name: "CDN-Cache-Control no-store", response: res(200, { ...fresh, "cdn-cache-control": "no-store" }) }, { code: "response-no-store", header: "CDN-Cache-Control: no-store" }],
+    [
+      { name: "response no-store", response: res(200, { ...fresh, "cache-control": "max-age=60, no-store" }) },
+      { code: "response-no-store", header: "Cache-Control: no-store" },
+    ],
+    [
+      { name: "CDN-Cache-Control no-store", response: res(200, { ...fresh, "cdn-cache-control": "no-store" }) },
+      { code: "response-no-store", header: "CDN-Cache-Control: no-store" },
+    ],
     [{ name: "Set-Cookie (deviation: one client's cookie must not reach the others)", response: res(200, { ...fresh, "set-cookie": "session=abc" }) }, { code: "set-cookie" }],
     [{ name: "Set-Cookie even with public", response: res(200, { ...fresh, "cache-control": "public, max-age=60", "set-cookie": "session=abc" }) }, { code: "set-cookie" }],
-    [{ name: "Shardcache-Cache-Control no-store", response: res(200, { ...fresh, "shardcache-cache-control": "No-Store" }) }, { code: "response-no-store", header: "Shardcache-Cache-Control: no-store" }],
-    [{ name: "private", response: res(200, { ...fresh, "cache-control": "private, max-age=60" }) }, { code: "response-private", header: "Cache-Control: private" }],
-    [{ name: "empty qualified private", response: res(200, { ...fresh, "cache-control": 'private="", max-age=60' }) }, { code: "response-private", header: 'Cache-Control: private=""' }],
+    [
+      { name: "Shardcache-Cache-Control no-store", response: res(200, { ...fresh, "shardcache-cache-control": "No-Store" }) },
+      { code: "response-no-store", header: "Shardcache-Cache-Control: no-store" },
+    ],
+    [
+      { name: "private", response: res(200, { ...fresh, "cache-control": "private, max-age=60" }) },
+      { code: "response-private", header: "Cache-Control: private" },
+    ],
+    [
+      { name: "empty qualified private", response: res(200, { ...fresh, "cache-control": 'private="", max-age=60' }) },
+      { code: "response-private", header: 'Cache-Control: private=""' },
+    ],
     [{ name: "Vary: *", response: res(200, { ...fresh, vary: "Accept, *" }) }, { code: "vary-star" }],
-    [{ name: "vary data too large", request: req({ "x-big": "v".repeat(300) }), response: res(200, { ...fresh, vary: "X-Big" }) }, { code: "vary-too-large", bytes: 305 }],
-    [{ name: "too large", response: res(200, fresh), contentLength: LIMITS.maxObjectBytes + 1 }, { code: "too-large", bytes: LIMITS.maxObjectBytes + 1 }],
-    [{ name: "500 without explicit freshness", response: res(500, { date: HTTP_T0, etag: '"e"' }) }, { code: "status", status: 500 }],
-    [{ name: "201 without explicit freshness", response: res(201, { date: HTTP_T0, "last-modified": httpDate(-3600) }) }, { code: "status", status: 201 }],
-    [{ name: "303 without explicit freshness", response: res(303, { date: HTTP_T0 }) }, { code: "status", status: 303 }],
-    [{ name: "304 is never stored", response: res(304, fresh) }, { code: "status", status: 304 }],
-    [{ name: "1xx is never stored", response: res(103, fresh) }, { code: "status", status: 103 }],
-    [{ name: "must-understand with an unknown status", response: res(299, { ...fresh, "cache-control": "max-age=60, must-understand, no-store" }) }, { code: "status", status: 299 }],
-    [{ name: "max-age=0 without validator", response: res(200, { date: HTTP_T0, "cache-control": "max-age=0" }) }, { code: "max-age-zero-no-validator", header: "Cache-Control: max-age=0" }],
-    [{ name: "s-maxage=0 without validator", response: res(200, { date: HTTP_T0, "cache-control": "s-maxage=0, max-age=60" }) }, { code: "max-age-zero-no-validator", header: "Cache-Control: s-maxage=0" }],
-    [{ name: "invalid max-age counts as 0", response: res(200, { date: HTTP_T0, "cache-control": "max-age=soon" }) }, { code: "max-age-zero-no-validator", header: "Cache-Control: max-age=soon" }],
-    [{ name: "duplicate max-age: the zero one is reported", response: res(200, { date: HTTP_T0, "cache-control": "max-age=60, max-age=0" }) }, { code: "max-age-zero-no-validator", header: "Cache-Control: max-age=0" }],
-    [{ name: "CDN-Cache-Control max-age=0", response: res(200, { date: HTTP_T0, "cache-control": "max-age=60", "cdn-cache-control": "max-age=0" }) }, { code: "max-age-zero-no-validator", header: "CDN-Cache-Control: max-age=0" }],
+    [
+      { name: "vary data too large", request: req({ "x-big": "v".repeat(300) }), response: res(200, { ...fresh, vary: "X-Big" }) },
+      { code: "vary-too-large", bytes: 305 },
+    ],
+    [
+      { name: "too large", response: res(200, fresh), contentLength: LIMITS.maxObjectBytes + 1 },
+      { code: "too-large", bytes: LIMITS.maxObjectBytes + 1 },
+    ],
+    [
+      { name: "500 without explicit freshness", response: res(500, { date: HTTP_T0, etag: '"e"' }) },
+      { code: "status", status: 500 },
+    ],
+    [
+      { name: "201 without explicit freshness", response: res(201, { date: HTTP_T0, "last-modified": httpDate(-3600) }) },
+      { code: "status", status: 201 },
+    ],
+    [
+      { name: "303 without explicit freshness", response: res(303, { date: HTTP_T0 }) },
+      { code: "status", status: 303 },
+    ],
+    [
+      { name: "304 is never stored", response: res(304, fresh) },
+      { code: "status", status: 304 },
+    ],
+    [
+      { name: "1xx is never stored", response: res(103, fresh) },
+      { code: "status", status: 103 },
+    ],
+    [
+      { name: "must-understand with an unknown status", response: res(299, { ...fresh, "cache-control": "max-age=60, must-understand, no-store" }) },
+      { code: "status", status: 299 },
+    ],
+    [
+      { name: "max-age=0 without validator", response: res(200, { date: HTTP_T0, "cache-control": "max-age=0" }) },
+      { code: "max-age-zero-no-validator", header: "Cache-Control: max-age=0" },
+    ],
+    [
+      { name: "s-maxage=0 without validator", response: res(200, { date: HTTP_T0, "cache-control": "s-maxage=0, max-age=60" }) },
+      { code: "max-age-zero-no-validator", header: "Cache-Control: s-maxage=0" },
+    ],
+    [
+      { name: "invalid max-age counts as 0", response: res(200, { date: HTTP_T0, "cache-control": "max-age=soon" }) },
+      { code: "max-age-zero-no-validator", header: "Cache-Control: max-age=soon" },
+    ],
+    [
+      { name: "duplicate max-age: the zero one is reported", response: res(200, { date: HTTP_T0, "cache-control": "max-age=60, max-age=0" }) },
+      { code: "max-age-zero-no-validator", header: "Cache-Control: max-age=0" },
+    ],
+    [
+      { name: "CDN-Cache-Control max-age=0", response: res(200, { date: HTTP_T0, "cache-control": "max-age=60", "cdn-cache-control": "max-age=0" }) },
+      { code: "max-age-zero-no-validator", header: "CDN-Cache-Control: max-age=0" },
+    ],
     [{ name: "Expires in the past", response: res(200, { date: HTTP_T0, expires: httpDate(-60) }) }, { code: "already-expired" }],
     [{ name: "Expires equal to Date", response: res(200, { date: HTTP_T0, expires: HTTP_T0 }) }, { code: "already-expired" }],
     [{ name: "invalid Expires (§5.3)", response: res(200, { date: HTTP_T0, expires: "0" }) }, { code: "already-expired" }],
     [{ name: "Age beyond max-age", response: res(200, { date: HTTP_T0, "cache-control": "max-age=60", age: "60" }) }, { code: "already-expired" }],
     [{ name: "Age list whose first member is beyond max-age", response: res(200, { date: HTTP_T0, "cache-control": "max-age=60", age: "7200, 10" }) }, { code: "already-expired" }],
-    [{ name: "302 without explicit freshness", response: res(302, { date: HTTP_T0, location: "/b" }) }, { code: "redirect-without-freshness", status: 302 }],
-    [{ name: "307 without explicit freshness", response: res(307, { date: HTTP_T0, location: "/b", "last-modified": httpDate(-3600) }) }, { code: "redirect-without-freshness", status: 307 }],
+    [
+      { name: "302 without explicit freshness", response: res(302, { date: HTTP_T0, location: "/b" }) },
+      { code: "redirect-without-freshness", status: 302 },
+    ],
+    [
+      { name: "307 without explicit freshness", response: res(307, { date: HTTP_T0, location: "/b", "last-modified": httpDate(-3600) }) },
+      { code: "redirect-without-freshness", status: 307 },
+    ],
     [{ name: "200 without freshness or validator", response: res(200, { date: HTTP_T0 }) }, { code: "no-freshness-no-validator" }],
     [{ name: "public 500 without freshness or validator", response: res(500, { date: HTTP_T0, "cache-control": "public" }) }, { code: "no-freshness-no-validator" }],
     [{ name: "bare no-cache without validator", response: res(200, { date: HTTP_T0, "cache-control": "no-cache" }) }, { code: "no-freshness-no-validator" }],
@@ -72,40 +141,130 @@ describe("canStore refuses with one reason per code (RFC 9111 §3)", () => {
 
 describe("canStore accepts (RFC 9111 §3)", () => {
   it.each<[Case, { alwaysRevalidate: boolean; strippedFields: string[] }]>([
-    [{ name: "max-age", response: res(200, fresh) }, { alwaysRevalidate: false, strippedFields: [] }],
-    [{ name: "HEAD", request: req({}, "HEAD"), response: res(200, fresh) }, { alwaysRevalidate: false, strippedFields: [] }],
-    [{ name: "Authorization + public", request: req({ authorization: "x" }), response: res(200, { ...fresh, "cache-control": "public, max-age=60" }) }, { alwaysRevalidate: false, strippedFields: [] }],
-    [{ name: "Authorization + s-maxage", request: req({ authorization: "x" }), response: res(200, { ...fresh, "cache-control": "s-maxage=60" }) }, { alwaysRevalidate: false, strippedFields: [] }],
-    [{ name: "Authorization + must-revalidate", request: req({ authorization: "x" }), response: res(200, { ...fresh, "cache-control": "max-age=60, must-revalidate" }) }, { alwaysRevalidate: false, strippedFields: [] }],
-    [{ name: "no-cache with a validator", response: res(200, { ...ETAG, date: HTTP_T0, "cache-control": "no-cache" }) }, { alwaysRevalidate: true, strippedFields: [] }],
-    [{ name: "no-cache with max-age", response: res(200, { date: HTTP_T0, "cache-control": "no-cache, max-age=60" }) }, { alwaysRevalidate: true, strippedFields: [] }],
+    [
+      { name: "max-age", response: res(200, fresh) },
+      { alwaysRevalidate: false, strippedFields: [] },
+    ],
+    [
+      { name: "HEAD", request: req({}, "HEAD"), response: res(200, fresh) },
+      { alwaysRevalidate: false, strippedFields: [] },
+    ],
+    [
+      { name: "Authorization + public", request: req({ authorization: "x" }), response: res(200, { ...fresh, "cache-control": "public, max-age=60" }) },
+      { alwaysRevalidate: false, strippedFields: [] },
+    ],
+    [
+      { name: "Authorization + s-maxage", request: req({ authorization: "x" }), response: res(200, { ...fresh, "cache-control": "s-maxage=60" }) },
+      { alwaysRevalidate: false, strippedFields: [] },
+    ],
+    [
+      { name: "Authorization + must-revalidate", request: req({ authorization: "x" }), response: res(200, { ...fresh, "cache-control": "max-age=60, must-revalidate" }) },
+      { alwaysRevalidate: false, strippedFields: [] },
+    ],
+    [
+      { name: "no-cache with a validator", response: res(200, { ...ETAG, date: HTTP_T0, "cache-control": "no-cache" }) },
+      { alwaysRevalidate: true, strippedFields: [] },
+    ],
+    [
+      { name: "no-cache with max-age", response: res(200, { date: HTTP_T0, "cache-control": "no-cache, max-age=60" }) },
+      { alwaysRevalidate: true, strippedFields: [] },
+    ],
     ...["abc", "-7200", "7200.0", "7200abc", "abc, 7200"].map((age): [Case, { alwaysRevalidate: boolean; strippedFields: string[] }] => [
       { name: `invalid Age ${JSON.stringify(age)} is ignored (§5.1), fresh by max-age`, response: res(200, { date: HTTP_T0, "cache-control": "max-age=3600", age }) },
       { alwaysRevalidate: false, strippedFields: [] },
     ]),
-    [{ name: "Age list: the first member (10) is below max-age", response: res(200, { date: HTTP_T0, "cache-control": "max-age=60", age: "10, 7200" }) }, { alwaysRevalidate: false, strippedFields: [] }],
-    [{ name: "206 with one byte range is stored as an incomplete response (§3.3)", response: res(206, { ...fresh, "content-range": "bytes 0-9/100" }) }, { alwaysRevalidate: false, strippedFields: [] }],
-    [{ name: "no-cache=field", response: res(200, { ...fresh, "cache-control": 'max-age=60, no-cache="Set-Cookie"' }) }, { alwaysRevalidate: false, strippedFields: ["set-cookie"] }],
-    [{ name: "Set-Cookie the origin asks to strip", response: res(200, { ...fresh, "set-cookie": "a=b", "cache-control": 'max-age=60, private="Set-Cookie"' }) }, { alwaysRevalidate: false, strippedFields: ["set-cookie"] }],
-    [{ name: "private=field", response: res(200, { ...fresh, "cache-control": 'max-age=60, private="X-User"' }) }, { alwaysRevalidate: false, strippedFields: ["x-user"] }],
-    [{ name: "both qualified forms", response: res(200, { ...fresh, "cache-control": 'max-age=60, private="a, b", no-cache="b, c"' }) }, { alwaysRevalidate: false, strippedFields: ["b", "c", "a"] }],
-    [{ name: "must-understand ignores no-store for a known status", response: res(200, { ...fresh, "cache-control": "max-age=60, must-understand, no-store" }) }, { alwaysRevalidate: false, strippedFields: [] }],
-    [{ name: "500 with max-age", response: res(500, fresh) }, { alwaysRevalidate: false, strippedFields: [] }],
-    [{ name: "302 with max-age", response: res(302, fresh) }, { alwaysRevalidate: false, strippedFields: [] }],
-    [{ name: "302 with Expires", response: res(302, { date: HTTP_T0, expires: httpDate(60) }) }, { alwaysRevalidate: false, strippedFields: [] }],
-    [{ name: "public 500 with Last-Modified (heuristic)", response: res(500, { date: HTTP_T0, "cache-control": "public", "last-modified": httpDate(-3600) }) }, { alwaysRevalidate: false, strippedFields: [] }],
-    [{ name: "200 with ETag only (stored stale)", response: res(200, { date: HTTP_T0, ...ETAG }) }, { alwaysRevalidate: false, strippedFields: [] }],
-    [{ name: "max-age=0 with ETag", response: res(200, { date: HTTP_T0, ...ETAG, "cache-control": "max-age=0" }) }, { alwaysRevalidate: false, strippedFields: [] }],
-    [{ name: "max-age=0 with Last-Modified", response: res(200, { date: HTTP_T0, "last-modified": httpDate(-10), "cache-control": "max-age=0" }) }, { alwaysRevalidate: false, strippedFields: [] }],
-    [{ name: "max-age=0 with stale-while-revalidate", response: res(200, { date: HTTP_T0, "cache-control": "max-age=0, stale-while-revalidate=30" }) }, { alwaysRevalidate: false, strippedFields: [] }],
-    [{ name: "max-age=0 with a rule stale-if-error window", response: res(200, { date: HTTP_T0, "cache-control": "max-age=0" }), overrides: { staleIfErrorSeconds: 60 } }, { alwaysRevalidate: false, strippedFields: [] }],
-    [{ name: "Expires in the past with ETag (stored stale)", response: res(200, { date: HTTP_T0, ...ETAG, expires: httpDate(-60) }) }, { alwaysRevalidate: false, strippedFields: [] }],
-    [{ name: "max-age wins over a past Expires", response: res(200, { date: HTTP_T0, "cache-control": "max-age=60", expires: httpDate(-60) }) }, { alwaysRevalidate: false, strippedFields: [] }],
-    [{ name: "CDN-Cache-Control replaces Expires (RFC 9213)", response: res(200, { date: HTTP_T0, "cdn-cache-control": "max-age=60", expires: "0" }) }, { alwaysRevalidate: false, strippedFields: [] }],
-    [{ name: "targeted field lifts Cache-Control private", response: res(200, { date: HTTP_T0, "cache-control": "private", "cdn-cache-control": "max-age=60" }) }, { alwaysRevalidate: false, strippedFields: [] }],
-    [{ name: "Expires without Date cannot be judged", response: res(200, { expires: httpDate(-60) }) }, { alwaysRevalidate: false, strippedFields: [] }],
-    [{ name: "Vary within the limit", request: req({ "accept-encoding": "gzip" }), response: res(200, { ...fresh, vary: "Accept-Encoding" }) }, { alwaysRevalidate: false, strippedFields: [] }],
-    [{ name: "size at the limit", response: res(200, fresh), contentLength: LIMITS.maxObjectBytes }, { alwaysRevalidate: false, strippedFields: [] }],
+    [
+      { name: "Age list: the first member (10) is below max-age", response: res(200, { date: HTTP_T0, "cache-control": "max-age=60", age: "10, 7200" }) },
+      { alwaysRevalidate: false, strippedFields: [] },
+    ],
+    [
+      { name: "206 with one byte range is stored as an incomplete response (§3.3)", response: res(206, { ...fresh, "content-range": "bytes 0-9/100" }) },
+      { alwaysRevalidate: false, strippedFields: [] },
+    ],
+    [
+      { name: "no-cache=field", response: res(200, { ...fresh, "cache-control": 'max-age=60, no-cache="Set-Cookie"' }) },
+      { alwaysRevalidate: false, strippedFields: ["set-cookie"] },
+    ],
+    [
+      { name: "Set-Cookie the origin asks to strip", response: res(200, { ...fresh, "set-cookie": "a=b", "cache-control": 'max-age=60, private="Set-Cookie"' }) },
+      { alwaysRevalidate: false, strippedFields: ["set-cookie"] },
+    ],
+    [
+      { name: "private=field", response: res(200, { ...fresh, "cache-control": 'max-age=60, private="X-User"' }) },
+      { alwaysRevalidate: false, strippedFields: ["x-user"] },
+    ],
+    [
+      { name: "both qualified forms", response: res(200, { ...fresh, "cache-control": 'max-age=60, private="a, b", no-cache="b, c"' }) },
+      { alwaysRevalidate: false, strippedFields: ["b", "c", "a"] },
+    ],
+    [
+      { name: "must-understand ignores no-store for a known status", response: res(200, { ...fresh, "cache-control": "max-age=60, must-understand, no-store" }) },
+      { alwaysRevalidate: false, strippedFields: [] },
+    ],
+    [
+      { name: "500 with max-age", response: res(500, fresh) },
+      { alwaysRevalidate: false, strippedFields: [] },
+    ],
+    [
+      { name: "302 with max-age", response: res(302, fresh) },
+      { alwaysRevalidate: false, strippedFields: [] },
+    ],
+    [
+      { name: "302 with Expires", response: res(302, { date: HTTP_T0, expires: httpDate(60) }) },
+      { alwaysRevalidate: false, strippedFields: [] },
+    ],
+    [
+      { name: "public 500 with Last-Modified (heuristic)", response: res(500, { date: HTTP_T0, "cache-control": "public", "last-modified": httpDate(-3600) }) },
+      { alwaysRevalidate: false, strippedFields: [] },
+    ],
+    [
+      { name: "200 with ETag only (stored stale)", response: res(200, { date: HTTP_T0, ...ETAG }) },
+      { alwaysRevalidate: false, strippedFields: [] },
+    ],
+    [
+      { name: "max-age=0 with ETag", response: res(200, { date: HTTP_T0, ...ETAG, "cache-control": "max-age=0" }) },
+      { alwaysRevalidate: false, strippedFields: [] },
+    ],
+    [
+      { name: "max-age=0 with Last-Modified", response: res(200, { date: HTTP_T0, "last-modified": httpDate(-10), "cache-control": "max-age=0" }) },
+      { alwaysRevalidate: false, strippedFields: [] },
+    ],
+    [
+      { name: "max-age=0 with stale-while-revalidate", response: res(200, { date: HTTP_T0, "cache-control": "max-age=0, stale-while-revalidate=30" }) },
+      { alwaysRevalidate: false, strippedFields: [] },
+    ],
+    [
+      { name: "max-age=0 with a rule stale-if-error window", response: res(200, { date: HTTP_T0, "cache-control": "max-age=0" }), overrides: { staleIfErrorSeconds: 60 } },
+      { alwaysRevalidate: false, strippedFields: [] },
+    ],
+    [
+      { name: "Expires in the past with ETag (stored stale)", response: res(200, { date: HTTP_T0, ...ETAG, expires: httpDate(-60) }) },
+      { alwaysRevalidate: false, strippedFields: [] },
+    ],
+    [
+      { name: "max-age wins over a past Expires", response: res(200, { date: HTTP_T0, "cache-control": "max-age=60", expires: httpDate(-60) }) },
+      { alwaysRevalidate: false, strippedFields: [] },
+    ],
+    [
+      { name: "CDN-Cache-Control replaces Expires (RFC 9213)", response: res(200, { date: HTTP_T0, "cdn-cache-control": "max-age=60", expires: "0" }) },
+      { alwaysRevalidate: false, strippedFields: [] },
+    ],
+    [
+      { name: "targeted field lifts Cache-Control private", response: res(200, { date: HTTP_T0, "cache-control": "private", "cdn-cache-control": "max-age=60" }) },
+      { alwaysRevalidate: false, strippedFields: [] },
+    ],
+    [
+      { name: "Expires without Date cannot be judged", response: res(200, { expires: httpDate(-60) }) },
+      { alwaysRevalidate: false, strippedFields: [] },
+    ],
+    [
+      { name: "Vary within the limit", request: req({ "accept-encoding": "gzip" }), response: res(200, { ...fresh, vary: "Accept-Encoding" }) },
+      { alwaysRevalidate: false, strippedFields: [] },
+    ],
+    [
+      { name: "size at the limit", response: res(200, fresh), contentLength: LIMITS.maxObjectBytes },
+      { alwaysRevalidate: false, strippedFields: [] },
+    ],
   ])("$name", (c, expected) => {
     expect(verdict(c)).toEqual({ store: true, reason: "cached", ...expected });
   });
@@ -155,7 +314,7 @@ describe("canStore with a forced TTL (rule override)", () => {
     ["storeSetCookie off (the default) refuses it", { storeSetCookie: "off" }, {}, { store: false }],
     ["storeSetCookie strip stores it without the field", { storeSetCookie: "strip" }, {}, { store: true, strippedFields: ["set-cookie"] }],
     ["storeSetCookie keep stores it with the field", { storeSetCookie: "keep" }, {}, { store: true, strippedFields: [] }],
-    ["keep still honours private=\"Set-Cookie\"", { storeSetCookie: "keep" }, { "cache-control": 'max-age=60, private="Set-Cookie"' }, { store: true, strippedFields: ["set-cookie"] }],
+    ['keep still honours private="Set-Cookie"', { storeSetCookie: "keep" }, { "cache-control": 'max-age=60, private="Set-Cookie"' }, { store: true, strippedFields: ["set-cookie"] }],
     ["keep does not make a private response storable", { storeSetCookie: "keep" }, { "cache-control": "private, max-age=60" }, { store: false }],
     ["a forced TTL with keep keeps the cookie", { storeSetCookie: "keep", forcedTtlSeconds: 60 }, {}, { store: true, strippedFields: [] }],
     ["a forced TTL with strip strips it", { storeSetCookie: "strip", forcedTtlSeconds: 60 }, {}, { store: true, strippedFields: ["set-cookie"] }],

@@ -9,11 +9,17 @@ const record = stored200({ date: HTTP_T0, "cache-control": "max-age=60", etag: '
 describe("the stored record's one encoder and checked decoder", () => {
   it("round-trips every record buildStoredMeta makes", () => {
     fc.assert(
-      fc.property(fc.constantFrom(200, 203, 204, 301, 404, 410, 500, 503), fc.integer({ min: 0, max: 86_400 }), fc.constantFrom("", "public", "must-revalidate", "no-cache", 'private="set-cookie"'), fc.string(), (status, maxAge, extra, tag) => {
-        const cc = [`max-age=${maxAge}`, extra].filter((s) => s !== "").join(", ");
-        const meta = stored(res(status, { date: HTTP_T0, "cache-control": cc, etag: '"v"', "x-note": tag.replace(/[\r\n\0]/g, "") }));
-        expect(decodeStoredMeta(encodeStoredMeta(meta))).toEqual(meta);
-      }),
+      fc.property(
+        fc.constantFrom(200, 203, 204, 301, 404, 410, 500, 503),
+        fc.integer({ min: 0, max: 86_400 }),
+        fc.constantFrom("", "public", "must-revalidate", "no-cache", 'private="set-cookie"'),
+        fc.string(),
+        (status, maxAge, extra, tag) => {
+          const cc = [`max-age=${maxAge}`, extra].filter((s) => s !== "").join(", ");
+          const meta = stored(res(status, { date: HTTP_T0, "cache-control": cc, etag: '"v"', "x-note": tag.replace(/[\r\n\0]/g, "") }));
+          expect(decodeStoredMeta(encodeStoredMeta(meta))).toEqual(meta);
+        },
+      ),
     );
   });
 
@@ -38,9 +44,11 @@ describe("the stored record's one encoder and checked decoder", () => {
   });
 
   it("refuses text that is not JSON instead of throwing", () => {
-    fc.assert(fc.property(fc.string(), (text) => {
-      expect(() => decodeStoredMeta(text)).not.toThrow();
-    }));
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        expect(() => decodeStoredMeta(text)).not.toThrow();
+      }),
+    );
     expect(decodeStoredMeta("{garbage")).toBeNull();
   });
 });

@@ -36,7 +36,12 @@ describe("hashString", () => {
 
   it("separates strings that differ only in length, order, trailing NULs or surrogate halves", () => {
     const tricky = ["", "\0", "\0\0", "a", "a\0", "a\0\0", "ab", "ba", "ab\0", "abc", "acb", "\ud83d", "\ude00", "\ud83d\ude00", "\ude00\ud83d", "ÿ", "\u0100", "\uffff"];
-    const seen = new Set(tricky.map((s) => { const h = hashString(s); return `${h.hi}:${h.lo}`; }));
+    const seen = new Set(
+      tricky.map((s) => {
+        const h = hashString(s);
+        return `${h.hi}:${h.lo}`;
+      }),
+    );
     expect(seen.size).toBe(tricky.length);
   });
 

@@ -34,12 +34,7 @@ function loads(shards: readonly Shard[], keyCount: number): Map<string, number> 
 const shardSet = (opts: { minLength?: number; maxLength?: number; weighted?: boolean } = {}): fc.Arbitrary<Shard[]> =>
   fc
     .uniqueArray(fc.string({ minLength: 1, maxLength: 12 }), { minLength: opts.minLength ?? 1, maxLength: opts.maxLength ?? 40 })
-    .chain((list) =>
-      fc.tuple(
-        fc.constant(list),
-        fc.array(opts.weighted === false ? fc.constant(1) : fc.oneof(fc.constant(1), fc.double({ min: 0.01, max: 1000, noNaN: true })), { minLength: list.length, maxLength: list.length }),
-      ),
-    )
+    .chain((list) => fc.tuple(fc.constant(list), fc.array(opts.weighted === false ? fc.constant(1) : fc.oneof(fc.constant(1), fc.double({ min: 0.01, max: 1000, noNaN: true })), { minLength: list.length, maxLength: list.length })))
     .map(([list, weights]) => list.map((name, i) => ({ name, weight: weights[i]! })));
 
 describe("createHrw validation", () => {
@@ -48,22 +43,39 @@ describe("createHrw validation", () => {
   });
 
   it("refuses duplicate names", () => {
-    expect(() => createHrw([{ name: "a", weight: 1 }, { name: "b", weight: 1 }, { name: "a", weight: 2 }])).toThrow(/duplicate shard name "a"/);
+    expect(() =>
+      createHrw([
+        { name: "a", weight: 1 },
+        { name: "b", weight: 1 },
+        { name: "a", weight: 2 },
+      ]),
+    ).toThrow(/duplicate shard name "a"/);
   });
 
   it("refuses weights that are not positive finite numbers", () => {
     for (const weight of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, -0]) {
-      expect(() => createHrw([{ name: "a", weight: 1 }, { name: "b", weight }])).toThrow(/shard "b" has weight .*positive finite/);
+      expect(() =>
+        createHrw([
+          { name: "a", weight: 1 },
+          { name: "b", weight },
+        ]),
+      ).toThrow(/shard "b" has weight .*positive finite/);
     }
   });
 
   it("exposes frozen copies of the shards in the given order, unaffected by later edits to the input", () => {
-    const input = [{ name: "x", weight: 1 }, { name: "y", weight: 3 }];
+    const input = [
+      { name: "x", weight: 1 },
+      { name: "y", weight: 3 },
+    ];
     const hrw = createHrw(input);
     const before = names(hrw.rank("k", 2));
     input[0]!.name = "z";
     input[1]!.weight = 100;
-    expect(hrw.shards).toEqual([{ name: "x", weight: 1 }, { name: "y", weight: 3 }]);
+    expect(hrw.shards).toEqual([
+      { name: "x", weight: 1 },
+      { name: "y", weight: 3 },
+    ]);
     expect(Object.isFrozen(hrw.shards)).toBe(true);
     expect(Object.isFrozen(hrw.shards[0])).toBe(true);
     expect(names(hrw.rank("k", 2))).toEqual(before);

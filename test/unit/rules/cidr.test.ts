@@ -37,9 +37,9 @@ describe("parseIpInto", () => {
   });
   it("accepts exactly the address texts Node accepts (property)", () => {
     const group = fc.integer({ min: 0, max: 0xffff }).map((n) => n.toString(16));
-    const address = fc.array(group, { minLength: 8, maxLength: 8 }).chain((groups) =>
-      fc.integer({ min: 0, max: 8 }).chain((start) => fc.integer({ min: start, max: 8 }).map((end) => (end - start >= 2 ? `${groups.slice(0, start).join(":")}::${groups.slice(end).join(":")}` : groups.join(":")))),
-    );
+    const address = fc
+      .array(group, { minLength: 8, maxLength: 8 })
+      .chain((groups) => fc.integer({ min: 0, max: 8 }).chain((start) => fc.integer({ min: start, max: 8 }).map((end) => (end - start >= 2 ? `${groups.slice(0, start).join(":")}::${groups.slice(end).join(":")}` : groups.join(":")))));
     fc.assert(
       // Valid compressed forms, and near-miss strings over the same alphabet (mostly invalid).
       fc.property(fc.oneof(address, fc.string({ unit: fc.constantFrom(..."0123456789abcdef:."), maxLength: 45 })), (text) => {

@@ -25,11 +25,7 @@ describe("host", () => {
 
 describe("path", () => {
   it("treats a glob's * as one segment, ** as any depth, ? as one character", () => {
-    const compiled = rules(
-      { name: "star", match: { path: "/img/*.png" }, actions: any },
-      { name: "deep", match: { path: { glob: "/a/**/z" } }, actions: any },
-      { name: "q", match: { path: "/v?/x" }, actions: any },
-    );
+    const compiled = rules({ name: "star", match: { path: "/img/*.png" }, actions: any }, { name: "deep", match: { path: { glob: "/a/**/z" } }, actions: any }, { name: "q", match: { path: "/v?/x" }, actions: any });
     expect(matched(compiled, "https://h/img/cat.png")).toEqual(["star"]);
     expect(matched(compiled, "https://h/img/x/cat.png")).toEqual([]);
     expect(matched(compiled, "https://h/a/z")).toEqual(["deep"]);
@@ -169,11 +165,7 @@ describe("ordering and merging", () => {
     expect(matched(compiled, "https://h/a", { headers: { "x-k": "1" } })).toEqual(["both"]);
   });
   it("keeps host/method indexing exact for unknown hosts, unknown methods and wildcard hosts", () => {
-    const compiled = rules(
-      { name: "get-a", match: { host: "a.test", method: "GET" }, actions: any },
-      { name: "wild", match: { host: "*.b.test" }, actions: any },
-      { name: "rest", match: {}, actions: any },
-    );
+    const compiled = rules({ name: "get-a", match: { host: "a.test", method: "GET" }, actions: any }, { name: "wild", match: { host: "*.b.test" }, actions: any }, { name: "rest", match: {}, actions: any });
     expect(matched(compiled, "https://a.test/")).toEqual(["get-a"]);
     expect(matched(compiled, "https://a.test/", { method: "PURGE" })).toEqual(["rest"]);
     expect(matched(compiled, "https://x.b.test/", { method: "PURGE" })).toEqual(["wild"]);

@@ -98,7 +98,14 @@ describe("cli", () => {
   const replying = (body: unknown, status = 200) => io((async () => new Response(JSON.stringify(body), { status })) as unknown as typeof fetch);
 
   it("config history prints the kept versions newest first, marking the active one, and sends who is asking", async () => {
-    const t = replying({ latest: 2, active: "bbbb2222", versions: [{ version: 2, at: Date.UTC(2026, 0, 1), by: "bob@h", summary: "~settings.trace", hash: "bbbb2222" }, { version: 1, at: Date.UTC(2025, 11, 31), by: "alice@h", summary: "+rules", hash: "aaaa1111" }] });
+    const t = replying({
+      latest: 2,
+      active: "bbbb2222",
+      versions: [
+        { version: 2, at: Date.UTC(2026, 0, 1), by: "bob@h", summary: "~settings.trace", hash: "bbbb2222" },
+        { version: 1, at: Date.UTC(2025, 11, 31), by: "alice@h", summary: "+rules", hash: "aaaa1111" },
+      ],
+    });
     expect(await runCli(["config", "history"], { SHARDCACHE_ACTOR: "carol@laptop" }, t.io)).toBe(0);
     expect(t.calls[0]!.url).toBe("http://127.0.0.1:8787/_shardcache/config/versions");
     expect((t.calls[0]!.init.headers as Record<string, string>)["x-shardcache-actor"]).toBe("carol@laptop");
@@ -120,7 +127,18 @@ describe("cli", () => {
   });
 
   it("config diff sends the file and prints one line per change; an invalid candidate exits 1 with its errors", async () => {
-    const t = replying({ ok: true, valid: true, active: "aaaa1111", candidate: "bbbb2222", summary: "", changes: [{ op: "change", path: "settings.trace", before: true, after: false }, { op: "add", path: "rules[name=api]", after: { name: "api" } }, { op: "remove", path: "pools.old", before: {} }] });
+    const t = replying({
+      ok: true,
+      valid: true,
+      active: "aaaa1111",
+      candidate: "bbbb2222",
+      summary: "",
+      changes: [
+        { op: "change", path: "settings.trace", before: true, after: false },
+        { op: "add", path: "rules[name=api]", after: { name: "api" } },
+        { op: "remove", path: "pools.old", before: {} },
+      ],
+    });
     expect(await runCli(["config", "diff", valid], {}, t.io)).toBe(0);
     expect(t.calls[0]!.url).toMatch(/\/config\/diff$/);
     expect(JSON.parse(t.calls[0]!.init.body as string)).toEqual({ settings: { trace: true } });
@@ -183,7 +201,16 @@ describe("cli", () => {
 
 describe("cli stats and top", () => {
   const body = (requests: number, hits: number) => ({
-    cluster: { requests, edge: { hit: hits, miss: requests - hits, pass: 0, origin: 0, refused: 0, error: 0 }, shard: { hit: 0, stale: 0, miss: requests - hits, coalesced: 0, revalidated: 0, pass: 0, error: 0 }, hits, cacheable: requests, hitRatio: hits / requests, originFetches: requests - hits, bytesServed: 100 * requests },
+    cluster: {
+      requests,
+      edge: { hit: hits, miss: requests - hits, pass: 0, origin: 0, refused: 0, error: 0 },
+      shard: { hit: 0, stale: 0, miss: requests - hits, coalesced: 0, revalidated: 0, pass: 0, error: 0 },
+      hits,
+      cacheable: requests,
+      hitRatio: hits / requests,
+      originFetches: requests - hits,
+      bytesServed: 100 * requests,
+    },
     shards: [{ shard: "shard-0", hits: 0, misses: requests - hits, coalesced: 0, originFetches: requests - hits, passes: 0, stores: 1, objects: 1, storedBytes: 100, evictions: 0 }],
     total: { hits: 0, misses: requests - hits, coalesced: 0, originFetches: requests - hits, passes: 0, stores: 1, objects: 1, storedBytes: 100, evictions: 0 },
   });

@@ -103,7 +103,10 @@ describe("SlmWindow", () => {
 describe("state transitions", () => {
   it("one transition per state change, none while the state holds", () => {
     const states: SlmState[] = ["ok", "ok", "warning", "warning", "serious", "serious", "warning", "ok", "ok"];
-    const transitions = states.slice(1).map((s, i) => evaluateTransition(states[i]!, s)).filter((t) => t !== null);
+    const transitions = states
+      .slice(1)
+      .map((s, i) => evaluateTransition(states[i]!, s))
+      .filter((t) => t !== null);
     expect(transitions).toEqual([
       { from: "ok", to: "warning" },
       { from: "warning", to: "serious" },
