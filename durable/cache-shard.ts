@@ -7,6 +7,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { defaultSettings } from "../src/config/settings";
 import type { Env } from "../src/env";
+import type { Clock } from "../src/lib/clock";
 import type { Result } from "../src/lib/result";
 import type { EpochMillis } from "../src/lib/units";
 import { buildOriginRequest, fetchOrigin, type OriginFailure } from "../src/origin/fetch-origin";
@@ -67,14 +68,20 @@ export class CacheShard extends DurableObject<Env> {
   #purgeEpoch = 0;
   /** Node choice, retries and passive health for origin pools; cluster health comes from the HealthMonitor. */
   readonly #pools: PoolFetcher;
+  readonly #clock: Clock;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: Env, clock: Clock) {
     super(ctx, env);
+    this.#clock = clock;
     this.#store = new ShardStore(ctx.storage.sql, { memoryBytes: defaultSettings.memoryBudgetBytes, storageBytes: defaultSettings.storageBudgetBytes });
-    this.#counters = new ShardCounters(ctx.storage.sql, Date.now);
+    this.#counters = new ShardCounters(ctx.storage.sql, () => clock.now());
     const health = () => env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health"));
     this.#pools = new PoolFetcher(
-      cachedSnapshot(() => health().snapshot(), HEALTH_SNAPSHOT_TTL_MS, Date.now),
+      cachedSnapshot(
+        () => health().snapshot(),
+        HEALTH_SNAPSHOT_TTL_MS,
+        () => clock.now(),
+      ),
       (reports) =>
         ctx.waitUntil(
           health()
@@ -90,7 +97,7 @@ export class CacheShard extends DurableObject<Env> {
     await this.#injectFault();
     this.#store.setBudgets(ctx.settings.memoryBudgetBytes, ctx.settings.storageBudgetBytes);
     this.#store.setGraceSeconds(graceOf(ctx));
-    const now = Date.now();
+    const now = this.#clock.now();
     const req = requestLike(request);
     const variants = this.#store.variants(ctx.key, now);
     const selected = variants.length > 0 ? selectVariant(variants, req) : undefined;
@@ -196,13 +203,13 @@ export class CacheShard extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    const { next } = this.#store.sweep(Date.now());
-    if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now() + SWEEP_INTERVAL_MS));
+    const { next } = this.#store.sweep(this.#clock.now());
+    if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, this.#clock.now() + SWEEP_INTERVAL_MS));
   }
 
   async #viaOrigin(request: Request, req: RequestLike, ctx: ShardRequestContext, fwd: ForwardReason, stale: StoredObject | undefined): Promise<ShardResult> {
     const until = this.#hitForPass.get(ctx.key);
-    if (until !== undefined && until > Date.now()) return this.#passThrough(request, req, ctx, fwd, "hit-for-pass");
+    if (until !== undefined && until > this.#clock.now()) return this.#passThrough(request, req, ctx, fwd, "hit-for-pass");
     const flight = this.#flights.join(ctx.key);
     if (flight !== undefined) return this.#asWaiter(flight, request, req, ctx, fwd, stale);
     return this.#asLeader(request, req, ctx, fwd, stale);
@@ -212,7 +219,7 @@ export class CacheShard extends DurableObject<Env> {
     this.#counters.count("coalesced");
     const outcome = await awaitFlight(flight, ctx.settings.collapseTimeoutMs);
     const reply = this.#reply(ctx, req);
-    const now = Date.now();
+    const now = this.#clock.now();
     if (outcome === "timeout") return this.#passThrough(request, req, ctx, fwd, "collapse-timeout");
     switch (outcome.kind) {
       case "streaming": {
@@ -244,11 +251,11 @@ export class CacheShard extends DurableObject<Env> {
           removeHeaders: CLIENT_ONLY_FIELDS,
           ...(conditional !== undefined ? { setHeaders: conditionalHeadersFor(conditional.meta) } : {}),
         });
-      const requestTime = Date.now();
+      const requestTime = this.#clock.now();
       const purgeEpoch = this.#purgeEpoch;
       fetched = true;
       const result = await this.#fetchOrigin(buildRequest, "GET", ctx);
-      const timing = { requestTime, responseTime: Date.now(), purgeEpoch };
+      const timing = { requestTime, responseTime: this.#clock.now(), purgeEpoch };
       if (!result.ok) return this.#leaderFailed(flight, ctx, reply, result.error, req, stale, fwd);
       const response = result.value;
       if (conditional !== undefined && response.status === 304) return this.#revalidated(flight, ctx, reply, conditional, response, req, timing, fwd);
@@ -274,7 +281,7 @@ export class CacheShard extends DurableObject<Env> {
     const contentLength = declaredLength(response.headers);
     const verdict = canStore(policyReq, response, { limits, requestHasBody: false, contentLength, ...(ctx.overrides ? { overrides: ctx.overrides } : {}) });
     if (!verdict.store) {
-      if (isResponseCaused(verdict.reason)) this.#hitForPass.set(ctx.key, Date.now() + ctx.settings.hitForPassSeconds * 1000);
+      if (isResponseCaused(verdict.reason)) this.#hitForPass.set(ctx.key, this.#clock.now() + ctx.settings.hitForPassSeconds * 1000);
       this.#flights.settle(flight, { kind: "not-shared" });
       this.#flights.close(ctx.key, flight);
       this.#counters.count("passes");
@@ -295,7 +302,7 @@ export class CacheShard extends DurableObject<Env> {
         this.#counters.count("stores");
         void this.#scheduleSweep();
       } else if (!result.stored && result.reason === "too-large") {
-        this.#hitForPass.set(ctx.key, Date.now() + ctx.settings.hitForPassSeconds * 1000);
+        this.#hitForPass.set(ctx.key, this.#clock.now() + ctx.settings.hitForPassSeconds * 1000);
       }
     });
     const served = respondFromStored(meta, { bytes: contentLength, stream: () => broadcast.reader() }, req, timing.responseTime);
@@ -314,7 +321,7 @@ export class CacheShard extends DurableObject<Env> {
     if (range === null) return incoming;
     // A body that is not exactly the range its Content-Range names (a broken or hostile origin) is not kept.
     if (incoming.meta.bodyBytes !== range.end - range.start + 1) return null;
-    const previous = this.#store.variants(ctx.key, Date.now()).find((o) => o.meta.variantKey === incoming.meta.variantKey);
+    const previous = this.#store.variants(ctx.key, this.#clock.now()).find((o) => o.meta.variantKey === incoming.meta.variantKey);
     if (previous?.body.raw === undefined) return incoming;
     const body = new Uint8Array(incoming.meta.bodyBytes);
     let offset = 0;
@@ -328,7 +335,7 @@ export class CacheShard extends DurableObject<Env> {
 
   #putSafely(ctx: ShardRequestContext, meta: StoredMeta, chunks: readonly Uint8Array[]): boolean {
     try {
-      return this.#store.put(ctx.key, meta, chunks, ctx.settings.maxVariants, Date.now());
+      return this.#store.put(ctx.key, meta, chunks, ctx.settings.maxVariants, this.#clock.now());
     } catch {
       this.#counters.count("storeFailures");
       return false;
@@ -352,7 +359,7 @@ export class CacheShard extends DurableObject<Env> {
   }
 
   #failure(reply: ShardReply, failure: OriginFailure | { kind: "status"; status: number }, req: RequestLike, stale: StoredObject | undefined, fwd: ForwardReason, graceSeconds: number): ShardResult {
-    const now = Date.now();
+    const now = this.#clock.now();
     const verdict = stale === undefined ? { serve: false as const } : staleOnOriginFailure(stale.meta, req, now, graceSeconds);
     if (stale !== undefined && (verdict.serve || staleAllowedWhenPoolDown(failure, stale))) {
       this.#counters.count("staleServed");
@@ -381,7 +388,7 @@ export class CacheShard extends DurableObject<Env> {
     this.#counters.count("originFetches");
     const bodyIdleMs = ctx.settings.originBodyIdleMs ?? defaultSettings.originBodyIdleMs;
     if (ctx.pool === undefined) return fetchOrigin(build(ctx.origin), ctx.settings.originTimeoutMs, { bodyIdleMs });
-    return this.#pools.fetch(ctx.pool.name, ctx.pool.config, method, build, { idempotent: true, now: Date.now, failpools: ctx.pool.failpools ?? [], bodyIdleMs });
+    return this.#pools.fetch(ctx.pool.name, ctx.pool.config, method, build, { idempotent: true, now: () => this.#clock.now(), failpools: ctx.pool.failpools ?? [], bodyIdleMs });
   }
 
   /** RFC 5861: serve stale now and refresh once in the background; a flight already open means one is running. */
@@ -401,7 +408,7 @@ export class CacheShard extends DurableObject<Env> {
   }
 
   async #scheduleSweep(): Promise<void> {
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + SWEEP_INTERVAL_MS);
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(this.#clock.now() + SWEEP_INTERVAL_MS);
   }
 
   async #injectFault(): Promise<void> {

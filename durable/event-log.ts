@@ -6,6 +6,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../src/env";
+import type { Clock } from "../src/lib/clock";
 import { EventRing, nextRetryDelayMs, webhookPayload, type ClusterEvent, type ListOptions, type NewEvent } from "../src/events/events";
 import { type EventHandler, handlerWants } from "../src/events/handlers";
 
@@ -33,8 +34,11 @@ export class EventLog extends DurableObject<Env> {
   #ring = new EventRing(RING_CAPACITY);
   #deliveries = new Map<string, Delivery>();
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  readonly #clock: Clock;
+
+  constructor(ctx: DurableObjectState, env: Env, clock: Clock) {
     super(ctx, env);
+    this.#clock = clock;
     void ctx.blockConcurrencyWhile(async () => {
       const stored = await ctx.storage.get(RING_KEY);
       if (stored !== undefined) {
@@ -67,7 +71,7 @@ export class EventLog extends DurableObject<Env> {
     for (const event of appended) console.log(`[${event.level}] ${event.section} ${event.tag}: ${event.text}`);
     await this.ctx.storage.put(RING_KEY, this.#ring.toJSON());
     const wanted = [...this.#deliveries.values()].some((d) => appended.some((e) => handlerWants(d.handler, e)));
-    if (wanted && (await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now());
+    if (wanted && (await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(this.#clock.now());
     return appended;
   }
 
@@ -82,7 +86,7 @@ export class EventLog extends DurableObject<Env> {
 
   /** Delivers each handler's next batch of wanted events; a failing handler backs off without holding up the others. */
   override async alarm(): Promise<void> {
-    const now = Date.now();
+    const now = this.#clock.now();
     await Promise.all([...this.#deliveries.values()].filter((d) => d.retryAt <= now).map((d) => this.#deliver(d, now)));
     await this.#saveDeliveries();
     let next = Number.POSITIVE_INFINITY;

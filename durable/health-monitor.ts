@@ -7,6 +7,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Monitor, Pool, Pools, Monitors } from "../src/config/pools";
 import type { Env } from "../src/env";
+import type { Clock } from "../src/lib/clock";
 import { healthChangeEvent, poolStateEvent, type NewEvent } from "../src/events/events";
 import { evaluateProbe, initialActiveState, nextProbeAt, nodeHealthy, recordProbe, type ActiveState, type ProbeResult } from "../src/health/active";
 import { initialPassiveState, recordOutcome, type PassiveState } from "../src/health/passive";
@@ -38,10 +39,11 @@ const STATE_KEY = "state";
 
 export class HealthMonitor extends DurableObject<Env> {
   #state: State = { pools: {}, monitors: {}, nodes: {}, poolDown: {} };
-  readonly #now: () => EpochMillis = Date.now;
+  readonly #now: () => EpochMillis;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: Env, clock: Clock) {
     super(ctx, env);
+    this.#now = () => clock.now();
     void ctx.blockConcurrencyWhile(async () => {
       this.#state = (await ctx.storage.get<State>(STATE_KEY)) ?? this.#state;
     });

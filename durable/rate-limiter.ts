@@ -7,6 +7,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../src/env";
+import type { Clock } from "../src/lib/clock";
 import type { EpochMillis, Millis } from "../src/lib/units";
 import { backlog, currentRate, emptyLimiterState, release, reserve, tryAcquire, type LimiterState, type RateLimits } from "../src/rates/limiter";
 
@@ -26,9 +27,15 @@ const IDLE_MS = 120_000;
 
 export class RateLimiter extends DurableObject<Env> {
   readonly #contexts = new Map<string, { state: LimiterState; lastUsed: EpochMillis }>();
+  readonly #clock: Clock;
+
+  constructor(ctx: DurableObjectState, env: Env, clock: Clock) {
+    super(ctx, env);
+    this.#clock = clock;
+  }
 
   async lease(request: LeaseRequest): Promise<{ granted: number; retryAfterMs: Millis; bookedAt: EpochMillis }> {
-    const now = Date.now();
+    const now = this.#clock.now();
     let state = this.#state(request.context);
     if (request.surrender !== null && request.surrender.unused > 0) state = release(state, request.surrender.bookedAt, request.surrender.unused);
     const grant = tryAcquire(state, now, request.want, request.limits, request.holdMs);
@@ -38,14 +45,14 @@ export class RateLimiter extends DurableObject<Env> {
 
   /** Queue mode: the delay after which this request may proceed, or a rejection if that exceeds maxWaitMs. */
   async reserve(context: string, limits: RateLimits, maxWaitMs: Millis): Promise<{ delayMs: Millis } | { rejected: true; retryAfterMs: Millis }> {
-    const now = Date.now();
+    const now = this.#clock.now();
     const result = reserve(this.#state(context), now, limits, maxWaitMs);
     this.#save(context, result.state, now);
     return "rejected" in result ? { rejected: true, retryAfterMs: result.retryAfterMs } : { delayMs: result.delayMs };
   }
 
   async status(): Promise<ContextStatus[]> {
-    const now = Date.now();
+    const now = this.#clock.now();
     return [...this.#contexts].map(([context, { state }]) => ({ context, ...currentRate(state, now), backlog: backlog(state, now) }));
   }
 

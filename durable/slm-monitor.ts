@@ -10,6 +10,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { RateClasses, SlmClasses } from "../src/config/rates";
 import type { Env } from "../src/env";
+import type { Clock } from "../src/lib/clock";
 import type { NewEvent } from "../src/events/events";
 import { nextFactor } from "../src/rates/shaping";
 import type { EpochMillis } from "../src/lib/units";
@@ -42,10 +43,11 @@ const LEVEL: Record<SlmState, NewEvent["level"]> = { ok: "INFO", warning: "WARNI
 export class SlmMonitor extends DurableObject<Env> {
   #stored: Stored = { windows: {}, states: {}, factors: {} };
   readonly #windows = new Map<string, SlmWindow>();
-  readonly #now: () => EpochMillis = Date.now;
+  readonly #now: () => EpochMillis;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: Env, clock: Clock) {
     super(ctx, env);
+    this.#now = () => clock.now();
     void ctx.blockConcurrencyWhile(async () => {
       this.#stored = (await ctx.storage.get<Stored>(KEY)) ?? this.#stored;
     });

@@ -1,7 +1,7 @@
 /**
  * Composition root: the only module that reads `env`. It builds the per-isolate pieces (config
- * loader, HRW ranking, edge tier) once, wires them into the edge request path, and re-exports the
- * Durable Object classes for wrangler.
+ * loader, HRW ranking, edge tier) once, wires them into the edge request path, and exports the
+ * Durable Object classes for wrangler, each given the clock.
  */
 import { defaultConfigDocument, parseConfig, type ConfigDocument } from "./config/document";
 import { ConfigLoader } from "./config/load";
@@ -30,6 +30,12 @@ import type { ShardGate } from "./edge/shard-client";
 import { EdgeCounter } from "./edge/edge-counter";
 import { accessLogEntry } from "./edge/access-log";
 import { accessLogLine } from "./observe/access-log";
+import type { Clock } from "./lib/clock";
+import { CacheShard as CacheShardObject } from "../durable/cache-shard";
+import { EventLog as EventLogObject } from "../durable/event-log";
+import { HealthMonitor as HealthMonitorObject } from "../durable/health-monitor";
+import { RateLimiter as RateLimiterObject } from "../durable/rate-limiter";
+import { SlmMonitor as SlmMonitorObject } from "../durable/slm-monitor";
 
 /** How stale an isolate's copy of the rate shaping factors may be. */
 const SLM_FACTORS_TTL_MS = 5_000;
@@ -38,12 +44,37 @@ const slmMonitor = (env: Env) => env.SLM_MONITOR.get(env.SLM_MONITOR.idFromName(
 /** How stale an isolate's copy of the cluster health may be. */
 const HEALTH_SNAPSHOT_TTL_MS = 2_000;
 
-export { CacheShard } from "../durable/cache-shard";
-export { EventLog } from "../durable/event-log";
-export { HealthMonitor } from "../durable/health-monitor";
-export { RateLimiter } from "../durable/rate-limiter";
-export { SlmMonitor } from "../durable/slm-monitor";
 export { MetricsCollector } from "../durable/metrics-collector";
+
+/** The one wall clock: every Durable Object and flow below is handed it (time is a parameter). */
+const systemClock: Clock = { now: () => Date.now() };
+
+// The Durable Object classes wrangler.toml names, each given the clock here, where the parts are composed.
+export class CacheShard extends CacheShardObject {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env, systemClock);
+  }
+}
+export class EventLog extends EventLogObject {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env, systemClock);
+  }
+}
+export class HealthMonitor extends HealthMonitorObject {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env, systemClock);
+  }
+}
+export class RateLimiter extends RateLimiterObject {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env, systemClock);
+  }
+}
+export class SlmMonitor extends SlmMonitorObject {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env, systemClock);
+  }
+}
 
 const metricsCollector = (env: Env) => env.METRICS_COLLECTOR.get(env.METRICS_COLLECTOR.idFromName("metrics"));
 
