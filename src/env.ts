@@ -13,6 +13,8 @@ export interface Env extends Cloudflare.Env {
   EDGE_COUNTING?: string;
   /** How long each isolate memoises the config, in milliseconds (default 5000). */
   CONFIG_MEMO_MS?: string;
+  /** How long each isolate keeps the SLM states rules match on, in milliseconds (default 5000). */
+  SLM_STATES_MEMO_MS?: string;
   /** Secret that lets a trusted client send X-Cluster-* headers (with X-Cluster-Token). */
   CLUSTER_TOKEN?: string;
   /** Bearer token of the admin API (a secret: `wrangler secret put ADMIN_TOKEN`); without it the admin API answers 503. */
@@ -29,3 +31,4 @@ export interface Env extends Cloudflare.Env {
 
 export const CONFIG_KV_KEY = "config";
 export const DEFAULT_CONFIG_MEMO_MS = 5_000;
+export const DEFAULT_SLM_STATES_MEMO_MS = 5_000;

@@ -12,7 +12,7 @@ import type { EpochMillis } from "../lib/units";
 import { failpoolChain, type Pool } from "../config/pools";
 import type { RateClass } from "../config/rates";
 import type { ContextRequest } from "../rates/context";
-import type { RateClassRef } from "../rules/schema";
+import type { RateClassRef, SlmStateName } from "../rules/schema";
 import { tooManyRequests, type RateVerdict } from "./rate-gate";
 import { ok, type Result } from "../lib/result";
 import { buildOriginRequest, fetchOrigin, originUrlFor, type OriginFailure } from "../origin/fetch-origin";
@@ -85,6 +85,8 @@ export interface EdgeDeps {
   admitRate(className: string, cls: RateClass, ref: RateClassRef, req: ContextRequest): Promise<RateVerdict>;
   /** Admits from this isolate's lease without waiting, when it holds a token (the hot path); false means ask admitRate. */
   admitRateFromLease(ref: RateClassRef, req: ContextRequest): boolean;
+  /** An SLM class's state as this isolate last saw it, for rules that match on it (`match.slm`). */
+  slmState?: (className: string) => SlmStateName;
   /** Counts one response's time to first byte for an SLM class. */
   reportTtfb(slmClass: string, ttfbMs: number): void;
   /** This isolate's shard health: failing shards are skipped for a while (src/health/shard-health.ts). */
@@ -105,7 +107,7 @@ const ORIGIN_TIMEOUT_MARGIN_MS = 1_000;
 export async function handleEdgeRequest(incoming: Request, deps: EdgeDeps): Promise<Response> {
   const headers = stripClientInternalHeaders(incoming.headers, deps.clusterToken);
   const request = headers === incoming.headers ? incoming : new Request(incoming, { headers });
-  const ruleRequest: RuleRequest = { method: request.method, url: new URL(request.url), headers: request.headers, clientIp: deps.clientIp, country: deps.country };
+  const ruleRequest: RuleRequest = { method: request.method, url: new URL(request.url), headers: request.headers, clientIp: deps.clientIp, country: deps.country, slm: deps.slmState };
   const rule = deps.config.compiledRules.evaluate(ruleRequest);
   const started = deps.now();
   if (rule.actions.rateClass !== undefined && !deps.admitRateFromLease(rule.actions.rateClass, ruleRequest)) {

@@ -1,13 +1,16 @@
 /**
  * Rule evaluation: rules are compiled once per config version, and each request is tested only
  * against the rules whose host and method conditions admit it (memoised by what those conditions
- * can tell apart), in rule order, cheapest conditions first, reading each query parameter, header
- * and cookie at most once.
+ * can tell apart) and whose path can start with the request's first path segment (an index per
+ * memo entry), in rule order, cheapest conditions first, reading each query parameter, header and
+ * cookie at most once.
  */
 import { cidrContains, parseIpInto } from "./cidr";
 import { parseCookies } from "./cookies";
-import { compileRule, PathKind, SlotTable, type CompiledRule, type Condition, type RuleResult, type Slots } from "./compile";
-import type { Actions, Presence, Rule } from "./schema";
+import { compileRule, firstSegment, PathKind, SlotTable, type CompiledRule, type Condition, type RuleResult, type SlmCondition, type Slots } from "./compile";
+import type { Actions, Rule, SlmStateName } from "./schema";
+import { valueMeets } from "./value-condition";
+import { EMPTY_BUCKET, EMPTY_LIST, indexCandidates, RuleCursor, type Bucket, type Candidates } from "./rule-index";
 
 export type { RuleResult } from "./compile";
 
@@ -20,10 +23,14 @@ export interface RuleRequest {
   clientIp: string | null;
   /** ISO 3166-1 alpha-2 code from `request.cf.country`; null when unknown. */
   country: string | null;
+  /** An SLM class's state as this isolate last saw it (a cached snapshot, never a call); absent: every class counts as ok. */
+  slm?: (className: string) => SlmStateName;
 }
 
 export interface CompiledRules {
   readonly size: number;
+  /** Whether some rule matches on an SLM state (the edge then keeps the states at hand). */
+  readonly usesSlm: boolean;
   /** First match wins; a matched rule with `continue` merges its actions and evaluation goes on. */
   evaluate(req: RuleRequest): RuleResult;
 }
@@ -42,8 +49,6 @@ class SlotValues {
     this.gens = new Uint32Array(names.length);
   }
 }
-
-const meets = (value: string | null, want: Presence): boolean => (want === true ? value !== null : want === false ? value === null : value === want);
 
 function hostAdmits(rule: CompiledRule, host: string): boolean {
   if (rule.hostExact === null) return true;
@@ -86,17 +91,28 @@ function mergeInto(into: Actions, from: Readonly<Actions>): void {
   }
 }
 
+/** Every SLM condition must hold; without a state source every class counts as ok. */
+function slmAdmits(conditions: readonly SlmCondition[], req: RuleRequest): boolean {
+  for (let i = 0; i < conditions.length; i++) {
+    const condition = conditions[i]!;
+    if (!condition.states.has(req.slm?.(condition.className) ?? "ok")) return false;
+  }
+  return true;
+}
+
 class RuleSet implements CompiledRules {
   readonly #rules: CompiledRule[];
-  readonly #memo = new Map<string, Map<string, Uint32Array>>();
+  readonly #memo = new Map<string, Map<string, Candidates>>();
   readonly #knownHosts = new Set<string>();
   readonly #knownMethods = new Set<string>();
   readonly #suffixes: string[];
   #memoSize = 0;
+  readonly usesSlm: boolean;
   readonly #query: SlotValues;
   readonly #headers: SlotValues;
   readonly #cookies: SlotValues;
   readonly #ipWords = new Uint32Array(4);
+  readonly #cursor = new RuleCursor();
   // Per-evaluation state; evaluate() is synchronous, so one set of scratch fields is never shared.
   #gen = 0;
   #req: RuleRequest | null = null;
@@ -114,6 +130,7 @@ class RuleSet implements CompiledRules {
       rule.methods?.forEach((method) => this.#knownMethods.add(method));
     }
     this.#suffixes = [...suffixes];
+    this.usesSlm = this.#rules.some((rule) => rule.slm !== null);
     this.#query = new SlotValues(slots.query.names);
     this.#headers = new SlotValues(slots.headers.names);
     this.#cookies = new SlotValues(slots.cookies.names);
@@ -125,12 +142,18 @@ class RuleSet implements CompiledRules {
 
   evaluate(req: RuleRequest): RuleResult {
     const candidates = this.#candidates(req.method, req.url.hostname);
-    if (candidates.length === 0) return NO_MATCH;
-    this.#begin(req);
     const path = req.url.pathname;
+    // The segment is only cut out of the path when some candidate is indexed by one.
+    const seg = candidates.bySegment.size === 0 ? EMPTY_BUCKET : (candidates.bySegment.get(firstSegment(path)) ?? EMPTY_BUCKET);
+    if (seg === EMPTY_BUCKET && candidates.anySegment === EMPTY_BUCKET) return NO_MATCH;
+    this.#begin(req);
+    const cursor = this.#cursor;
+    cursor.reset();
+    this.#addBucket(candidates.anySegment);
+    this.#addBucket(seg);
     let merged: { actions: Actions; matched: string[] } | null = null;
-    for (let i = 0; i < candidates.length; i++) {
-      const rule = this.#rules[candidates[i]!]!;
+    for (let index = cursor.next(); index !== -1; index = cursor.next()) {
+      const rule = this.#rules[index]!;
       if (!pathAdmits(rule, path) || !this.#restAdmits(rule)) continue;
       if (merged === null && !rule.continue) return rule.alone;
       merged ??= { actions: {}, matched: [] };
@@ -141,12 +164,20 @@ class RuleSet implements CompiledRules {
     return merged ?? NO_MATCH;
   }
 
+  /** A bucket's generic rules, and those keyed by the request's value of its header (an absent header meets no exact value). */
+  #addBucket(bucket: Bucket): void {
+    this.#cursor.add(bucket.generic);
+    if (bucket.slot === -1) return;
+    const value = this.#value(this.#headers, 1, bucket.slot);
+    this.#cursor.add(value === null ? EMPTY_LIST : (bucket.byValue.get(value) ?? EMPTY_LIST));
+  }
+
   /**
    * Indices of the rules whose host and method conditions admit the request, memoised by what the
    * conditions can tell apart: a host no rule names (and no wildcard covers) and a method no rule
    * names share one entry, so forged Host headers and methods neither miss the memo nor grow it.
    */
-  #candidates(method: string, hostname: string): Uint32Array {
+  #candidates(method: string, hostname: string): Candidates {
     const host = hostname.endsWith(".") ? hostname.slice(0, -1) : hostname;
     const methodKey = this.#knownMethods.has(method) ? method : "";
     let hostKey = this.#knownHosts.has(host) ? host : "";
@@ -164,7 +195,7 @@ class RuleSet implements CompiledRules {
     this.#rules.forEach((rule, i) => {
       if ((rule.methods === null || rule.methods.has(method)) && hostAdmits(rule, host)) indices.push(i);
     });
-    const list = Uint32Array.from(indices);
+    const list = indexCandidates(this.#rules, indices);
     if (byHost === undefined) this.#memo.set(methodKey, (byHost = new Map()));
     byHost.set(hostKey, list);
     this.#memoSize++;
@@ -189,6 +220,7 @@ class RuleSet implements CompiledRules {
     if (rule.query !== null && !this.#all(rule.query, this.#query, 0)) return false;
     if (rule.headers !== null && !this.#all(rule.headers, this.#headers, 1)) return false;
     if (rule.cookies !== null && !this.#all(rule.cookies, this.#cookies, 2)) return false;
+    if (rule.slm !== null && !slmAdmits(rule.slm, req)) return false;
     if (rule.cidrs !== null) {
       if (this.#ipFamily === undefined) this.#ipFamily = req.clientIp === null ? null : parseIpInto(req.clientIp, this.#ipWords);
       const family = this.#ipFamily;
@@ -198,14 +230,20 @@ class RuleSet implements CompiledRules {
   }
 
   #all(conditions: readonly Condition[], table: SlotValues, kind: 0 | 1 | 2): boolean {
-    for (const { slot, want } of conditions) {
-      if (table.gens[slot] !== this.#gen) {
-        table.values[slot] = this.#read(kind, table.names[slot]!);
-        table.gens[slot] = this.#gen;
-      }
-      if (!meets(table.values[slot] ?? null, want)) return false;
+    for (let i = 0; i < conditions.length; i++) {
+      const condition = conditions[i]!;
+      if (!valueMeets(this.#value(table, kind, condition.slot), condition)) return false;
     }
     return true;
+  }
+
+  /** A slot's value for this request, read from the request at most once. */
+  #value(table: SlotValues, kind: 0 | 1 | 2, slot: number): string | null {
+    if (table.gens[slot] !== this.#gen) {
+      table.values[slot] = this.#read(kind, table.names[slot]!);
+      table.gens[slot] = this.#gen;
+    }
+    return table.values[slot] ?? null;
   }
 
   #read(kind: 0 | 1 | 2, name: string): string | null {
