@@ -15,6 +15,11 @@ export interface Env extends Cloudflare.Env {
   CONFIG_MEMO_MS?: string;
   /** How long each isolate keeps the SLM states rules match on, in milliseconds (default 5000). */
   SLM_STATES_MEMO_MS?: string;
+  /**
+   * "movable" only in the test suite (vitest.config.ts): the composition root then hands every Durable Object
+   * and flow the clock tests move forward (src/index.ts testClock). Never set it on a deployed worker.
+   */
+  TEST_CLOCK?: string;
   /** Secret that lets a trusted client send X-Cluster-* headers (with X-Cluster-Token). */
   CLUSTER_TOKEN?: string;
   /** Bearer token of the admin API (a secret: `wrangler secret put ADMIN_TOKEN`); without it the admin API answers 503. */

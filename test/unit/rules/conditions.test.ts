@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { globToRegExpSource } from "../../../src/rules/compile";
 import { ruleSchema } from "../../../src/rules/schema";
-import { compileValueCondition, MAX_CONDITION_LENGTH, valueConditionSchema, valueGlobToRegExpSource, valueMeets } from "../../../src/rules/value-condition";
+import { compileValueCondition, MAX_CONDITION_LENGTH, type ValueCondition, valueConditionSchema, valueGlobToRegExpSource, valueMeets } from "../../../src/rules/value-condition";
 import { matched, rules } from "./helpers";
 
 const any = { pass: true };
@@ -161,7 +161,7 @@ describe("first-segment path index", () => {
     fc.assert(
       fc.property(fc.array(ruleArb, { minLength: 10, maxLength: 40 }), fc.constantFrom("/x/1", "/y", "/z"), fc.constantFrom(undefined, "a", "b", "d"), (specs, path, tenant) => {
         const inputs = specs.map((spec, i) => {
-          const headers: Record<string, unknown> = {};
+          const headers: Record<string, ValueCondition> = {};
           if (spec.tenant !== undefined) headers["X-Tenant"] = spec.tenant;
           if (spec.other !== undefined) headers["x-other"] = spec.other;
           return { name: `r${i}`, match: { ...(spec.path === undefined ? {} : { path: spec.path }), headers }, actions: any };
