@@ -5,7 +5,7 @@
  * with `?` and a regex run on the linear-time engine (src/lib/linear-regex.ts), so no value a client
  * or origin sends can make a condition take more than linear time.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { linearRegex, linearRegexSchema, type LinearRegex } from "../lib/linear-regex";
 
 /** Patterns and exact values longer than this are refused: they cannot be meant, and they bound the work per value. */
