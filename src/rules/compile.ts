@@ -7,6 +7,7 @@ import { linearRegex, type LinearRegex } from "../lib/linear-regex";
 import { parseCidr, type Cidr } from "./cidr";
 import type { Actions, Match, PathMatch, Rule, SlmStateName } from "./schema";
 import { compileValueCondition, type ValueCondition, type ValueTest } from "./value-condition";
+import { responseRuleWire, type ResponseRuleWire } from "./response-rules";
 
 /** How a rule tests the path (a const object rather than an enum: isolatedModules-safe and erasable). */
 export const PathKind = {
@@ -37,6 +38,8 @@ export interface RuleResult {
   readonly actions: Readonly<Actions>;
   /** Names of the matched rules (or `rules[i]` for unnamed ones), in evaluation order. */
   readonly matched: readonly string[];
+  /** The response rules whose request conditions hold, in order, for the shard's store decision (absent: none). */
+  readonly responseRules?: readonly ResponseRuleWire[];
 }
 
 export interface CompiledRule {
@@ -61,6 +64,8 @@ export interface CompiledRule {
   actions: Readonly<Actions>;
   /** Returned as is when this rule is the only one matched, so the common case allocates nothing. */
   alone: RuleResult;
+  /** For a response rule (`match.response`): what the shard gets when its request conditions hold. */
+  wire: ResponseRuleWire | null;
 }
 
 /** Name → slot tables shared by all rules of one compiled set. */
@@ -194,6 +199,8 @@ export function normaliseActions(actions: Actions): Actions {
     out.setResponseHeaders = Object.fromEntries(Object.entries(actions.setResponseHeaders).map(([name, value]) => [name.toLowerCase(), value]));
   }
   if (actions.removeResponseHeaders !== undefined) out.removeResponseHeaders = actions.removeResponseHeaders.map((name) => name.toLowerCase());
+  if (actions.setRequestHeaders !== undefined) out.setRequestHeaders = Object.fromEntries(Object.entries(actions.setRequestHeaders).map(([name, value]) => [name.toLowerCase(), value]));
+  if (actions.removeRequestHeaders !== undefined) out.removeRequestHeaders = actions.removeRequestHeaders.map((name) => name.toLowerCase());
   if (actions.cacheKey?.headers !== undefined) out.cacheKey = { ...actions.cacheKey, headers: actions.cacheKey.headers.map((name) => name.toLowerCase()) };
   return out;
 }
@@ -226,5 +233,6 @@ export function compileRule(rule: Rule, index: number, slots: Slots): CompiledRu
     continue: rule.continue === true,
     actions,
     alone: deepFreeze({ actions, matched: [label] }),
+    wire: match.response === undefined ? null : deepFreeze(responseRuleWire(label, match.response, rule.actions, rule.continue === true)),
   };
 }

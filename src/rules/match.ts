@@ -9,6 +9,7 @@ import { cidrContains, parseIpInto } from "./cidr";
 import { parseCookies } from "./cookies";
 import { compileRule, firstSegment, PathKind, SlotTable, type CompiledRule, type Condition, type RuleResult, type SlmCondition, type Slots } from "./compile";
 import type { Actions, Rule, SlmStateName } from "./schema";
+import type { ResponseRuleWire } from "./response-rules";
 import { valueMeets } from "./value-condition";
 import { EMPTY_BUCKET, EMPTY_LIST, indexCandidates, RuleCursor, type Bucket, type Candidates } from "./rule-index";
 
@@ -77,10 +78,12 @@ function mergeInto(into: Actions, from: Readonly<Actions>): void {
         into.tags = [...(into.tags ?? []), ...from.tags!.filter((tag) => !into.tags?.includes(tag))];
         break;
       case "removeResponseHeaders":
-        into.removeResponseHeaders = [...new Set([...(into.removeResponseHeaders ?? []), ...from.removeResponseHeaders!])];
+      case "removeRequestHeaders":
+        into[key] = [...new Set([...(into[key] ?? []), ...from[key]!])];
         break;
       case "setResponseHeaders":
-        into.setResponseHeaders = { ...into.setResponseHeaders, ...from.setResponseHeaders };
+      case "setRequestHeaders":
+        into[key] = { ...into[key], ...from[key] };
         break;
       case "cacheKey":
         into.cacheKey = { ...into.cacheKey, ...from.cacheKey };
@@ -120,9 +123,16 @@ class RuleSet implements CompiledRules {
   #ipFamily: "v4" | "v6" | null | undefined = undefined;
   #country: string | null | undefined = undefined;
 
-  constructor(rules: readonly Rule[]) {
+  /** The response rules (`match.response`), evaluated on their request conditions after the request rules. */
+  readonly #responseRules: RuleSet | null;
+
+  /** `indexed`: each rule with its position in the document (labels and order); response rules go to their own set. */
+  constructor(indexed: readonly { rule: Rule; index: number }[], responsePhase = false) {
     const slots: Slots = { query: new SlotTable(), headers: new SlotTable(), cookies: new SlotTable() };
-    this.#rules = rules.map((rule, i) => compileRule(rule, i, slots));
+    const own = responsePhase ? indexed : indexed.filter(({ rule }) => rule.match.response === undefined);
+    const response = responsePhase ? [] : indexed.filter(({ rule }) => rule.match.response !== undefined);
+    this.#rules = own.map(({ rule, index }) => compileRule(rule, index, slots));
+    this.#responseRules = response.length === 0 ? null : new RuleSet(response, true);
     const suffixes = new Set<string>();
     for (const rule of this.#rules) {
       rule.hostExact?.forEach((host) => this.#knownHosts.add(host));
@@ -130,27 +140,51 @@ class RuleSet implements CompiledRules {
       rule.methods?.forEach((method) => this.#knownMethods.add(method));
     }
     this.#suffixes = [...suffixes];
-    this.usesSlm = this.#rules.some((rule) => rule.slm !== null);
+    this.usesSlm = this.#rules.some((rule) => rule.slm !== null) || (this.#responseRules?.usesSlm ?? false);
     this.#query = new SlotValues(slots.query.names);
     this.#headers = new SlotValues(slots.headers.names);
     this.#cookies = new SlotValues(slots.cookies.names);
   }
 
   get size(): number {
-    return this.#rules.length;
+    return this.#rules.length + (this.#responseRules?.size ?? 0);
   }
 
   evaluate(req: RuleRequest): RuleResult {
-    const candidates = this.#candidates(req.method, req.url.hostname);
+    const result = this.#firstMatch(req);
+    if (this.#responseRules === null) return result;
+    const responseRules = this.#responseRules.#collect(req);
+    return responseRules.length === 0 ? result : { actions: result.actions, matched: result.matched, responseRules };
+  }
+
+  /** Every rule whose request conditions admit the request, in order: the response rules the shard evaluates. */
+  #collect(req: RuleRequest): ResponseRuleWire[] {
+    const out: ResponseRuleWire[] = [];
+    if (!this.#start(req)) return out;
     const path = req.url.pathname;
-    // The segment is only cut out of the path when some candidate is indexed by one.
-    const seg = candidates.bySegment.size === 0 ? EMPTY_BUCKET : (candidates.bySegment.get(firstSegment(path)) ?? EMPTY_BUCKET);
-    if (seg === EMPTY_BUCKET && candidates.anySegment === EMPTY_BUCKET) return NO_MATCH;
+    for (let index = this.#cursor.next(); index !== -1; index = this.#cursor.next()) {
+      const rule = this.#rules[index]!;
+      if (pathAdmits(rule, path) && this.#restAdmits(rule)) out.push(rule.wire!);
+    }
+    return out;
+  }
+
+  /** Positions the cursor on the request's candidates; false when there are none. */
+  #start(req: RuleRequest): boolean {
+    const candidates = this.#candidates(req.method, req.url.hostname);
+    const seg = candidates.bySegment.size === 0 ? EMPTY_BUCKET : (candidates.bySegment.get(firstSegment(req.url.pathname)) ?? EMPTY_BUCKET);
+    if (seg === EMPTY_BUCKET && candidates.anySegment === EMPTY_BUCKET) return false;
     this.#begin(req);
-    const cursor = this.#cursor;
-    cursor.reset();
+    this.#cursor.reset();
     this.#addBucket(candidates.anySegment);
     this.#addBucket(seg);
+    return true;
+  }
+
+  #firstMatch(req: RuleRequest): RuleResult {
+    if (!this.#start(req)) return NO_MATCH;
+    const path = req.url.pathname;
+    const cursor = this.#cursor;
     let merged: { actions: Actions; matched: string[] } | null = null;
     for (let index = cursor.next(); index !== -1; index = cursor.next()) {
       const rule = this.#rules[index]!;
@@ -256,5 +290,5 @@ class RuleSet implements CompiledRules {
 }
 
 export function compileRules(rules: readonly Rule[]): CompiledRules {
-  return new RuleSet(rules);
+  return new RuleSet(rules.map((rule, index) => ({ rule, index })));
 }

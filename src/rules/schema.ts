@@ -8,6 +8,8 @@ import { STORE_SET_COOKIE_DESCRIPTION, storeSetCookieSchema } from "../config/se
 import { parseCidr } from "./cidr";
 import { parseTemplate } from "./template";
 import { valueConditionSchema } from "./value-condition";
+import { denySchema, redirectSchema, requestHeaderEditsSchema, rewriteSchema } from "./request-actions";
+import { RESPONSE_ACTIONS, responseActionsShape, responseMatchSchema } from "./response-rules";
 
 /** One value, or a non-empty list of them (any one may match). */
 const oneOrMany = <T extends z.ZodType>(item: T, what: string) => z.union([item, z.array(item).min(1)], { error: `expected ${what} or a non-empty array of them` });
@@ -61,6 +63,7 @@ export const matchSchema = z.strictObject({
   clientIp: oneOrMany(cidrSchema, "a CIDR").optional(),
   // Two letters (ISO 3166-1 alpha-2) or Cloudflare's two-character specials such as T1 (Tor) and XX.
   country: oneOrMany(z.string().regex(/^[A-Za-z0-9]{2}$/, "expected a two-character country code"), "a country code").optional(),
+  response: responseMatchSchema.optional(),
 });
 
 const customTemplateSchema = z
@@ -92,6 +95,7 @@ export const rateClassRefSchema = z.strictObject({
 });
 
 export const actionsSchema = z.strictObject({
+  cache: responseActionsShape.cache,
   pass: z.boolean().optional().describe("Bypass the cache: forward to the origin and store nothing."),
   ttl: seconds
     .optional()
@@ -126,14 +130,30 @@ export const actionsSchema = z.strictObject({
   slmClass: nameSchema.optional(),
   storeSetCookie: storeSetCookieSchema.optional().describe(STORE_SET_COOKIE_DESCRIPTION + " Overrides settings.storeSetCookie for the requests this rule matches."),
   skipSharding: z.boolean().optional().describe("Fetch from the origin at the edge instead of through a shard (no cluster-wide coalescing)."),
+  redirect: redirectSchema.optional().describe("Answer with a redirect at the edge (never cached, no origin request). The location stays on the request's origin or the one the template writes out."),
+  deny: denySchema.optional().describe("Answer with this status and body at the edge (never cached, no origin request). Wins over redirect when merged rules give both."),
+  rewrite: rewriteSchema
+    .optional()
+    .describe("Change the request's path and/or host before the cache key is built and the request goes on; the rules are not evaluated again (the matched rule's other actions apply to the rewritten request)."),
+  ...requestHeaderEditsSchema,
 });
 
-export const ruleSchema = z.strictObject({
-  name: nameSchema.optional(),
-  match: matchSchema.describe("Every given condition must hold; {} matches every request."),
-  actions: actionsSchema,
-  continue: z.boolean().optional().describe("After matching, merge these actions and keep evaluating later rules."),
-});
+export const ruleSchema = z
+  .strictObject({
+    name: nameSchema.optional(),
+    match: matchSchema.describe("Every given condition must hold; {} matches every request."),
+    actions: actionsSchema,
+    continue: z.boolean().optional().describe("After matching, merge these actions and keep evaluating later rules."),
+  })
+  .superRefine((rule, ctx) => {
+    // A response rule acts after the request has gone to the origin: nothing that routes or answers the request.
+    const response = rule.match.response !== undefined;
+    for (const key of Object.keys(rule.actions)) {
+      if (response && !RESPONSE_ACTIONS.has(key))
+        ctx.addIssue({ code: "custom", path: ["actions", key], message: `not available in a response rule (match.response): the request has already gone to the origin; allowed: ${[...RESPONSE_ACTIONS].join(", ")}` });
+      if (!response && key === "cache") ctx.addIssue({ code: "custom", path: ["actions", key], message: "cache is a response-rule action: add match.response (use pass to bypass the cache for a request)" });
+    }
+  });
 
 export type Rule = z.output<typeof ruleSchema>;
 export type RuleInput = z.input<typeof ruleSchema>;

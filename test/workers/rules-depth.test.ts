@@ -1,7 +1,8 @@
 /**
  * Rule depth on workerd: header and cookie conditions (present / absent / glob / regex) pick the
  * requests they should, hostile values (huge, encoded, built to make a backtracking regex explode)
- * neither match by accident nor stall the worker; rules match on an SLM class's state.
+ * neither match by accident nor stall the worker; rules match on an SLM class's state; request
+ * actions (redirect, deny, rewrite, request header edits) act before the key, with no open redirect.
  */
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
@@ -91,5 +92,92 @@ describe("SLM state conditions", () => {
       applied = await passed(path);
     }
     expect(applied).toBe(true);
+  });
+});
+
+describe("request actions", () => {
+  it("redirect: status and a location from the request path and query, answered at the edge", async () => {
+    const prefix = uniquePath("redirect");
+    await putConfig({ rules: [{ name: "moved", match: { path: `${prefix}/old/**` }, actions: { redirect: { status: 301, location: `${prefix}/new\${path}\${query}` } } }] });
+    const response = await SELF.fetch(`${BASE}${prefix}/old/a?x=1`, { redirect: "manual" });
+    expect(response.status).toBe(301);
+    expect(response.headers.get("location")).toBe(`${prefix}/new${prefix}/old/a?x=1`);
+    expect(response.headers.get("cache-status")).toMatch(/shardcache-edge;fwd=bypass;detail=rule-redirect/);
+    expect(await originCount(`${prefix}/old/a?x=1`)).toBe(0);
+  });
+
+  it("hostile: no open redirect through a forged Host, //evil.com, \\\\evil.com, CR/LF or a huge path", async () => {
+    const prefix = uniquePath("redirect-hostile");
+    await putConfig({
+      rules: [
+        { match: { path: `${prefix}/climb/**` }, actions: { redirect: { location: `${prefix}/climb/../..\${path}` } } },
+        { match: {}, actions: { redirect: { location: "/moved${path}${query}" } } },
+      ],
+    });
+    const onThisOrigin = (location: string | null) => location?.startsWith("/") === true && !location!.startsWith("//") && !location!.includes("\\") && new URL(location!, BASE).origin === BASE;
+    // A forged Host never reaches the location (it is sent as a relative reference).
+    const forged = await SELF.fetch(`${BASE}/a`, { redirect: "manual", headers: { host: "evil.example", "x-forwarded-host": "evil.example" } });
+    expect(forged.headers.get("location")).toBe("/moved/a");
+    for (const path of ["//evil.example/x", "/\\evil.example", "/%2F%2Fevil.example", `${prefix}/climb//evil.example`, `${prefix}/climb/..//evil.example`]) {
+      const response = await SELF.fetch(`${BASE}${path}`, { redirect: "manual" });
+      expect(response.status === 400 || onThisOrigin(response.headers.get("location")), `${path} → ${response.status} ${response.headers.get("location")}`).toBe(true);
+    }
+    const crlf = await SELF.fetch(`${BASE}/a%0d%0aSet-Cookie:%20x=1?q=%0d%0a`, { redirect: "manual" });
+    // Still percent-encoded (the edge normalises the escapes' case): no raw CR/LF, no injected field.
+    expect(crlf.headers.get("location")).toMatch(/^\/moved\/a%0d%0aSet-Cookie:%20x=1\?q=%0d%0a$/i);
+    expect(crlf.headers.get("set-cookie")).toBeNull();
+    const huge = await SELF.fetch(`${BASE}/${"a".repeat(9_000)}`, { redirect: "manual" });
+    expect(huge.status).toBe(414);
+    expect(huge.headers.get("location")).toBeNull();
+  });
+
+  it("hostile: a template that could leave the origin is refused when the config is pushed", async () => {
+    for (const location of ["${path}", "/${path}", "//evil.example${path}", "/\\evil.example", "https://${query}/", "/a${header.host}"]) {
+      const response = await SELF.fetch(`${BASE}/_shardcache/config/validate`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` },
+        body: JSON.stringify({ rules: [{ match: {}, actions: { redirect: { location } } }] }),
+      });
+      expect(response.status, location).toBe(400);
+    }
+  });
+
+  it("deny: the configured status and body, no origin request; HEAD gets no body", async () => {
+    const prefix = uniquePath("deny");
+    await putConfig({ rules: [{ name: "block", match: { path: `${prefix}/**`, headers: { "user-agent": { regex: "(?i)badbot" } } }, actions: { deny: { status: 451, body: "not here\n" } } }] });
+    const denied = await SELF.fetch(`${BASE}${prefix}/a`, { headers: { "user-agent": "BadBot/1.0" } });
+    expect(denied.status).toBe(451);
+    expect(await denied.text()).toBe("not here\n");
+    expect(denied.headers.get("cache-status")).toMatch(/detail=rule-deny/);
+    const head = await SELF.fetch(`${BASE}${prefix}/a`, { method: "HEAD", headers: { "user-agent": "BadBot/1.0" } });
+    expect(head.status).toBe(451);
+    expect(await head.text()).toBe("");
+    expect(await originCount(`${prefix}/a`)).toBe(0);
+    expect(await passed(`${prefix}/b`, { headers: { "user-agent": "Firefox" } })).toBe(false);
+  });
+
+  it("rewrite: the path is changed before the cache key is built, so the old and new URL share one entry", async () => {
+    const prefix = uniquePath("rewrite");
+    await putConfig({ rules: [{ match: { path: `${prefix}/old/**` }, actions: { rewrite: { path: `${prefix}/new\${path}` } } }] });
+    const first = await SELF.fetch(`${BASE}${prefix}/old/a?x=1`);
+    await first.arrayBuffer();
+    expect(await originCount(`${prefix}/new${prefix}/old/a?x=1`)).toBe(1);
+    expect(await originCount(`${prefix}/old/a?x=1`)).toBe(0);
+    const direct = await SELF.fetch(`${BASE}${prefix}/new${prefix}/old/a?x=1`);
+    await direct.arrayBuffer();
+    expect(direct.headers.get("cache-status")).toMatch(/hit/);
+    expect(await originCount(`${prefix}/new${prefix}/old/a?x=1`)).toBe(1);
+  });
+
+  it("rewrite host and request header set / remove reach the origin", async () => {
+    const prefix = uniquePath("rewrite-echo");
+    await putConfig({ rules: [{ match: { path: `/__echo${prefix}/**` }, actions: { rewrite: { host: "internal.example" }, setRequestHeaders: { "X-Variant": "b" }, removeRequestHeaders: ["x-drop"] } }] });
+    // Hostile: the client's own Host and X-Forwarded-Host do not win over the rule's host.
+    const response = await SELF.fetch(`${BASE}/__echo${prefix}/a`, { headers: { "x-drop": "secret", "x-keep": "1", "x-forwarded-host": "evil.example" } });
+    const echoed = (await response.json()) as { headers: Record<string, string> };
+    expect(echoed.headers["x-forwarded-host"]).toBe("internal.example");
+    expect(echoed.headers["x-variant"]).toBe("b");
+    expect(echoed.headers["x-drop"]).toBeUndefined();
+    expect(echoed.headers["x-keep"]).toBe("1");
   });
 });
