@@ -193,3 +193,15 @@ function responseOverrides(into: PolicyOverrides, a: ResponseActions, defaultSto
   if (a.cache === true) delete out.refusedByRule;
   return out;
 }
+
+/**
+ * The shard's one step before a store decision: `ctx` with the decisions of the response rules that
+ * match `response`. The list is checked first (it crossed a boundary); a malformed one applies none.
+ */
+export function withResponseRules<C extends StoreContext & { responseRules?: unknown }>(ctx: C, response: ResponseLike): C {
+  if (ctx.responseRules === undefined) return ctx;
+  const rules = checkResponseRules(ctx.responseRules);
+  if (rules === null || rules.length === 0) return ctx;
+  const { matched, ...decided } = responsePhase(rules, response, ctx);
+  return matched.length === 0 ? ctx : { ...ctx, ...decided };
+}

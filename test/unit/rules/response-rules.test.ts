@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../../src/config/document";
 import { canStore } from "../../../src/rfc9111";
-import { checkResponseRules, MAX_RESPONSE_RULES, mediaType, responsePhase, type ResponseRuleWire } from "../../../src/rules/response-rules";
+import { checkResponseRules, MAX_RESPONSE_RULES, mediaType, responsePhase, withResponseRules, type ResponseRuleWire } from "../../../src/rules/response-rules";
 import { ruleSchema } from "../../../src/rules/schema";
 import { req, rules } from "./helpers";
 
@@ -116,5 +116,17 @@ describe("responsePhase", () => {
     const started = performance.now();
     expect(responsePhase(list, response(200, { "x-h": `${"a".repeat(100_000)}!` }), {}).matched).toEqual([]);
     expect(performance.now() - started).toBeLessThan(2_000);
+  });
+});
+
+describe("withResponseRules (the shard's step)", () => {
+  it("returns the context itself without rules or without a match, the decided context otherwise, and ignores a malformed list", () => {
+    const ctx = { key: "k", overrides: { forcedTtlSeconds: 1 }, responseRules: [...wire({ name: "nf", match: { response: { status: 404 } }, actions: { ttl: 9 } })] };
+    const bare = { key: "k" };
+    expect(withResponseRules(bare, response(404))).toBe(bare);
+    expect(withResponseRules(ctx, response(200))).toBe(ctx);
+    expect(withResponseRules(ctx, response(404))).toEqual({ ...ctx, overrides: { forcedTtlSeconds: 9 } });
+    const hostile = { ...ctx, responseRules: [{ label: "x", when: { status: 404 }, actions: { ttl: 9, pass: true } }] };
+    expect(withResponseRules(hostile, response(404))).toBe(hostile);
   });
 });
