@@ -122,7 +122,7 @@ describe("responsePhase", () => {
 describe("withResponseRules (the shard's step)", () => {
   it("returns the context itself without rules or without a match, the decided context otherwise, and ignores a malformed list", () => {
     const ctx = { key: "k", overrides: { forcedTtlSeconds: 1 }, responseRules: [...wire({ name: "nf", match: { response: { status: 404 } }, actions: { ttl: 9 } })] };
-    const bare = { key: "k" };
+    const bare: { key: string; responseRules?: unknown } = { key: "k" };
     expect(withResponseRules(bare, response(404))).toBe(bare);
     expect(withResponseRules(ctx, response(200))).toBe(ctx);
     expect(withResponseRules(ctx, response(404))).toEqual({ ...ctx, overrides: { forcedTtlSeconds: 9 } });
