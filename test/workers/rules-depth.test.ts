@@ -181,3 +181,63 @@ describe("request actions", () => {
     expect(echoed.headers["x-keep"]).toBe("1");
   });
 });
+
+describe("response rules", () => {
+  /** Fetches `path` twice; how many of the two the origin saw. */
+  async function originSaw(path: string): Promise<number> {
+    await fetchTwice(path);
+    return originCount(path);
+  }
+
+  it("status: a 404 without freshness is stored under a response rule's ttl; the same 404 elsewhere is not", async () => {
+    const prefix = uniquePath("resp-status");
+    await putConfig({ rules: [{ name: "short-404", match: { path: `${prefix}/rule/**`, response: { status: [404, { min: 410, max: 410 }] } }, actions: { ttl: 60 } }] });
+    expect(await originSaw(`${prefix}/rule/a?status=404&cc=`)).toBe(1);
+    expect(await originSaw(`${prefix}/other/a?status=404&cc=`)).toBe(2);
+    // A 200 under the same rule's request conditions keeps its own (absent) freshness.
+    expect(await originSaw(`${prefix}/rule/b?cc=`)).toBe(2);
+  });
+
+  it("content type and response headers: cache: false keeps a cacheable response out; a header condition forces a ttl", async () => {
+    const prefix = uniquePath("resp-type");
+    await putConfig({
+      rules: [
+        { name: "no-json", match: { path: `${prefix}/**`, response: { contentType: "application/*" } }, actions: { cache: false } },
+        { name: "opt-in", match: { path: `${prefix}/**`, response: { headers: { "X-Cacheable": { exact: "yes" } } } }, actions: { ttl: 60, setResponseHeaders: { "x-cached-by": "rule" } } },
+      ],
+    });
+    const json = `${prefix}/j?h-content-type=application%2Fjson`;
+    const first = await SELF.fetch(`${BASE}${json}`);
+    await first.arrayBuffer();
+    expect(first.headers.get("cache-status")).toMatch(/shardcache-shard;fwd=uri-miss;fwd-status=200;stored=\?0;detail=rule/);
+    await (await SELF.fetch(`${BASE}${json}`)).arrayBuffer();
+    expect(await originCount(json)).toBe(2);
+    const optIn = `${prefix}/o?cc=&h-x-cacheable=yes`;
+    const hit = await fetchTwice(optIn);
+    expect(await originCount(optIn)).toBe(1);
+    expect(hit.headers.get("x-cached-by")).toBe("rule");
+    expect(await originSaw(`${prefix}/n?cc=&h-x-cacheable=YES`)).toBe(2);
+  });
+
+  it("keeps RFC 9111 §3: a response rule's ttl stores neither a private nor a Set-Cookie response; ignorePrivate (DANGEROUS) does", async () => {
+    const prefix = uniquePath("resp-trust");
+    await putConfig({
+      rules: [
+        { match: { path: `${prefix}/dangerous/**`, response: { status: 200 } }, actions: { ttl: 60, ignorePrivate: true } },
+        { match: { path: `${prefix}/**`, response: { status: 200 } }, actions: { ttl: 60 } },
+      ],
+    });
+    expect(await originSaw(`${prefix}/p?cc=private`)).toBe(2);
+    expect(await originSaw(`${prefix}/c?h-set-cookie=s%3D1`)).toBe(2);
+    expect(await originSaw(`${prefix}/dangerous/p?cc=private`)).toBe(1);
+  });
+
+  it("hostile: an origin header built to make a backtracking regex explode is matched in linear time and does not match", async () => {
+    const prefix = uniquePath("resp-hostile");
+    await putConfig({ rules: [{ match: { path: `${prefix}/**`, response: { headers: { "x-h": { regex: "^(a|aa)+$" } } } }, actions: { ttl: 60 } }] });
+    const started = Date.now();
+    expect(await originSaw(`${prefix}/a?cc=&h-x-h=${"a".repeat(6_000)}!`)).toBe(2);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(await originSaw(`${prefix}/b?cc=&h-x-h=${"a".repeat(6_000)}`)).toBe(1);
+  });
+});
