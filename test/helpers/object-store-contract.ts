@@ -9,6 +9,7 @@ import type { ObjectStore, StoredObject } from "../../durable/object-store";
 import { softPurgedMeta } from "../../durable/shard-purge";
 import { CHUNK_BYTES, TOUCH_INTERVAL_MS } from "../../durable/sqlite-object-store";
 import type { StoredMeta } from "../../src/rfc9111/types";
+import { storedMeta, T0 } from "./stored-meta";
 
 export interface StoreUnderTest {
   /** A new, empty store. */
@@ -27,41 +28,9 @@ export interface StoreHarness {
   keepsText: boolean;
 }
 
-const T0 = 1_700_000_000_000;
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const LARGE = 64 * MiB;
-
-/** A record that is fresh for `lifetimeSeconds` from `at`, with no validators and no stale windows unless given. */
-export function storedMeta(url: string, over: Partial<StoredMeta> & { at?: number; lifetimeSeconds?: number } = {}): StoredMeta {
-  const { at = T0, lifetimeSeconds = 60, ...rest } = over;
-  const staleAt = at + lifetimeSeconds * 1000;
-  return {
-    v: 1,
-    url,
-    status: 200,
-    headers: [["content-type", "text/plain"]],
-    requestTime: at,
-    responseTime: at,
-    initialAgeSeconds: 0,
-    freshnessLifetimeSeconds: lifetimeSeconds,
-    staleAt,
-    staleWhileRevalidateUntil: staleAt,
-    staleIfErrorUntil: staleAt,
-    expireAt: staleAt,
-    alwaysRevalidate: false,
-    mustRevalidate: false,
-    immutable: false,
-    etag: null,
-    lastModified: null,
-    vary: null,
-    variantKey: "",
-    bodyBytes: 0,
-    tags: [],
-    forced: false,
-    ...rest,
-  };
-}
 
 /** `length` bytes that differ with `seed`, so a body from the wrong variant or chunk order shows. */
 function bytes(length: number, seed: number): Uint8Array {
@@ -187,7 +156,13 @@ export function objectStoreContract(harness: StoreHarness): void {
       expect(store.purge({ tag: "blue" }, false)).toBe(2);
       expect(variantKeys(store, "/a/2")).toEqual(["w"]);
       expect(store.variants("/b/1", T0)).toEqual([]);
+      putBody(store, "/a", 10);
+      putBody(store, "/b/2", 10);
       expect(store.purge({ prefix: "/a/" }, false)).toBe(2);
+      expect(store.variants("/a/1", T0)).toEqual([]);
+      expect(variantKeys(store, "/a")).toEqual([""]);
+      expect(variantKeys(store, "/b/2")).toEqual([""]);
+      expect(store.purge({ keys: ["/a", "/b/2"] }, false)).toBe(2);
       expect(store.objectCount()).toBe(0);
       putBody(store, "/d/1", 10);
       putBody(store, "/d/2", 10);

@@ -9,7 +9,8 @@ import { describe, expect, it } from "vitest";
 import { MemoryObjectStore } from "../../durable/memory-object-store";
 import { ShardStore } from "../../durable/shard-store";
 import { SqliteObjectStore } from "../../durable/sqlite-object-store";
-import { objectStoreContract, storedMeta } from "../helpers/object-store-contract";
+import { objectStoreContract } from "../helpers/object-store-contract";
+import { storedMeta } from "../helpers/stored-meta";
 import { uniquePath } from "../helpers/origin";
 
 const MiB = 1024 * 1024;

@@ -10,6 +10,7 @@ import { TOUCH_INTERVAL_MS } from "../../durable/sqlite-object-store";
 import { defaultCacheKey } from "../../src/rules/cache-key";
 import type { ShardRequestContext, ShardSettings } from "../../src/serve/shard-protocol";
 import type { StoredMeta } from "../../src/rfc9111/types";
+import { storedMeta } from "../helpers/stored-meta";
 import { originCount, originUrl, uniquePath } from "../helpers/origin";
 
 const BASE = "http://cache.test";
@@ -44,30 +45,7 @@ async function viaShard(name: string, path: string, settings: Partial<ShardSetti
 }
 
 function meta(key: string, bodyBytes: number, at: number): StoredMeta {
-  return {
-    v: 1,
-    url: key,
-    status: 200,
-    headers: [["content-type", "text/plain"]],
-    requestTime: at,
-    responseTime: at,
-    initialAgeSeconds: 0,
-    freshnessLifetimeSeconds: 60,
-    staleAt: at + 60_000,
-    staleWhileRevalidateUntil: at + 60_000,
-    staleIfErrorUntil: at + 60_000,
-    expireAt: at + 60_000,
-    alwaysRevalidate: false,
-    mustRevalidate: false,
-    immutable: false,
-    etag: null,
-    lastModified: null,
-    vary: null,
-    variantKey: "",
-    bodyBytes,
-    tags: [],
-    forced: false,
-  };
+  return storedMeta(key, { at, bodyBytes });
 }
 
 describe("storage budget", () => {
