@@ -30,7 +30,8 @@ import type { ShardGate } from "./edge/shard-client";
 import { EdgeCounter } from "./edge/edge-counter";
 import { accessLogEntry } from "./edge/access-log";
 import { accessLogLine } from "./observe/access-log";
-import type { Clock } from "./lib/clock";
+import { OffsetClock, type Clock } from "./lib/clock";
+import type { EpochMillis } from "./lib/units";
 import { CacheShard as CacheShardObject } from "../durable/cache-shard";
 import { EventLog as EventLogObject } from "../durable/event-log";
 import { HealthMonitor as HealthMonitorObject } from "../durable/health-monitor";
@@ -49,30 +50,41 @@ export { MetricsCollector } from "../durable/metrics-collector";
 /** The one wall clock: every Durable Object and flow below is handed it (time is a parameter). */
 const systemClock: Clock = { now: () => Date.now() };
 
+/**
+ * The test suite's clock: the wall clock plus an offset that tests move forward instead of sleeping
+ * (test/helpers/clock.ts imports this very object: the tests, SELF and the Durable Objects share one
+ * isolate and module graph). Chosen only when the TEST_CLOCK binding is "movable", which only
+ * vitest.config.ts sets; no request can reach it.
+ */
+export const testClock = new OffsetClock(systemClock);
+
+/** The clock for this worker: the wall clock, or in the test suite the movable one. */
+const clockFor = (env: Env): Clock => (env.TEST_CLOCK === "movable" ? testClock : systemClock);
+
 // The Durable Object classes wrangler.toml names, each given the clock here, where the parts are composed.
 export class CacheShard extends CacheShardObject {
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env, systemClock);
+    super(ctx, env, clockFor(env));
   }
 }
 export class EventLog extends EventLogObject {
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env, systemClock);
+    super(ctx, env, clockFor(env));
   }
 }
 export class HealthMonitor extends HealthMonitorObject {
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env, systemClock);
+    super(ctx, env, clockFor(env));
   }
 }
 export class RateLimiter extends RateLimiterObject {
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env, systemClock);
+    super(ctx, env, clockFor(env));
   }
 }
 export class SlmMonitor extends SlmMonitorObject {
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env, systemClock);
+    super(ctx, env, clockFor(env));
   }
 }
 
@@ -81,7 +93,7 @@ const metricsCollector = (env: Env) => env.METRICS_COLLECTOR.get(env.METRICS_COL
 /** Appends one event to the cluster event log; never fails the caller (the log is best effort). */
 function raiseEvent(env: Env, event: Omit<NewEvent, "time">): Promise<void> {
   return env.EVENT_LOG.get(env.EVENT_LOG.idFromName("events"))
-    .append([{ ...event, time: Date.now() }])
+    .append([{ ...event, time: clockFor(env).now() }])
     .then(
       () => {},
       () => {},
@@ -89,6 +101,8 @@ function raiseEvent(env: Env, event: Omit<NewEvent, "time">): Promise<void> {
 }
 
 interface Isolate {
+  /** This isolate's clock (clockFor), as a plain function for the flows. */
+  now: () => EpochMillis;
   loader: ConfigLoader<ConfigDocument>;
   edgeTier: EdgeTier;
   /** Concurrent misses for one key in this isolate: one shard call (src/edge/single-flight.ts). */
@@ -116,7 +130,10 @@ interface Isolate {
 let isolate: Isolate | null = null;
 
 function isolateFor(env: Env): Isolate {
+  const clock = clockFor(env);
+  const now = () => clock.now();
   isolate ??= {
+    now,
     loader: new ConfigLoader({
       read: () => env.CONFIG.get(CONFIG_KV_KEY),
       readLastGood: () => readLastGood(env.CONFIG),
@@ -132,7 +149,7 @@ function isolateFor(env: Env): Isolate {
     edgeTier: new EdgeTier(defaultConfigDocument.settings.edgeMemoryBudgetBytes, typeof caches === "undefined" ? null : caches.default),
     flights: new SingleFlight<SharedMiss>(),
     pools: new PoolFetcher(
-      cachedSnapshot(() => env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health")).snapshot(), HEALTH_SNAPSHOT_TTL_MS, Date.now),
+      cachedSnapshot(() => env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health")).snapshot(), HEALTH_SNAPSHOT_TTL_MS, now),
       (reports) =>
         env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health"))
           .report(reports)
@@ -140,8 +157,8 @@ function isolateFor(env: Env): Isolate {
     ),
     rateGate: new RateGate({
       limiter: (name) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(name)),
-      factors: cachedValue(async () => (await slmMonitor(env).snapshot()).factors, SLM_FACTORS_TTL_MS, Date.now),
-      now: Date.now,
+      factors: cachedValue(async () => (await slmMonitor(env).snapshot()).factors, SLM_FACTORS_TTL_MS, now),
+      now,
       onLimiterError: (name, error) => console.error(`rate class ${name}: limiter unavailable, admitting (${error instanceof Error ? error.message : String(error)})`),
     }),
     slm: new SlmReporter(),
@@ -194,11 +211,11 @@ function flushSlm(step: FlushStep, state: Isolate, config: ConfigDocument, env: 
   const send = async (): Promise<void> => {
     const batch = state.slm.take();
     if (batch.length === 0) return;
-    const sentAt = Date.now();
+    const sentAt = state.now();
     try {
       await slmMonitor(env).record(config.slmClasses, batch, config.rateClasses);
     } catch {
-      if (state.slm.restore(batch, sentAt, Date.now()) !== "none") await sleep(FLUSH_EVERY_MS).then(send);
+      if (state.slm.restore(batch, sentAt, state.now()) !== "none") await sleep(FLUSH_EVERY_MS).then(send);
     }
   };
   ctx.waitUntil(step === "flush-now" ? send() : sleep(FLUSH_EVERY_MS).then(send));
@@ -208,9 +225,9 @@ function flushSlm(step: FlushStep, state: Isolate, config: ConfigDocument, env: 
 function shardGateFor(state: Isolate, settings: Settings, env: Env, ctx: ExecutionContext): ShardGate {
   const policy = { failuresToSkip: settings.shardFailuresToSkip, skipSeconds: settings.shardSkipSeconds };
   return {
-    admit: (shard) => state.shardHealth.admit(shard, Date.now(), policy),
+    admit: (shard) => state.shardHealth.admit(shard, state.now(), policy),
     record: (shard, outcome) => {
-      const change = state.shardHealth.record(shard, outcome, Date.now(), policy);
+      const change = state.shardHealth.record(shard, outcome, state.now(), policy);
       if (change === null) return;
       const text = change.to === "unhealthy" ? `Shard ${shard} skipped by this edge isolate for ${policy.skipSeconds} s after ${change.failures} consecutive failures` : `Shard ${shard} answers again`;
       console.error(text);
@@ -229,7 +246,7 @@ export default {
     const state = isolateFor(env);
     // One normal form of the request for everything below: the admin check, the rules, the key, the origin.
     const request = normaliseIncoming(incoming);
-    const now = Date.now();
+    const now = state.now();
     // Within the memo period both are plain values: no promise, no await on the hot path.
     const memoLoaded = state.loader.fresh(now);
     const memoPurges = state.purges.fresh(now);
@@ -262,11 +279,11 @@ export default {
         notePurge: (record) => state.purges.note(record),
         deleteLocalEdgeCopy: (key) => state.edgeTier.delete(key),
         zone: zonePurgerFrom(env),
-        now: Date.now,
+        now: state.now,
         events: env.EVENT_LOG.get(env.EVENT_LOG.idFromName("events")),
         rateStatus: (name) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(name)).status(),
         slmSnapshot: () => slmMonitor(env).snapshot(config.slmClasses),
-        shardHealth: () => state.shardHealth.snapshot(Date.now()),
+        shardHealth: () => state.shardHealth.snapshot(state.now()),
         edgeCounters: async (since) => {
           await state.counter.flush();
           return metricsCollector(env).read(since);
@@ -300,19 +317,20 @@ export default {
         if (cls !== undefined) flushSlm(state.slm.record(slmClass, ttfbMs, cls.targetMs), state, config, env, ctx);
       },
       observe: (answer) => {
-        if (settings.accessLog) console.log(accessLogLine(accessLogEntry(request, answer, now, Date.now())));
+        if (settings.accessLog) console.log(accessLogLine(accessLogEntry(request, answer, now, state.now())));
         if (state.countingOff) return;
         state.counter.count(answer.rule, answer.outcome, answer.bytes, now, (promise) => ctx.waitUntil(promise));
         // Workers Analytics Engine, when bound: one data point per request, queryable with SQL.
         env.ANALYTICS?.writeDataPoint({ indexes: [answer.rule], blobs: [answer.outcome, answer.rule, answer.upstream.shard ?? "", answer.upstream.shardName ?? ""], doubles: [1, answer.bytes] });
       },
       waitUntil: (promise) => ctx.waitUntil(promise),
-      now: Date.now,
+      now: state.now,
     });
   },
 
   async scheduled(_controller, env, ctx): Promise<void> {
-    const loaded = await isolateFor(env).loader.get(Date.now());
+    const state = isolateFor(env);
+    const loaded = await state.loader.get(state.now());
     ctx.waitUntil(runScheduledJobs(scheduledJobs(loaded.config, env)));
   },
 } satisfies ExportedHandler<Env>;
