@@ -10,6 +10,7 @@ import { TOUCH_INTERVAL_MS } from "../../durable/sqlite-object-store";
 import { defaultCacheKey } from "../../src/rules/cache-key";
 import type { ShardRequestContext, ShardSettings } from "../../src/serve/shard-protocol";
 import type { StoredMeta } from "../../src/rfc9111/types";
+import { advanceTime } from "../helpers/clock";
 import { storedMeta } from "../helpers/stored-meta";
 import { originCount, originUrl, uniquePath } from "../helpers/origin";
 
@@ -140,7 +141,7 @@ describe("maximum TTL", () => {
     expect((await shard(name).stats()).storedBytes).toBeGreaterThan(4000);
     expect(await runDurableObjectAlarm(shard(name))).toBe(true);
     expect((await shard(name).stats()).storedBytes).toBeGreaterThan(4000); // still usable: not swept
-    await new Promise((resolve) => setTimeout(resolve, 1100)); // the sweep compares with the wall clock
+    await advanceTime(1100); // past the capped lifetime, on the shard's clock
     expect(await runDurableObjectAlarm(shard(name))).toBe(true); // the first run scheduled the next sweep
     expect((await shard(name).stats()).storedBytes).toBe(0);
   });
