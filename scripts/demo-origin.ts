@@ -22,7 +22,9 @@
  *   standing for one node of a pool) fail that way, for health checks, grace and the fault suite:
  *   reset (connection destroyed, no response), 503, 500 (a CACHEABLE 500: max-age=600), hang (no
  *   headers for 60 s), stall (headers and a first chunk, then silence for 60 s), reset-body (headers
- *   and half the body, then the connection is destroyed), cut (see below, not storable); off clears it.
+ *   and half the body, then the connection is destroyed), cut (see below, not storable); off clears it;
+ *   POST /__clock?offset=MS sets the Date header to the wall clock plus MS (≥ 0), so the test suite's moved
+ *   clock and the origin's Date agree (RFC 9111 §4.2.3: apparent age = response time − Date; test/helpers/clock.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createHash } from "node:crypto";
@@ -51,6 +53,8 @@ interface OriginState {
   failModes: Map<string, FailMode>;
   /** Webhook sinks: bodies POSTed to /__hook/<name>, readable with GET /__hook/<name> (event handler tests). */
   hooks: Map<string, unknown[]>;
+  /** How far the Date header is ahead of the wall clock (POST /__clock). */
+  clockOffsetMs: number;
 }
 
 function failModeFor(state: OriginState, pathname: string): FailMode {
@@ -99,6 +103,13 @@ function handleControl(req: IncomingMessage, res: ServerResponse, url: URL, stat
     res.writeHead(204, { "cache-control": "no-store" }).end();
     return true;
   }
+  if (url.pathname === "/__clock" && req.method === "POST") {
+    const offset = Number(url.searchParams.get("offset"));
+    const valid = Number.isSafeInteger(offset) && offset >= 0;
+    if (valid) state.clockOffsetMs = offset;
+    res.writeHead(valid ? 204 : 400, { "cache-control": "no-store" }).end(valid ? undefined : "offset: whole milliseconds >= 0\n");
+    return true;
+  }
   if (url.pathname === "/__fail" && req.method === "POST") {
     const mode = url.searchParams.get("mode");
     const prefix = url.searchParams.get("prefix") ?? "";
@@ -125,9 +136,9 @@ function bodyFor(url: URL, serial: number, size: number | null): Buffer {
   return out;
 }
 
-function responseHeaders(url: URL, bodyBytes: number, streamed: boolean): Record<string, string | string[]> {
+function responseHeaders(url: URL, bodyBytes: number, streamed: boolean, clockOffsetMs: number): Record<string, string | string[]> {
   const q = url.searchParams;
-  const headers: Record<string, string | string[]> = { "content-type": "text/plain; charset=utf-8", date: new Date().toUTCString() };
+  const headers: Record<string, string | string[]> = { "content-type": "text/plain; charset=utf-8", date: new Date(Date.now() + clockOffsetMs).toUTCString() };
   const cc = q.has("cc") ? q.get("cc")! : "public, max-age=60";
   if (cc !== "") headers["cache-control"] = cc;
   if (q.has("etag")) headers["etag"] = q.get("etag")!;
@@ -190,29 +201,29 @@ async function handle(req: IncomingMessage, res: ServerResponse, requestBody: Bu
 
   const etag = q.get("etag");
   if (etag !== null && req.headers["if-none-match"] === etag) {
-    const headers = responseHeaders(url, 0, true);
+    const headers = responseHeaders(url, 0, true, state.clockOffsetMs);
     return void res.writeHead(304, headers).end();
   }
   const sizeParam = q.get("size");
   const body = bodyFor(url, serial, sizeParam === null ? null : Math.max(0, Number(sizeParam) | 0));
   const chunks = Math.max(1, Number(q.get("chunks") ?? 1) | 0);
   const partLength = Number(q.get("part") ?? 0) | 0;
-  if (partLength > 0) return sendPart(res, url, body.length, partLength, state.requests.get(counted) ?? 1);
+  if (partLength > 0) return sendPart(res, url, body.length, partLength, state.requests.get(counted) ?? 1, state.clockOffsetMs);
   const status = Number(q.get("status") ?? 200);
   if (q.get("early") === "1") res.writeEarlyHints({ link: "</early.css>; rel=preload" });
-  res.writeHead(status, responseHeaders(url, body.length, chunks > 1));
+  res.writeHead(status, responseHeaders(url, body.length, chunks > 1, state.clockOffsetMs));
   if (req.method === "HEAD") return void res.end();
   await writeBody(res, body, chunks, Number(q.get("chunkDelay") ?? 0));
 }
 
 /** The k-th part (1-based, cycling) of a body of repeating a–z, as a 206 with Content-Range. */
-function sendPart(res: ServerResponse, url: URL, size: number, partLength: number, k: number): void {
+function sendPart(res: ServerResponse, url: URL, size: number, partLength: number, k: number, clockOffsetMs: number): void {
   const whole = Buffer.alloc(size);
   for (let i = 0; i < size; i++) whole[i] = 97 + (i % 26);
   const parts = Math.max(1, Math.ceil(size / partLength));
   const start = ((k - 1) % parts) * partLength;
   const end = Math.min(size, start + partLength) - 1;
-  const headers = responseHeaders(url, end - start + 1, false);
+  const headers = responseHeaders(url, end - start + 1, false, clockOffsetMs);
   headers["content-range"] = `bytes ${start}-${end}/${size}`;
   res.writeHead(206, headers);
   res.end(whole.subarray(start, end + 1));
@@ -249,7 +260,7 @@ function acceptWebSocket(req: IncomingMessage, socket: Socket, state: OriginStat
 
 /** Start the demo origin on loopback. Port 0 picks a free port. */
 export async function startDemoOrigin(port = 0, host = "127.0.0.1"): Promise<DemoOrigin> {
-  const state: OriginState = { requests: new Map(), total: 0, serial: 0, failModes: new Map(), hooks: new Map() };
+  const state: OriginState = { requests: new Map(), total: 0, serial: 0, failModes: new Map(), hooks: new Map(), clockOffsetMs: 0 };
   const server: Server = createServer((req, res) => {
     // Read any request body first so pass-through uploads complete (and can be echoed) before we answer.
     const chunks: Buffer[] = [];

@@ -13,6 +13,11 @@ export interface Env extends Cloudflare.Env {
   EDGE_COUNTING?: string;
   /** How long each isolate memoises the config, in milliseconds (default 5000). */
   CONFIG_MEMO_MS?: string;
+  /**
+   * "movable" only in the test suite (vitest.config.ts): the composition root then hands every Durable Object
+   * and flow the clock tests move forward (src/index.ts testClock). Never set it on a deployed worker.
+   */
+  TEST_CLOCK?: string;
   /** Secret that lets a trusted client send X-Cluster-* headers (with X-Cluster-Token). */
   CLUSTER_TOKEN?: string;
   /** Bearer token of the admin API (a secret: `wrangler secret put ADMIN_TOKEN`); without it the admin API answers 503. */

@@ -31,7 +31,7 @@ import { EdgeShardGate } from "./edge/shard-gate";
 import { EdgeCounter } from "./edge/edge-counter";
 import { EdgeObserver, type EdgeObserverParts } from "./edge/edge-observer";
 import { eventRaiser, type RaiseEvent } from "./edge/event-raiser";
-import type { Clock } from "./lib/clock";
+import { OffsetClock, type Clock } from "./lib/clock";
 import type { EpochMillis } from "./lib/units";
 import { CacheShard as CacheShardObject } from "../durable/cache-shard";
 import { EventLog as EventLogObject } from "../durable/event-log";
@@ -51,30 +51,41 @@ export { MetricsCollector } from "../durable/metrics-collector";
 /** The one wall clock: every Durable Object and flow below is handed it (time is a parameter). */
 const systemClock: Clock = { now: () => Date.now() };
 
+/**
+ * The test suite's clock: the wall clock plus an offset that tests move forward instead of sleeping
+ * (test/helpers/clock.ts imports this very object: the tests, SELF and the Durable Objects share one
+ * isolate and module graph). Chosen only when the TEST_CLOCK binding is "movable", which only
+ * vitest.config.ts sets; no request can reach it.
+ */
+export const testClock = new OffsetClock(systemClock);
+
+/** The clock for this worker: the wall clock, or in the test suite the movable one. */
+const clockFor = (env: Env): Clock => (env.TEST_CLOCK === "movable" ? testClock : systemClock);
+
 // The Durable Object classes wrangler.toml names, each given the clock here, where the parts are composed.
 export class CacheShard extends CacheShardObject {
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env, systemClock);
+    super(ctx, env, clockFor(env));
   }
 }
 export class EventLog extends EventLogObject {
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env, systemClock);
+    super(ctx, env, clockFor(env));
   }
 }
 export class HealthMonitor extends HealthMonitorObject {
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env, systemClock);
+    super(ctx, env, clockFor(env));
   }
 }
 export class RateLimiter extends RateLimiterObject {
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env, systemClock);
+    super(ctx, env, clockFor(env));
   }
 }
 export class SlmMonitor extends SlmMonitorObject {
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env, systemClock);
+    super(ctx, env, clockFor(env));
   }
 }
 
@@ -118,7 +129,7 @@ let isolate: Isolate | null = null;
 
 function isolateFor(env: Env): Isolate {
   if (isolate !== null) return isolate;
-  const clock = systemClock;
+  const clock = clockFor(env);
   const now = () => clock.now();
   const raise = eventRaiser(() => eventLog(env), clock);
   const memoMs = env.CONFIG_MEMO_MS === undefined ? DEFAULT_CONFIG_MEMO_MS : Number(env.CONFIG_MEMO_MS);

@@ -1,4 +1,4 @@
-import type { EpochMillis } from "./units";
+import type { EpochMillis, Millis } from "./units";
 
 /**
  * Where time comes from. Nothing below the composition root reads the wall clock itself: every Durable
@@ -7,4 +7,32 @@ import type { EpochMillis } from "./units";
  */
 export interface Clock {
   now(): EpochMillis;
+}
+
+/**
+ * Another clock plus an offset that only moves forward: the test suite's clock. The composition root
+ * hands it out instead of the system clock only when the TEST_CLOCK binding says so (vitest.config.ts
+ * sets it; wrangler.toml never does), and only code in the same isolate that holds the object can
+ * move it (test/helpers/clock.ts), never a request. Forward only, because every stored instant
+ * (an entry's response time, a rate window, an alarm) assumes time never runs backwards.
+ */
+export class OffsetClock implements Clock {
+  #offset: Millis = 0;
+
+  constructor(private readonly base: Clock) {}
+
+  now(): EpochMillis {
+    return this.base.now() + this.#offset;
+  }
+
+  /** How far this clock is ahead of its base. */
+  get offsetMs(): Millis {
+    return this.#offset;
+  }
+
+  /** Moves the clock `ms` forward (a whole number ≥ 0). */
+  advance(ms: Millis): void {
+    if (!Number.isSafeInteger(ms) || ms < 0) throw new RangeError(`a clock moves forward by a whole number of milliseconds, not ${ms}`);
+    this.#offset += ms;
+  }
 }

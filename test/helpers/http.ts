@@ -4,6 +4,7 @@
  * switches scoped to one path prefix (so parallel test files never see each other's failures).
  */
 import { SELF } from "cloudflare:test";
+import { now } from "./clock";
 import { originUrl } from "./origin";
 
 export const BASE = "http://cache.test";
@@ -70,7 +71,7 @@ export async function failOrigin(prefix: string, mode: "reset" | "503" | "cut" |
   await response.arrayBuffer();
 }
 
-/** An HTTP-date `offsetSeconds` from now. */
+/** An HTTP-date `offsetSeconds` from now (the worker's clock, which tests move: test/helpers/clock.ts). */
 export function httpDate(offsetSeconds: number): string {
-  return new Date(Date.now() + offsetSeconds * 1000).toUTCString();
+  return new Date(now() + offsetSeconds * 1000).toUTCString();
 }

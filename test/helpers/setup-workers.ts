@@ -1,9 +1,14 @@
 /**
  * Runs before every workers test: storage is not rolled back between tests in this pool version, so
  * each test starts from the built-in default config (no document, no last good one, no history) unless it writes its own.
+ * Before each file: the demo origin's Date is put back in step with this file's clock (a fresh isolate starts
+ * at offset 0; the previous file may have moved the origin's).
  */
 import { env } from "cloudflare:test";
-import { beforeEach } from "vitest";
+import { beforeAll, beforeEach } from "vitest";
+import { syncOriginClock } from "./clock";
+
+beforeAll(syncOriginClock);
 
 beforeEach(async () => {
   await env.CONFIG.delete("config");
