@@ -13,7 +13,8 @@ import { handleEdgeRequest, type EdgeDeps } from "./edge/handler";
 import { EdgeTier } from "./edge/edge-tier";
 import type { SharedMiss } from "./edge/shared-miss";
 import { SingleFlight } from "./edge/single-flight";
-import { CONFIG_KV_KEY, DEFAULT_CONFIG_MEMO_MS, type Env } from "./env";
+import { CONFIG_KV_KEY, DEFAULT_CONFIG_MEMO_MS, DEFAULT_SLM_STATES_MEMO_MS, type Env } from "./env";
+import { SlmStates } from "./edge/slm-states";
 import { createHrw, type Hrw } from "./routing/hrw";
 import { cachedSnapshot, PoolFetcher } from "./origin/pool-fetch";
 import { RateGate } from "./edge/rate-gate";
@@ -106,6 +107,8 @@ interface Isolate {
   pools: PoolFetcher;
   rateGate: RateGate;
   slm: SlmReports;
+  /** The SLM states rules match on, refreshed in the background (src/edge/slm-states.ts). */
+  slmStates: SlmStates;
   /** This isolate's edge-tier counters, flushed in batches to the MetricsCollector. */
   counter: EdgeCounter;
   /** What every edge answer is told to (EDGE_COUNTING=off, the bench's reference run only: no counter). */
@@ -166,6 +169,7 @@ function isolateFor(env: Env): Isolate {
       onLimiterError: (name, error) => console.error(`rate class ${name}: limiter unavailable, admitting (${error instanceof Error ? error.message : String(error)})`),
     }),
     slm: new SlmReports((batch, config) => slmMonitor(env).record(config.slmClasses, batch, config.rateClasses), clock),
+    slmStates: new SlmStates(() => slmMonitor(env).snapshot(), env.SLM_STATES_MEMO_MS === undefined ? DEFAULT_SLM_STATES_MEMO_MS : Number(env.SLM_STATES_MEMO_MS)),
     loginThrottle: new LoginThrottle(),
     shardHealth: new ShardHealth(),
     counter,
@@ -231,6 +235,7 @@ function edgeDepsFor(state: Isolate, loaded: LoadedConfig<ConfigDocument>, colo:
     pools: state.pools,
     rateGate: state.rateGate,
     slm: state.slm,
+    slmState: (name) => state.slmStates.stateOf(name),
     shardGate: new EdgeShardGate(state.shardHealth, settings, state.clock, state.raise),
     observer: new EdgeObserver(state.observed, settings.accessLog),
     now: state.now,
@@ -294,6 +299,10 @@ export default {
       if (loaded.source !== "default") replanHealth(state, config, env, ctx);
     }
     if (isAdminPath(pathOf(request.url), settings.adminPrefix)) return handleAdminRequest(request, settings.adminPrefix, adminDeps(state, loaded, request, env));
+    if (config.compiledRules.usesSlm) {
+      const refreshing = state.slmStates.refresh(now);
+      if (refreshing !== null) ctx.waitUntil(refreshing);
+    }
     // Per request, only what this request knows; everything else was built for the config version.
     return handleEdgeRequest(edgeDepsFor(state, loaded, (incoming.cf?.colo as string | undefined) ?? "local", env), {
       request,

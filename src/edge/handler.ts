@@ -10,6 +10,7 @@ import type { ConfigDocument } from "../config/document";
 import type { Settings } from "../config/settings";
 import type { EpochMillis } from "../lib/units";
 import { failpoolChain, type Pool } from "../config/pools";
+import type { SlmStateName } from "../rules/schema";
 import { tooManyRequests, type RateGate } from "./rate-gate";
 import { ok, type Result } from "../lib/result";
 import { buildOriginRequest, fetchOrigin, originUrlFor, type OriginFailure } from "../origin/fetch-origin";
@@ -35,6 +36,7 @@ import type { SlmReports } from "./slm-reporter";
 import { copyWhole, followerResponse, mayShareFlight, shareableLength, type SharedMiss } from "./shared-miss";
 import type { Led, SingleFlight } from "./single-flight";
 import { teeForEdge } from "./tee";
+import { applyRequestActions } from "./request-actions";
 import { keyedHeaderNames, requestForUpstream } from "./forwarding";
 import { ruleLabel, type EdgeOutcome, type ShardOutcome } from "../observe/outcomes";
 import { HIT_INFO, HIT_WORD, hitMemberText, renderOutcome, type Outcome } from "../serve/outcome";
@@ -83,6 +85,8 @@ export interface EdgeDeps {
   pools: PoolFetcher;
   /** The cluster-wide rate-class check: this isolate's leases, then the RateLimiter objects. */
   rateGate: Pick<RateGate, "admit" | "admitFromLease">;
+  /** An SLM class's state as this isolate last saw it, for rules that match on it (`match.slm`). */
+  slmState?: (className: string) => SlmStateName;
   /** Counts each response's time to first byte for its SLM class and sends the counts in batches. */
   slm: Pick<SlmReports, "report">;
   /** This isolate's shard health: failing shards are skipped for a while (src/edge/shard-gate.ts). */
@@ -111,9 +115,13 @@ const ORIGIN_TIMEOUT_MARGIN_MS = 1_000;
 export async function handleEdgeRequest(deps: EdgeDeps, scope: RequestScope): Promise<Response> {
   const incoming = scope.request;
   const headers = stripClientInternalHeaders(incoming.headers, deps.clusterToken);
-  const request = headers === incoming.headers ? incoming : new Request(incoming, { headers });
-  const ruleRequest: RuleRequest = { method: request.method, url: new URL(request.url), headers: request.headers, clientIp: scope.clientIp, country: scope.country };
-  const rule = deps.config.compiledRules.evaluate(ruleRequest);
+  const cleaned = headers === incoming.headers ? incoming : new Request(incoming, { headers });
+  const matched: RuleRequest = { method: cleaned.method, url: new URL(cleaned.url), headers: cleaned.headers, clientIp: scope.clientIp, country: scope.country, slm: deps.slmState };
+  const rule = deps.config.compiledRules.evaluate(matched);
+  // Redirect / deny answer here; rewrite and request header edits change what everything below sees.
+  const acted = applyRequestActions(cleaned, matched, rule);
+  if (acted !== null && "answer" in acted) return finish(acted.answer, deps, scope, rule, acted.outcome);
+  const { request, ruleRequest } = acted ?? { request: cleaned, ruleRequest: matched };
   const started = deps.now();
   const rateRef = rule.actions.rateClass;
   const rateClass = rateRef === undefined ? undefined : deps.config.rateClasses[rateRef.name];
@@ -403,9 +411,10 @@ export function poolFor(rule: RuleResult, config: ConfigDocument): { name: strin
 }
 
 /** What a matched rule tells the shard: policy overrides, extra tags, response header edits. */
-function ruleContext(rule: RuleResult, settings: Pick<Settings, "storeSetCookie">): Pick<ShardRequestContext, "overrides" | "tags" | "responseHeaders"> {
+function ruleContext(rule: RuleResult, settings: Pick<Settings, "storeSetCookie">): Pick<ShardRequestContext, "overrides" | "tags" | "responseHeaders" | "responseRules"> {
   const { actions } = rule;
-  const context: Pick<ShardRequestContext, "overrides" | "tags" | "responseHeaders"> = { overrides: policyOverridesFrom(actions, settings.storeSetCookie) };
+  const context: Pick<ShardRequestContext, "overrides" | "tags" | "responseHeaders" | "responseRules"> = { overrides: policyOverridesFrom(actions, settings.storeSetCookie) };
+  if (rule.responseRules !== undefined) context.responseRules = [...rule.responseRules];
   if (actions.tags !== undefined) context.tags = [...actions.tags];
   if (actions.setResponseHeaders !== undefined || actions.removeResponseHeaders !== undefined) {
     context.responseHeaders = { ...(actions.setResponseHeaders ? { set: { ...actions.setResponseHeaders } } : {}), ...(actions.removeResponseHeaders ? { remove: [...actions.removeResponseHeaders] } : {}) };
