@@ -6,6 +6,7 @@
 import { createExecutionContext, createScheduledController, env, SELF, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
+import { advanceTime } from "../helpers/clock";
 import { putConfig } from "../helpers/config";
 import { uniquePath } from "../helpers/origin";
 
@@ -107,7 +108,7 @@ describe("service level monitoring and rate shaping", () => {
 
     // Fast origin once the slow samples have left the 3 s window. The edge's last unsent slow sample
     // arrives with the first fast batch, so enough fast responses are needed to reach 95%.
-    await sleep(3100);
+    await advanceTime(3100);
     for (let i = 0; i < 40; i++) await (await SELF.fetch(`${BASE}${prefix}/fast?cc=no-store`)).text();
     await sleep(100);
     await runCron();

@@ -9,6 +9,7 @@ import { ShardStore, TOUCH_INTERVAL_MS } from "../../durable/shard-store";
 import { defaultCacheKey } from "../../src/rules/cache-key";
 import type { ShardRequestContext, ShardSettings } from "../../src/serve/shard-protocol";
 import type { StoredMeta } from "../../src/rfc9111/types";
+import { advanceTime } from "../helpers/clock";
 import { originCount, originUrl, uniquePath } from "../helpers/origin";
 
 const BASE = "http://cache.test";
@@ -161,7 +162,7 @@ describe("maximum TTL", () => {
     expect((await shard(name).stats()).storedBytes).toBeGreaterThan(4000);
     expect(await runDurableObjectAlarm(shard(name))).toBe(true);
     expect((await shard(name).stats()).storedBytes).toBeGreaterThan(4000); // still usable: not swept
-    await new Promise((resolve) => setTimeout(resolve, 1100)); // the sweep compares with the wall clock
+    await advanceTime(1100); // the sweep compares with the shard's clock
     expect(await runDurableObjectAlarm(shard(name))).toBe(true); // the first run scheduled the next sweep
     expect((await shard(name).stats()).storedBytes).toBe(0);
   });
