@@ -32,7 +32,8 @@ import { bodyFromBytes, respondFromStored } from "../src/serve/stored-response";
 import { BodyBroadcast } from "./body-broadcast";
 import { awaitFlight, Flights, type Flight } from "./coalesce";
 import { buildMeta, limitsFor, originHost, withResponseHeaderEdits, isResponseCaused } from "./shard-policy";
-import { ShardReply, type Served } from "./shard-reply";
+import { ShardReply } from "./shard-reply";
+import type { Outcome } from "../src/serve/outcome";
 import type { ShardFault, ShardRequestContext, ShardResult } from "../src/serve/shard-protocol";
 import type { PurgeTarget, ShardPurgeResult } from "./shard-purge";
 import { ShardCounters, type ShardMinute } from "./shard-counters";
@@ -110,28 +111,26 @@ export class CacheShard extends DurableObject<Env> {
       if (refresh.kind === "refresh-time") {
         if (refresh.refresh) this.#refreshInBackground(request, ctx, stored, now);
         this.#counters.count("hits");
-        const member = { hit: true, fwd: "stale" as const, ttlSeconds: decision.ttlSeconds, detail: "refresh-time" };
-        return this.#reply(ctx, req).served(respondFromStored(stored.meta, stored.body, req, now), member, stored.meta, "STALE", { kind: "refresh-time" });
+        return this.#reply(ctx, req).served(respondFromStored(stored.meta, stored.body, req, now), { kind: "stale", why: "refresh-time", ttlSeconds: decision.ttlSeconds }, stored.meta);
       }
       if (refresh.kind === "refresh-ahead") {
         this.#refreshInBackground(request, ctx, stored, now);
         this.#counters.count("hits");
-        const member = { hit: true, ttlSeconds: decision.ttlSeconds, detail: "refresh-ahead" };
-        return this.#reply(ctx, req).served(respondFromStored(stored.meta, stored.body, req, now), member, stored.meta, "HIT", { kind: "refresh-ahead" });
+        return this.#reply(ctx, req).served(respondFromStored(stored.meta, stored.body, req, now), { kind: "refresh-ahead", ttlSeconds: decision.ttlSeconds }, stored.meta);
       }
       if (decision.kind !== "revalidate") {
         const swr = decision.kind === "stale-while-revalidate";
         if (swr) this.#revalidateInBackground(request, ctx, stored);
         this.#counters.count("hits");
-        const detail = swr ? "stale-while-revalidate" : decision.kind === "stale-allowed" ? "max-stale" : undefined;
-        const info = swr ? { kind: "stale-while-revalidate" as const } : decision.kind === "stale-allowed" ? { kind: "stale-allowed" as const } : { kind: "hit" as const };
-        return this.#reply(ctx, req).served(respondFromStored(stored.meta, stored.body, req, now), { hit: true, ttlSeconds: decision.ttlSeconds, ...(detail ? { detail } : {}) }, stored.meta, swr ? "STALE" : "HIT", info);
+        const { ttlSeconds } = decision;
+        const outcome: Outcome = swr ? { kind: "stale", why: "stale-while-revalidate", ttlSeconds } : decision.kind === "stale-allowed" ? { kind: "stale", why: "max-stale", ttlSeconds } : { kind: "hit", ttlSeconds };
+        return this.#reply(ctx, req).served(respondFromStored(stored.meta, stored.body, req, now), outcome, stored.meta);
       }
       // RFC 9111 §5.2.1.7: only-if-cached never contacts the origin, not even to revalidate.
-      if (isRequestOnlyIfCached(req)) return this.#reply(ctx, req).onlyIfCachedMiss();
+      if (isRequestOnlyIfCached(req)) return this.#reply(ctx, req).failed({ kind: "only-if-cached-miss" });
       return this.#viaOrigin(request, req, ctx, forwardReasonFor(decision), stored);
     }
-    if (isRequestOnlyIfCached(req)) return this.#reply(ctx, req).onlyIfCachedMiss();
+    if (isRequestOnlyIfCached(req)) return this.#reply(ctx, req).failed({ kind: "only-if-cached-miss" });
     return this.#viaOrigin(request, req, ctx, partialMiss ? "partial" : variants.length > 0 ? "vary-miss" : "uri-miss", undefined);
   }
 
@@ -226,10 +225,10 @@ export class CacheShard extends DurableObject<Env> {
         const { meta, broadcast, bodyBytes } = outcome;
         if (!broadcast.canJoin || selectVariant([outcome], req) === undefined || !storedAnswers(meta, req)) return this.#passThrough(request, req, ctx, fwd, "collapse-released");
         const response = respondFromStored(meta, { bytes: bodyBytes, stream: () => broadcast.reader() }, req, now);
-        return reply.served(response, { hit: false, fwd, collapsed: true, ...storedParam(bodyBytes) }, meta, "COLLAPSED");
+        return reply.served(response, { kind: "collapsed", fwd, onto: "fetch", sizeKnown: bodyBytes !== null }, meta);
       }
       case "revalidated":
-        return reply.served(respondFromStored(outcome.object.meta, outcome.object.body, req, now), { hit: false, fwd, collapsed: true, fwdStatus: 304 }, outcome.object.meta, "COLLAPSED");
+        return reply.served(respondFromStored(outcome.object.meta, outcome.object.body, req, now), { kind: "collapsed", fwd, onto: "revalidation" }, outcome.object.meta);
       case "not-shared":
         return this.#passThrough(request, req, ctx, fwd, "collapse-released");
       case "failed":
@@ -270,7 +269,7 @@ export class CacheShard extends DurableObject<Env> {
       this.#flights.close(ctx.key, flight);
       // Once the origin was asked, a throw here is about what it sent: answer 502 rather than let the
       // edge retry on the next shard, which would ask the origin again (one origin fetch per request).
-      if (fetched) return reply.originFailed(unhandledResponse(error), fwd);
+      if (fetched) return reply.failed({ kind: "origin-failed", fwd, failure: unhandledResponse(error) });
       throw error;
     }
   }
@@ -285,7 +284,7 @@ export class CacheShard extends DurableObject<Env> {
       this.#flights.settle(flight, { kind: "not-shared" });
       this.#flights.close(ctx.key, flight);
       this.#counters.count("passes");
-      return reply.notStored(response, verdict.reason, fwd);
+      return reply.relayed(response, { kind: "not-stored", fwd, fwdStatus: response.status, reason: verdict.reason });
     }
     this.#counters.count("misses");
     const meta = buildMeta(policyReq, response, timing, verdict, limits, ctx, contentLength);
@@ -306,8 +305,8 @@ export class CacheShard extends DurableObject<Env> {
       }
     });
     const served = respondFromStored(meta, { bytes: contentLength, stream: () => broadcast.reader() }, req, timing.responseTime);
-    const member = { hit: false, fwd, fwdStatus: response.status, ttlSeconds: Math.round((meta.staleAt - timing.responseTime) / 1000), ...storedParam(contentLength) };
-    return reply.served(served, member, meta, "MISS", { kind: "stored" });
+    const ttlSeconds = Math.round((meta.staleAt - timing.responseTime) / 1000);
+    return reply.served(served, { kind: "stored", fwd, fwdStatus: response.status, ttlSeconds, sizeKnown: contentLength !== null }, meta);
   }
 
   /** A store that fails (storage full, a broken database) costs the copy, never the response already served. */
@@ -349,7 +348,7 @@ export class CacheShard extends DurableObject<Env> {
     this.#counters.count("revalidations");
     this.#flights.settle(flight, { kind: "revalidated", object });
     this.#flights.close(ctx.key, flight);
-    return reply.served(respondFromStored(meta, stale.body, req, timing.responseTime), { hit: false, fwd, fwdStatus: 304, detail: "revalidated" }, meta, "REVALIDATED", { kind: "revalidated" });
+    return reply.served(respondFromStored(meta, stale.body, req, timing.responseTime), { kind: "revalidated", fwd }, meta);
   }
 
   #leaderFailed(flight: Flight, ctx: ShardRequestContext, reply: ShardReply, failure: OriginFailure | { kind: "status"; status: number }, req: RequestLike, stale: StoredObject | undefined, fwd: ForwardReason): ShardResult {
@@ -365,21 +364,21 @@ export class CacheShard extends DurableObject<Env> {
       this.#counters.count("staleServed");
       // A dead pool serves any copy (staleAllowedWhenPoolDown); otherwise say which grant applied.
       const why = verdict.serve && verdict.why === "grace" && failure.kind !== "pool-down" ? "grace" : "stale-if-error";
-      return reply.served(respondFromStored(stale.meta, stale.body, req, now), { hit: true, detail: why }, stale.meta, "STALE", { kind: why });
+      return reply.served(respondFromStored(stale.meta, stale.body, req, now), { kind: "stale-on-error", why }, stale.meta);
     }
-    return reply.originFailed(failure, fwd);
+    return reply.failed({ kind: "origin-failed", fwd, failure });
   }
 
   /** Forwards the client's request as it is (validators and Range included) and stores nothing. */
-  async #passThrough(request: Request, req: RequestLike, ctx: ShardRequestContext, fwd: ForwardReason, detail: string): Promise<ShardResult> {
+  async #passThrough(request: Request, req: RequestLike, ctx: ShardRequestContext, fwd: ForwardReason, why: "hit-for-pass" | "collapse-timeout" | "collapse-released"): Promise<ShardResult> {
     const reply = this.#reply(ctx, req).fromOrigin(originHost(ctx.origin));
     this.#counters.count("passes");
     const result = await this.#fetchOrigin((origin) => buildOriginRequest(request, { origin, firstByteTimeoutMs: ctx.settings.originTimeoutMs }), request.method, ctx);
-    if (!result.ok) return reply.originFailed(result.error, fwd);
+    if (!result.ok) return reply.failed({ kind: "origin-failed", fwd, failure: result.error });
     try {
-      return reply.passed(withResponseHeaderEdits(result.value, ctx.responseHeaders), fwd, detail);
+      return reply.relayed(withResponseHeaderEdits(result.value, ctx.responseHeaders), { kind: "passed", fwd, fwdStatus: result.value.status, why });
     } catch (error) {
-      return reply.originFailed(unhandledResponse(error), fwd);
+      return reply.failed({ kind: "origin-failed", fwd, failure: unhandledResponse(error) });
     }
   }
 
@@ -421,8 +420,6 @@ export class CacheShard extends DurableObject<Env> {
   }
 }
 
-export type { Served };
-
 /**
  * With every node of the pool down, any stored copy beats an error page, however old, unless the
  * response forbade serving it stale (must-revalidate, no-cache). Deviation: RFC 5861 would bound this
@@ -430,17 +427,6 @@ export type { Served };
  */
 function staleAllowedWhenPoolDown(failure: OriginFailure | { kind: "status"; status: number }, stale: StoredObject): boolean {
   return failure.kind === "pool-down" && !stale.meta.mustRevalidate && !stale.meta.alwaysRevalidate;
-}
-
-/**
- * Cache-Status `stored` (RFC 9211 §2.5) goes out before the body ends, so it is said only when the
- * body's size is known to fit (Content-Length, checked against maxObjectBytes by canStore): such a
- * response is stored unless its body fails, and a failing body errors the client's response too.
- * With no Content-Length the body may still turn out too large: the parameter is left out (unknown),
- * never claimed.
- */
-function storedParam(knownBytes: number | null): { stored?: true } {
-  return knownBytes === null ? {} : { stored: true };
 }
 
 /** A response the shard could not handle after the origin sent it: a 502 with the reason, not a throw. */

@@ -1,26 +1,22 @@
 /**
  * A shard's answer to the edge: the response dressed with its Cache-Status member and X-Cache-Info
  * (when verbose), inside the typed `ShardResult` with its part of the trace and (for a stored, full
- * response) the record the edge tier needs to keep a copy. One place renders every outcome, so the
- * headers and the result always agree with what the shard did.
+ * response) the record the edge tier needs to keep a copy. The caller says what happened (an
+ * `Outcome`); `renderOutcome` derives every header, the trace word and the counters' label from it,
+ * so they always agree with each other and with what the shard did.
  */
-import type { OriginFailure } from "../src/origin/fetch-origin";
-import { cacheInfo, renderCacheStatus, type CacheInfo } from "../src/rfc9111";
-import type { CacheOutcome, ForwardReason, NotStorableReason, RequestLike, StoredMeta } from "../src/rfc9111/types";
+import { failureResponse } from "../src/serve/origin-failure";
+import { renderCacheStatus } from "../src/rfc9111/cache-status";
+import type { RequestLike, StoredMeta } from "../src/rfc9111/types";
 import { CACHE_INFO_HEADER } from "../src/serve/internal-headers";
-import { describeFailure, failureResponse } from "../src/serve/origin-failure";
 import type { ShardOutcome } from "../src/observe/outcomes";
+import { renderOutcome, type Outcome } from "../src/serve/outcome";
 import { SHARD_RESULT_VERSION, type ShardRequestContext, type ShardResult } from "../src/serve/shard-protocol";
 
 export const SHARD_CACHE_NAME = "shardcache-shard";
 
-/** What happened in the shard, as a word in X-Cluster-Trace. */
-export type Served = "HIT" | "MISS" | "STALE" | "REVALIDATED" | "COLLAPSED" | "PASS" | "ERROR";
-
-/** The same word as the counters' outcome label (src/observe/outcomes.ts). */
-export const OUTCOME_OF: Record<Served, ShardOutcome> = { HIT: "hit", MISS: "miss", STALE: "stale", REVALIDATED: "revalidated", COLLAPSED: "coalesced", PASS: "pass", ERROR: "error" };
-
-type Member = Omit<CacheOutcome, "cache">;
+/** The outcomes a shard answers with its own response (no origin response to relay). */
+export type ShardFailure = Extract<Outcome, { kind: "origin-failed" | "only-if-cached-miss" }>;
 
 export class ShardReply {
   #originHost: string | null = null;
@@ -39,32 +35,22 @@ export class ShardReply {
   }
 
   /** A response built from a stored (or being-stored) object. */
-  served(response: Response, member: Member, meta: StoredMeta, word: Served, info: CacheInfo = { kind: "hit" }): ShardResult {
-    const result = this.#dress(response, member, word, cacheInfo(info));
-    // The edge may keep a copy only of a complete GET representation, never of a 304, 206 or HEAD answer.
-    // Never a stored part (206): the edge tier holds complete representations only.
-    if (this.req.method === "GET" && result.response.status === meta.status && meta.status !== 206 && member.detail !== "stale-if-error" && member.detail !== "grace") result.edgeCopy = meta;
+  served(response: Response, outcome: Outcome, meta: StoredMeta): ShardResult {
+    const result = this.#dress(response, outcome);
+    // The edge may keep a copy only of a complete GET representation, never of a 304, 206 or HEAD answer,
+    // and never of a copy served only because the origin failed (its own freshness says it is stale).
+    if (this.req.method === "GET" && result.response.status === meta.status && meta.status !== 206 && outcome.kind !== "stale-on-error") result.edgeCopy = meta;
     return result;
   }
 
-  notStored(response: Response, reason: NotStorableReason, fwd: ForwardReason): ShardResult {
-    return this.#dress(this.#forClient(response), { hit: false, fwd, fwdStatus: response.status, stored: false, detail: reason.code }, "PASS", cacheInfo({ kind: "not-stored", reason }));
+  /** An origin response relayed as it came (not stored, or passed). */
+  relayed(response: Response, outcome: Outcome): ShardResult {
+    return this.#dress(this.#forClient(response), outcome);
   }
 
-  passed(response: Response, fwd: ForwardReason, detail: string): ShardResult {
-    const info = detail === "hit-for-pass" ? cacheInfo({ kind: "hit-for-pass" }) : `not cached; ${detail}`;
-    return this.#dress(this.#forClient(response), { hit: false, fwd, fwdStatus: response.status, stored: false, detail }, "PASS", info);
-  }
-
-  originFailed(failure: OriginFailure | { kind: "status"; status: number }, fwd: ForwardReason): ShardResult {
-    const { text } = describeFailure(failure);
-    return this.#dress(failureResponse(failure), { hit: false, fwd, detail: `origin-${failure.kind}` }, "ERROR", `not cached; ${text}`);
-  }
-
-  /** RFC 9111 §5.2.1.7: only-if-cached with nothing usable stored → 504. */
-  onlyIfCachedMiss(): ShardResult {
-    const response = new Response("shardcache: not in cache (only-if-cached)\n", { status: 504, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
-    return this.#dress(response, { hit: false, fwd: "miss", detail: "only-if-cached" }, "ERROR", cacheInfo({ kind: "only-if-cached-miss" }));
+  /** The shard's own error answer: the origin failed (502/503/504), or only-if-cached found nothing (504). */
+  failed(outcome: ShardFailure): ShardResult {
+    return this.#dress(outcome.kind === "origin-failed" ? failureResponse(outcome.failure) : onlyIfCachedResponse(), outcome);
   }
 
   /** A HEAD that was fetched as GET, or a null-body status, must not carry the body on to the client. */
@@ -74,15 +60,20 @@ export class ShardReply {
     return new Response(null, response);
   }
 
-  #dress(response: Response, member: Member, word: Served, info: string): ShardResult {
-    const outcome = OUTCOME_OF[word];
-    this.onOutcome?.(outcome);
+  #dress(response: Response, outcome: Outcome): ShardResult {
+    const { member, info, word, label } = renderOutcome("shard", outcome);
+    this.onOutcome?.(label);
     const out = new Response(response.body, response);
     const mine = renderCacheStatus([{ cache: SHARD_CACHE_NAME, ...member }]);
     const upstream = out.headers.get("cache-status");
     out.headers.set("cache-status", upstream ? `${upstream}, ${mine}` : mine);
-    if (this.ctx.settings.verbose) out.headers.set(CACHE_INFO_HEADER, info);
+    if (this.ctx.settings.verbose && info !== null) out.headers.set(CACHE_INFO_HEADER, info);
     const trace = this.#originHost === null ? `${this.ctx.shard}->${word}` : `${this.ctx.shard}->${word}, origin:${this.#originHost}`;
-    return { v: SHARD_RESULT_VERSION, response: out, trace, member, outcome, origin: this.#originHost };
+    return { v: SHARD_RESULT_VERSION, response: out, trace, member, outcome: label, origin: this.#originHost };
   }
+}
+
+/** RFC 9111 §5.2.1.7: only-if-cached with nothing usable stored → 504, itself never stored. */
+function onlyIfCachedResponse(): Response {
+  return new Response("shardcache: not in cache (only-if-cached)\n", { status: 504, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
 }

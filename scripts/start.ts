@@ -2,17 +2,19 @@
  * `npm start`: the whole cache on this machine, no Cloudflare account needed. Starts the demo origin
  * (unless ORIGIN_URL names another origin), validates and seeds the config into local KV (a file
  * with errors is refused, every error listed as `path: message`), runs the worker
- * on workerd through `wrangler dev`, prints where to point curl, and stops everything on Ctrl-C.
+ * on workerd through wrangler's dev server, prints where to point curl, and stops everything on Ctrl-C.
  *
  * Environment: PORT (cache, default 8787), ORIGIN_PORT (demo origin, default 8788),
  * ORIGIN_URL (use this origin instead of the demo one), CONFIG (config file, default config/default.json),
  * ADMIN_TOKEN (admin API token, default "dev-admin-token"). It sets SHARDCACHE_LOCAL_DEV=true, the
- * one place the admin API accepts that published (or any short) token.
+ * one place the admin API accepts that published (or any short) token. INSPECT=1 (or a port) opens the
+ * devtools inspector, which is off by default.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { startDemoOrigin, type DemoOrigin } from "./demo-origin";
+import { unstable_startWorker } from "wrangler";
 import { validateConfigFile } from "./validate-config";
 import { DEV_ADMIN_TOKEN } from "../src/lib/dev-token";
 import { buildUiAssets } from "./build-ui";
@@ -24,8 +26,13 @@ const configFile = process.env.CONFIG ?? "config/default.json";
 const adminToken = process.env.ADMIN_TOKEN ?? DEV_ADMIN_TOKEN;
 const wranglerBin = createRequire(import.meta.url).resolve("wrangler/bin/wrangler.js");
 
-function runWrangler(args: string[], inherit: boolean): ChildProcess {
-  return spawn(process.execPath, [wranglerBin, ...args], { stdio: inherit ? ["ignore", "inherit", "inherit"] : ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } });
+// No usage metrics, and no fetch of the `request.cf` object from Cloudflare (this machine may be offline):
+// for the wrangler CLI this spawns and for the dev server started in this process.
+process.env.WRANGLER_SEND_METRICS = "false";
+process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
+
+function runWrangler(args: string[]): ChildProcess {
+  return spawn(process.execPath, [wranglerBin, ...args], { stdio: ["ignore", "pipe", "pipe"] });
 }
 
 async function seedConfig(): Promise<void> {
@@ -36,7 +43,7 @@ async function seedConfig(): Promise<void> {
   // KV takes any text; a document the worker would refuse is refused here, with every error.
   const checked = await validateConfigFile(configFile);
   if (!checked.ok) throw new Error(`${configFile} is not a valid config (${checked.errors.length} error${checked.errors.length === 1 ? "" : "s"}); nothing was started:\n${checked.errors.map((e) => `  ${e.path}: ${e.message}`).join("\n")}`);
-  const child = runWrangler(["kv", "key", "put", "config", "--path", configFile, "--binding", "CONFIG", "--local"], false);
+  const child = runWrangler(["kv", "key", "put", "config", "--path", configFile, "--binding", "CONFIG", "--local"]);
   let output = "";
   child.stdout?.on("data", (d) => (output += d));
   child.stderr?.on("data", (d) => (output += d));
@@ -44,6 +51,15 @@ async function seedConfig(): Promise<void> {
   if (code !== 0) throw new Error(`could not seed ${configFile} into local KV:\n${output}`);
   console.log(`config: ${configFile} seeded into local KV (key "config")`);
 }
+
+/** `INSPECT=1` (or a port number) opens workerd's devtools inspector; by default nothing listens on 9229. */
+function inspectorOption(): { hostname: string; port: number } | false {
+  const asked = process.env.INSPECT;
+  if (asked === undefined || asked === "" || asked === "0") return false;
+  return { hostname: host, port: /^\d+$/.test(asked) && asked !== "1" ? Number(asked) : 9229 };
+}
+
+const plain = (value: string) => ({ type: "plain_text" as const, value });
 
 async function main(): Promise<void> {
   await seedConfig();
@@ -54,45 +70,36 @@ async function main(): Promise<void> {
     originUrl = origin.url;
   }
   await buildUiAssets();
-  const worker = runWrangler(
-    [
-      "dev",
-      "--ip",
-      host,
-      "--port",
-      String(port),
-      "--var",
-      `ORIGIN_URL:${originUrl}`,
-      "--var",
-      `ADMIN_TOKEN:${adminToken}`,
-      "--var",
-      "SHARDCACHE_LOCAL_DEV:true",
-      "--var",
-      "CONFIG_MEMO_MS:1000",
-      "--log-level",
-      "warn",
-      "--show-interactive-dev-session=false",
-      "--test-scheduled",
-    ],
-    true,
-  );
+  // wrangler's programmatic dev server rather than the `wrangler dev` CLI: only it can turn the
+  // inspector off (the CLI always opens one, on 9229), and `ready` replaces polling for the port.
+  const inspector = inspectorOption();
+  const worker = await unstable_startWorker({
+    config: "wrangler.toml",
+    bindings: { ORIGIN_URL: plain(originUrl), ADMIN_TOKEN: plain(adminToken), SHARDCACHE_LOCAL_DEV: plain("true"), CONFIG_MEMO_MS: plain("1000") },
+    dev: { server: { hostname: host, port }, inspector, logLevel: "warn", testScheduled: true, watch: false },
+  });
+  await worker.ready;
 
+  let stopping = false;
   const stop = (code: number) => {
+    if (stopping) return;
+    stopping = true;
     if (cronTimer !== undefined) clearInterval(cronTimer);
-    if (worker.exitCode === null && worker.pid !== undefined) worker.kill("SIGTERM");
-    void (origin?.close() ?? Promise.resolve()).then(() => process.exit(code));
+    void worker
+      .dispose()
+      .catch(() => {})
+      .then(() => origin?.close())
+      .then(() => process.exit(code));
   };
   process.on("SIGINT", () => stop(0));
   process.on("SIGTERM", () => stop(0));
-  worker.on("exit", (code) => stop(code ?? 0));
 
-  // The admin health endpoint touches neither a shard nor the origin (polling "/" would send origin requests).
-  await waitUntilServing(`http://${host}:${port}/_shardcache/health`, 60_000);
   console.log(`
 shardcache is running
   cache:       http://${host}:${port}/        (try: curl -i http://${host}:${port}/hello?size=2048)
   origin:      ${originUrl}${origin ? "   (demo origin; GET /__stats, POST /__reset)" : ""}
   admin API:   http://${host}:${port}/_shardcache/  (Authorization: Bearer ${adminToken})
+  inspector:   ${inspector === false ? "off (INSPECT=1 npm start opens it on 9229)" : `ws://${inspector.hostname}:${inspector.port}`}
 Press Ctrl-C to stop.`);
   startCron(`http://${host}:${port}`);
 }
@@ -114,21 +121,6 @@ function startCron(base: string): void {
       .catch(() => {});
   fire();
   cronTimer = setInterval(fire, CRON_EVERY_MS);
-}
-
-async function waitUntilServing(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      // Any HTTP answer (even 401 from a different ADMIN_TOKEN) means the worker is listening.
-      const response = await fetch(url, { headers: { authorization: `Bearer ${adminToken}` }, signal: AbortSignal.timeout(2000) });
-      await response.text(); // read to the end: a cancelled body is a "Broken pipe" error block in workerd's log
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
-  throw new Error(`the worker did not start listening on ${url} within ${timeoutMs / 1000} s`);
 }
 
 main().catch((error: unknown) => {

@@ -17,10 +17,10 @@ import { tooManyRequests, type RateVerdict } from "./rate-gate";
 import { ok, type Result } from "../lib/result";
 import { buildOriginRequest, fetchOrigin, originUrlFor, type OriginFailure } from "../origin/fetch-origin";
 import type { PoolFetcher } from "../origin/pool-fetch";
-import { describeFailure, failureResponse } from "../serve/origin-failure";
+import { failureResponse } from "../serve/origin-failure";
 import { withErrorPage } from "../serve/error-pages";
-import { cacheInfo, declaredLength, evaluateReuse, forwardReasonFor, invalidationTargets, postResponseStorableAsGet, refreshAheadStartsAt, renderCacheStatus, selectVariant } from "../rfc9111";
-import type { CacheOutcome, ForwardReason, RequestLike, StoredMeta } from "../rfc9111/types";
+import { declaredLength, evaluateReuse, forwardReasonFor, invalidationTargets, postResponseStorableAsGet, refreshAheadStartsAt, renderCacheStatus, selectVariant } from "../rfc9111";
+import type { ForwardReason, RequestLike, StoredMeta } from "../rfc9111/types";
 import type { Hrw } from "../routing/hrw";
 import { cacheKeyFor } from "../rules/cache-key";
 import { parseCookies } from "../rules/cookies";
@@ -37,7 +37,8 @@ import { copyWhole, followerResponse, mayShareFlight, shareableLength, type Shar
 import type { Led, SingleFlight } from "./single-flight";
 import { teeForEdge } from "./tee";
 import { keyedHeaderNames, requestForUpstream } from "./forwarding";
-import { edgeOutcomeOf, ruleLabel, type EdgeOutcome, type ShardOutcome } from "../observe/outcomes";
+import { ruleLabel, type EdgeOutcome, type ShardOutcome } from "../observe/outcomes";
+import { HIT_INFO, HIT_WORD, hitMemberText, renderOutcome, type Outcome } from "../serve/outcome";
 
 /** One answer of the edge, as the counters and the access log see it. */
 export interface EdgeAnswer {
@@ -59,7 +60,6 @@ const NO_UPSTREAM: Upstream = { shard: null, shardName: null, origin: null };
 const originOnly = (origin: string): Upstream => ({ shard: null, shardName: null, origin });
 
 export const EDGE_CACHE_NAME = "shardcache-edge";
-const HIT_INFO = cacheInfo({ kind: "hit" });
 /** The product-targeted cache-control field (RFC 9213), never sent on to clients. */
 const TARGETED_FIELD = "shardcache-cache-control";
 
@@ -96,8 +96,6 @@ export interface EdgeDeps {
   waitUntil(promise: Promise<unknown>): void;
   now(): EpochMillis;
 }
-
-type EdgeMember = Omit<CacheOutcome, "cache">;
 
 /** How long the shard waits for origin headers: the edge waits a little longer for the shard. */
 const ORIGIN_TIMEOUT_MARGIN_MS = 1_000;
@@ -143,7 +141,7 @@ async function serve(request: Request, ruleRequest: RuleRequest, rule: RuleResul
     if (decision?.kind === "fresh") {
       const ttlSeconds = Math.floor((Math.min(copy.edgeExpireAt, copy.meta.staleAt) - now) / 1000);
       // Built here, so its headers are ours to change: finish it in place (the hit path is the hot path).
-      return finish(respondFromStored(copy.meta, copy.body, req, now), deps, rule, { hit: true, ttlSeconds }, HIT_INFO, `edge:${deps.colo}->HIT`, NO_UPSTREAM, true);
+      return finish(respondFromStored(copy.meta, copy.body, req, now), deps, rule, { kind: "hit", ttlSeconds }, "", NO_UPSTREAM, true);
     }
     fwd = decision === undefined ? "vary-miss" : forwardReasonFor(decision);
   }
@@ -158,15 +156,7 @@ async function checkRateClass(rule: RuleResult, ruleRequest: RuleRequest, deps: 
   if (ref === undefined || cls === undefined) return null;
   const verdict = await deps.admitRate(ref.name, cls, ref, ruleRequest);
   if (verdict.admitted) return null;
-  const trace = `edge:${deps.colo}->RATE(${ref.name})`;
-  return finish(
-    withErrorPage(tooManyRequests(ref.name, verdict.retryAfterMs), deps.settings.errorPages, null),
-    deps,
-    rule,
-    { hit: false, fwd: "bypass", detail: "rate-limited" },
-    `not cached; rate class "${ref.name}" is over its limit`,
-    trace,
-  );
+  return finish(withErrorPage(tooManyRequests(ref.name, verdict.retryAfterMs), deps.settings.errorPages, null), deps, rule, { kind: "rate-limited", rateClass: ref.name });
 }
 
 /**
@@ -182,7 +172,7 @@ async function viaShards(request: Request, key: string, fwd: ForwardReason, rule
     () => callShardsFor(request, key, fwd, rule, deps, true),
     async (shared) => {
       const follower = shared === null ? null : followerResponse(shared, { method: request.method, url: request.url, headers: request.headers }, deps.now());
-      if (follower !== null) return finish(follower, deps, rule, { hit: false, fwd, collapsed: true }, null, `edge:${deps.colo}->COLLAPSED, ${shared!.trace}`, NO_UPSTREAM, true);
+      if (follower !== null) return finish(follower, deps, rule, { kind: "collapsed", fwd, onto: "shared-copy" }, `, ${shared!.trace}`, NO_UPSTREAM, true);
       return (await callShardsFor(request, key, fwd, rule, deps, false)).result;
     },
   );
@@ -230,10 +220,10 @@ async function callShardsFor(request: Request, key: string, fwd: ForwardReason, 
       if (sharing) shared = copy.then((body) => (body === null ? null : { meta, body, cacheStatus: headers.get("cache-status"), cacheInfo: headers.get(CACHE_INFO_HEADER), trace: shardTrace }));
     }
   }
-  const trace = [`edge:${deps.colo}->MISS`, ...failedAttempts(result.attempts), shardTrace].join(", ");
+  const trail = traceTrail(result.attempts, shardTrace);
   // The shard's body arrives as a stream: frame it with the stored Content-Length again (RFC 9110 §8.6).
   return {
-    result: finish(withKnownLength(response), deps, rule, { hit: false, fwd, ...(storedAtEdge === undefined ? {} : { stored: storedAtEdge }) }, null, trace, {
+    result: finish(withKnownLength(response), deps, rule, { kind: "from-shard", fwd, storedAtEdge }, trail, {
       shard: result.value.outcome,
       shardName: result.shard,
       origin: result.value.origin,
@@ -257,10 +247,10 @@ const NOTHING_SHARED: Promise<null> = Promise.resolve(null);
 /** Every shard failed (or a rule skips sharding): the origin answers directly, uncached. */
 async function viaOriginDirectly(request: Request, fwd: ForwardReason, attempts: ShardAttempt[], rule: RuleResult, deps: EdgeDeps, detail: "shards-unavailable" | "skip-sharding"): Promise<Response> {
   const { result, host } = await fetchDirect(request, rule, deps, false);
-  const trace = [`edge:${deps.colo}->MISS`, ...failedAttempts(attempts), `origin:${host}`].join(", ");
-  if (!result.ok) return directFailure(result.error, fwd, deps, rule, trace);
-  const info = detail === "skip-sharding" ? "not cached; rule says skip sharding" : "not cached; no shard answered, fetched from origin directly";
-  return finish(result.value, deps, rule, { hit: false, fwd, fwdStatus: result.value.status, stored: false, detail }, info, trace, originOnly(host));
+  const trail = traceTrail(attempts, `origin:${host}`);
+  const route = { why: detail } as const;
+  if (!result.ok) return finish(directFailure(result.error, deps), deps, rule, { kind: "origin-failed", fwd, failure: result.error, route }, trail);
+  return finish(result.value, deps, rule, { kind: "passed", fwd, fwdStatus: result.value.status, ...route }, trail, originOnly(host));
 }
 
 /** RFC 9111 §4.4: unsafe methods reach the origin untouched, then invalidate the URIs they changed. */
@@ -268,15 +258,16 @@ async function passUnsafeMethod(request: Request, ruleRequest: RuleRequest, rule
   const req: RequestLike = { method: request.method, url: request.url, headers: request.headers };
   const requestTime = deps.now();
   const { result, host } = await fetchDirect(request, rule, deps, true);
-  const trace = `edge:${deps.colo}->PASS, origin:${host}`;
-  if (!result.ok) return directFailure(result.error, "method", deps, rule, trace);
+  const trail = `, origin:${host}`;
+  const route = { why: "method", method: request.method } as const;
+  if (!result.ok) return finish(directFailure(result.error, deps), deps, rule, { kind: "origin-failed", fwd: "method", failure: result.error, route }, trail);
   const keys = invalidationTargets(req, result.value).map((url) => cacheKeyForGet(new URL(url), ruleRequest, deps.config));
   const adoption = adoptionFor(req, result.value, ruleRequest, deps, { requestTime, responseTime: deps.now() });
   const response = adoption === null ? result.value : adoption.response;
   // Invalidate first, then store the POST's response as the URI's new representation (RFC 9110 §9.3.3).
   const invalidated = keys.length > 0 ? invalidate(keys, deps) : Promise.resolve();
   deps.waitUntil(invalidated.then(() => adoption?.store()).catch(() => {}));
-  return finish(response, deps, rule, { hit: false, fwd: "method", fwdStatus: result.value.status, stored: false }, cacheInfo({ kind: "not-stored", reason: { code: "method", method: request.method } }), trace, originOnly(host));
+  return finish(response, deps, rule, { kind: "passed", fwd: "method", fwdStatus: result.value.status, ...route }, trail, originOnly(host));
 }
 
 /**
@@ -333,18 +324,19 @@ async function passWebSocket(request: Request, rule: RuleResult, deps: EdgeDeps)
     pool === undefined
       ? await fetchOrigin(build(deps.origin), deps.settings.shardTimeoutMs)
       : await deps.pools.fetch(pool.name, pool.config, "GET", build, { idempotent: true, now: deps.now, waitUntil: deps.waitUntil, failpools: pool.failpools, session: { cookie: null, clientIp: deps.clientIp } });
-  const trace = `edge:${deps.colo}->PASS(websocket), origin:${host}`;
-  if (!result.ok) return directFailure(result.error, "bypass", deps, rule, trace);
+  const trail = `, origin:${host}`;
+  if (!result.ok) return finish(directFailure(result.error, deps), deps, rule, { kind: "origin-failed", fwd: "bypass", failure: result.error, route: { why: "websocket" } }, trail);
   if (result.value.status === 101) return result.value;
-  return finish(result.value, deps, rule, { hit: false, fwd: "bypass", fwdStatus: result.value.status, stored: false, detail: "websocket" }, "not cached; WebSocket upgrade refused by the origin", trace);
+  return finish(result.value, deps, rule, { kind: "passed", fwd: "bypass", fwdStatus: result.value.status, why: "websocket" }, trail);
 }
 
 /** A rule says pass: the origin answers, nothing is stored, no shard is involved. */
 async function passByRule(request: Request, rule: RuleResult, deps: EdgeDeps): Promise<Response> {
   const { result, host } = await fetchDirect(request, rule, deps, false);
-  const trace = `edge:${deps.colo}->PASS(${rule.matched.join("+")}), origin:${host}`;
-  if (!result.ok) return directFailure(result.error, "bypass", deps, rule, trace);
-  return finish(result.value, deps, rule, { hit: false, fwd: "bypass", fwdStatus: result.value.status, stored: false }, cacheInfo({ kind: "rule-pass" }), trace, originOnly(host));
+  const trail = `, origin:${host}`;
+  const route = { why: "rule", rules: rule.matched } as const;
+  if (!result.ok) return finish(directFailure(result.error, deps), deps, rule, { kind: "origin-failed", fwd: "bypass", failure: result.error, route }, trail);
+  return finish(result.value, deps, rule, { kind: "passed", fwd: "bypass", fwdStatus: result.value.status, ...route }, trail, originOnly(host));
 }
 
 /** Sends the request from the edge itself to the rule's pool (or the default origin), bypassing the shards. */
@@ -386,10 +378,9 @@ function sessionCookieField(name: string, token: string, secure: boolean): strin
   return `${name}=${token}; Path=/; HttpOnly; SameSite=Lax${secure ? "; Secure" : ""}`;
 }
 
-function directFailure(failure: OriginFailure, fwd: ForwardReason, deps: EdgeDeps, rule: RuleResult, trace: string): Response {
-  const { text } = describeFailure(failure);
-  const page = withErrorPage(failureResponse(failure), deps.settings.errorPages, failure.kind === "pool-down" ? "pool-down" : null);
-  return finish(page, deps, rule, { hit: false, fwd, detail: `origin-${failure.kind}` }, `not cached; ${text}`, trace);
+/** The edge's own answer when the origin it asked directly failed: the failure response with the configured error page. */
+function directFailure(failure: OriginFailure, deps: EdgeDeps): Response {
+  return withErrorPage(failureResponse(failure), deps.settings.errorPages, failure.kind === "pool-down" ? "pool-down" : null);
 }
 
 /** The pool a rule names, else `settings.defaultPool`, with its failpool chain; none means the plain origin URL. */
@@ -445,8 +436,11 @@ export function edgeTtlSeconds(meta: StoredMeta, settings: Pick<Settings, "edgeT
   return Math.max(0, Math.min(settings.edgeTtlCapSeconds, ruleEdgeTtl ?? Number.POSITIVE_INFINITY, freshSeconds));
 }
 
-function failedAttempts(attempts: readonly ShardAttempt[]): string[] {
-  return attempts.filter((a) => a.error !== undefined).map((a) => (a.error === "unhealthy" ? `${a.shard}->SKIP(unhealthy)` : `${a.shard}->FAIL(${a.error})`));
+/** The trace after the edge's own word: each shard that failed or was skipped, then who answered (`last`). */
+function traceTrail(attempts: readonly ShardAttempt[], last: string): string {
+  let trail = "";
+  for (const a of attempts) if (a.error !== undefined) trail += a.error === "unhealthy" ? `, ${a.shard}->SKIP(unhealthy)` : `, ${a.shard}->FAIL(${a.error})`;
+  return `${trail}, ${last}`;
 }
 
 function pickShardSettings(settings: Settings) {
@@ -454,19 +448,24 @@ function pickShardSettings(settings: Settings) {
   return { maxObjectBytes, memoryBudgetBytes, storageBudgetBytes, maxTtlSeconds, refreshTimeSeconds, refreshAheadRatio, maxVariants, collapseTimeoutMs, hitForPassSeconds, verbose, graceSeconds, originBodyIdleMs };
 }
 
-/** Adds the edge's Cache-Status member, X-Cache-Info (verbose) and X-Cluster-Trace (trace). */
-function finish(response: Response, deps: EdgeDeps, rule: RuleResult, member: EdgeMember, info: string | null, trace: string, upstream: Upstream = NO_UPSTREAM, headersAreOurs = false): Response {
+/**
+ * Adds the edge's Cache-Status member, X-Cache-Info (verbose) and X-Cluster-Trace (trace), all rendered
+ * from `outcome` (src/serve/outcome.ts). `trail`: the trace after the edge's own word (", shard-2->MISS, origin:…").
+ */
+function finish(response: Response, deps: EdgeDeps, rule: RuleResult, outcome: Outcome, trail = "", upstream: Upstream = NO_UPSTREAM, headersAreOurs = false): Response {
   const out = headersAreOurs ? response : new Response(response.body, response);
+  // The edge hit is the hot path: its member, line, word and label without the general renderer's objects.
+  const rendered = outcome.kind === "hit" ? null : renderOutcome("edge", outcome);
   // The one place every edge answer passes: observed once (declared body length; a HEAD sends none).
-  deps.observe({ rule: ruleLabel(rule.matched), outcome: edgeOutcomeOf(member), status: out.status, bytes: out.body === null ? 0 : Number(out.headers.get("content-length")) || 0, upstream });
-  // An edge hit's member is always this shape (an sf-token, `hit`, an sf-integer ttl): skip the serializer on the hot path.
-  const mine = member.hit && member.fwd === undefined && member.detail === undefined && Number.isInteger(member.ttlSeconds) ? `${EDGE_CACHE_NAME};hit;ttl=${member.ttlSeconds}` : renderCacheStatus([{ cache: EDGE_CACHE_NAME, ...member }]);
+  deps.observe({ rule: ruleLabel(rule.matched), outcome: rendered?.label ?? "hit", status: out.status, bytes: out.body === null ? 0 : Number(out.headers.get("content-length")) || 0, upstream });
+  const mine = outcome.kind === "hit" ? hitMemberText(EDGE_CACHE_NAME, outcome.ttlSeconds) : renderCacheStatus([{ cache: EDGE_CACHE_NAME, ...rendered!.member }]);
+  const info = rendered === null ? HIT_INFO : rendered.info;
   const earlier = out.headers.get("cache-status");
   out.headers.set("cache-status", earlier ? `${earlier}, ${mine}` : mine);
   // RFC 9213 §2: Shardcache-Cache-Control targets this cache alone and is consumed here (the stored copy
   // keeps it for revalidation); CDN-Cache-Control may target CDNs further downstream, so it is forwarded.
   out.headers.delete(TARGETED_FIELD);
   if (deps.settings.verbose && info !== null) out.headers.set(CACHE_INFO_HEADER, info);
-  if (deps.settings.trace) out.headers.set(TRACE_HEADER, trace);
+  if (deps.settings.trace) out.headers.set(TRACE_HEADER, `edge:${deps.colo}->${rendered?.word ?? HIT_WORD}${trail}`);
   return out;
 }

@@ -27,6 +27,10 @@ export type CacheInfo =
   | { kind: "grace" }
   /** Stored response validated by the origin with 304 and served (RFC 9111 §4.3.4). */
   | { kind: "revalidated" }
+  /** Answered from another request's origin fetch, which is being stored (collapsed forwarding). */
+  | { kind: "collapsed" }
+  /** Answered from another request's revalidation of the stored copy (304). */
+  | { kind: "collapsed-revalidated" }
   /** A cache rule says pass: not looked up, not stored. */
   | { kind: "rule-pass" }
   /** The key recently answered with something unstorable, so requests go straight to the origin. */
@@ -95,6 +99,10 @@ export function cacheInfo(info: CacheInfo): string {
       return "cached; stale within grace, origin failed";
     case "revalidated":
       return "cached; revalidated with origin (304)";
+    case "collapsed":
+      return "caching; joined the origin fetch already in flight";
+    case "collapsed-revalidated":
+      return "cached; revalidated with origin (304) by the request already in flight";
     case "rule-pass":
       return "not cacheable; rule says pass";
     case "hit-for-pass":

@@ -8,6 +8,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { defaultCacheKey } from "../../src/rules/cache-key";
 import type { ShardRequestContext, ShardSettings } from "../../src/serve/shard-protocol";
+import { failOrigin, sleep, withQuery } from "../helpers/http";
 import { originCount, originUrl, uniquePath } from "../helpers/origin";
 
 const BASE = "http://cache.test";
@@ -108,5 +109,57 @@ describe("hit-for-pass", () => {
     expect(a.cacheStatus).toMatch(/detail=hit-for-pass/);
     expect(b.cacheStatus).toMatch(/detail=hit-for-pass/);
     expect(await originCount(path)).toBe(3);
+  });
+});
+
+describe("collapsed waiters", () => {
+  // Their X-Cache-Info once read "cached" while their Cache-Status member said hit=false.
+  it("say they joined a fetch in flight, in Cache-Status and X-Cache-Info alike", async () => {
+    const name = `collapse-${uniquePath("s")}`;
+    const path = `${uniquePath("joined")}?delay=300`;
+    const [a, b] = await Promise.all([viaShard(name, path), viaShard(name, path)]);
+    const waiter = /collapsed/.test(a.cacheStatus) ? a : b;
+    expect(waiter.cacheStatus).toMatch(/^shardcache-shard;fwd=uri-miss;stored;collapsed$/);
+    expect(waiter.response.headers.get("x-cache-info")).toBe("caching; joined the origin fetch already in flight");
+    expect(await originCount(path)).toBe(1);
+  });
+
+  it("of a revalidation say the 304 was another request's", async () => {
+    const name = `collapse-304-${uniquePath("s")}`;
+    const path = `${uniquePath("joined-304")}?delay=300&etag=%22v1%22&cc=${encodeURIComponent("public, max-age=0")}`;
+    await viaShard(name, path);
+    const [a, b] = await Promise.all([viaShard(name, path), viaShard(name, path)]);
+    const waiter = /collapsed/.test(a.cacheStatus) ? a : b;
+    const leader = waiter === a ? b : a;
+    expect(leader.cacheStatus).toMatch(/^shardcache-shard;fwd=stale;fwd-status=304;detail=revalidated$/);
+    expect(waiter.cacheStatus).toMatch(/^shardcache-shard;fwd=stale;fwd-status=304;collapsed$/);
+    expect(waiter.response.headers.get("x-cache-info")).toBe("cached; revalidated with origin (304) by the request already in flight");
+    expect(await originCount(path)).toBe(2);
+  });
+});
+
+describe("the edge copy", () => {
+  it("is offered for a fresh GET, never for a stale copy served because the origin failed", async () => {
+    const name = `edge-copy-${uniquePath("s")}`;
+    const prefix = `${uniquePath("sie-copy")}/obj`;
+    const url = `${BASE}${withQuery(prefix, { cc: "max-age=1, stale-if-error=60" })}`;
+    const ctx: ShardRequestContext = { key: defaultCacheKey(new URL(url)), shard: name, origin: originUrl, settings: SETTINGS };
+    const ask = async () => {
+      const result = await shard(name).handle(new Request(url), ctx);
+      await result.response.arrayBuffer();
+      return result;
+    };
+    expect((await ask()).edgeCopy).toBeDefined();
+    await sleep(50); // the store write follows the body
+    expect((await ask()).edgeCopy).toBeDefined();
+    await sleep(1300);
+    await failOrigin(prefix, "503");
+    try {
+      const stale = await ask();
+      expect(stale.member).toMatchObject({ hit: true, detail: "stale-if-error" });
+      expect(stale.edgeCopy).toBeUndefined();
+    } finally {
+      await failOrigin(prefix, "off");
+    }
   });
 });

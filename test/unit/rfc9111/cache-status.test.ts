@@ -72,6 +72,8 @@ describe("cacheInfo (X-Cache-Info for outcomes)", () => {
     [{ kind: "stale-allowed" }, "cached; stale, accepted by request max-stale"],
     [{ kind: "stale-if-error" }, "cached; stale, origin failed"],
     [{ kind: "revalidated" }, "cached; revalidated with origin (304)"],
+    [{ kind: "collapsed" }, "caching; joined the origin fetch already in flight"],
+    [{ kind: "collapsed-revalidated" }, "cached; revalidated with origin (304) by the request already in flight"],
     [{ kind: "rule-pass" }, "not cacheable; rule says pass"],
     [{ kind: "hit-for-pass" }, "not cacheable; hit-for-pass"],
     [{ kind: "only-if-cached-miss" }, 'not cached; request specified "Cache-Control: only-if-cached"'],
