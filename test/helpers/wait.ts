@@ -14,9 +14,10 @@ export async function eventually(check: () => boolean | Promise<boolean>, within
 }
 
 /**
- * Waits until the cache holds a fresh copy of `path`: a background refresh or revalidation has been
- * stored. Asks with only-if-cached (RFC 9111 §5.2.1.7), which never contacts the origin and never
- * starts a refresh: a hit that is neither stale nor a refresh is the stored new copy.
+ * Waits until the cache holds a fresh copy of a `path` that was stale: a background refresh or
+ * revalidation has been stored. Asks with only-if-cached (RFC 9111 §5.2.1.7), which never contacts the
+ * origin and never starts a refresh: a hit that is neither stale nor a refresh is the stored new copy.
+ * (A copy refreshed ahead, while still fresh, looks the same before and after: watch its Age instead.)
  */
 export async function untilFresh(path: string, withinMs = 3_000): Promise<boolean> {
   return eventually(async () => {
