@@ -1,21 +1,27 @@
 /**
  * SLM fidelity on workerd, without the cron: every sample of a burst reaches the SlmMonitor, whose
- * own alarm turns the class serious within about a second, with min / max / mean / percentiles of
- * the window; when traffic stops for a window the class returns to ok by that alarm, one event each
- * (time is moved past the window and the alarm run by hand: test/helpers/clock.ts).
+ * own alarm (run by the test) turns the class serious, with min / max / mean / percentiles of
+ * the window; when traffic stops for a window (the clock moved) the alarm returns it to ok, one event each.
  */
 import { env, runDurableObjectAlarm, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { advanceTime } from "../helpers/clock";
 import { putConfig } from "../helpers/config";
 import { uniquePath } from "../helpers/origin";
-import { eventually } from "../helpers/wait";
 
 const BASE = "http://cache.test";
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const slmMonitor = () => env.SLM_MONITOR.get(env.SLM_MONITOR.idFromName("slm"));
+
+async function eventually(check: () => Promise<boolean>, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(100)) if (await check()) return true;
+  return check();
+}
 
 describe("continuous SLM", () => {
   it("counts all 6 samples of a first slow burst, goes serious by its alarm, and back to ok when traffic stops", async () => {
+    // From here every alarm the SlmMonitor sets lies a day past the wall clock: it runs only when the test runs it.
+    await advanceTime(24 * 3600_000);
     const slm = `burst-${Date.now().toString(36)}`;
     const prefix = uniquePath("slm-burst");
     await putConfig({
@@ -30,7 +36,8 @@ describe("continuous SLM", () => {
       const entry = (await slmMonitor().snapshot(classes)).states[slm];
       return entry?.state === "serious" && entry.samples === 6;
     };
-    expect(await eventually(whole, 4000)).toBe(true);
+    // The flush is the edge's timer (background work, polled for); the evaluation is the alarm's, run here.
+    expect(await eventually(async () => (await runDurableObjectAlarm(slmMonitor()), whole()), 4000)).toBe(true);
     const { timings } = (await slmMonitor().snapshot(classes)).states[slm]!;
     expect(timings).toMatchObject({ samples: 6 });
     expect(timings!.minMs).toBeGreaterThanOrEqual(150);
@@ -39,14 +46,10 @@ describe("continuous SLM", () => {
     expect(timings!.meanMs).toBeLessThan(timings!.maxMs);
     expect(timings!.p95Ms).toBeLessThanOrEqual(timings!.maxMs);
 
-    // Nothing more is sent: after the 5 s window empties, the alarm returns the class to ok. Time is moved
-    // past the window, so the alarm (now due later on the wall clock) is run by hand, as often as it is set.
-    await advanceTime(5_100);
-    const ok = async () => {
-      await runDurableObjectAlarm(slmMonitor());
-      return (await slmMonitor().snapshot()).states[slm]?.state === "ok";
-    };
-    expect(await eventually(ok, 3000)).toBe(true);
+    // Nothing more is sent: once the 5 s window has emptied, the alarm returns the class to ok.
+    await advanceTime(6_000);
+    expect(await runDurableObjectAlarm(slmMonitor())).toBe(true);
+    expect((await slmMonitor().snapshot()).states[slm]?.state).toBe("ok");
     const events = (await env.EVENT_LOG.get(env.EVENT_LOG.idFromName("events")).list({ limit: 1000 })).filter((e) => e.section === `slm/${slm}`);
     expect(events.map((e) => e.tag)).toEqual(["slmserious", "slmok"]);
     expect(events[0]!.text).toMatch(/0\.0% of [56] responses within 100 ms/); // the alarm may judge before the 6th arrives
