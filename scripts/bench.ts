@@ -443,8 +443,8 @@ function scaleReport(r: Results): string {
     const proven = minShard > budget && unbounded.storageEvictions === 0;
     rows.push([
       `Zipf s=1, ${plan.zipfObjects.toLocaleString("en")} objects × 2 KiB, ${plan.zipfRate} req/s × ${plan.budgetZipfMs / 1000} s, edge tier off, storageBudgetBytes ${budget.toLocaleString("en")} (${kib(budget)}) per shard`,
-      `hit ratio ${fmt.pct(budgeted.hitRatio)}; most stored in one shard **${budgeted.maxShardStoredBytes.toLocaleString("en")}** bytes over ${budgeted.samples} samples of all ${shards} shards; ${budgeted.storageEvictions} evictions; ${budgeted.finalObjects.reduce((a, x) => a + x, 0)} objects kept`,
-      `unbounded, same request sequence: hit ratio ${fmt.pct(unbounded.hitRatio)}; working set ${unbounded.distinctObjects} distinct objects = ${kib(workingSet)} stored over ${shards} shards, per shard ${kib(minShard)}–${kib(Math.max(...unbounded.finalStoredBytes))} (every shard ${(minShard / budget).toFixed(1)}× its budget or more); ${unbounded.storageEvictions} evictions`,
+      `${budgeted.sent} completed (${budgeted.errors} errors, ${budgeted.dropped} dropped), hit ratio ${fmt.pct(budgeted.hitRatio)}; most stored in one shard **${budgeted.maxShardStoredBytes.toLocaleString("en")}** bytes over ${budgeted.samples} samples of all ${shards} shards; ${budgeted.storageEvictions} evictions; ${budgeted.finalObjects.reduce((a, x) => a + x, 0)} objects kept`,
+      `unbounded, same request sequence: ${unbounded.sent} completed (${unbounded.errors} errors, ${unbounded.dropped} dropped), hit ratio ${fmt.pct(unbounded.hitRatio)}; working set ${unbounded.distinctObjects} distinct objects = ${kib(workingSet)} stored over ${shards} shards, per shard ${kib(minShard)}–${kib(Math.max(...unbounded.finalStoredBytes))} (every shard ${(minShard / budget).toFixed(1)}× its budget or more); ${unbounded.storageEvictions} evictions`,
       `working set > budget in every shard: ${met(proven)}; stored never above the budget: ${met(budgeted.maxShardStoredBytes <= budget)}`,
     ]);
   }
