@@ -7,7 +7,8 @@
  *
  * Options: `--ports=A-B` (every listening port, the inspector's included, from that range),
  * `--seconds=N` (default 5), `--config=production.json|default.json` (default production),
- * `--path=/hot` (the URL path hit).
+ * `--tier=shard` (profile a shard-tier hit instead: the edge worker with edgeTtlCapSeconds 0 drives
+ * it, and the isolate profiled is the one CacheShard runs in, the Durable Object owner's).
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -21,12 +22,16 @@ import { withCpu } from "./lib/proc-cpu";
 import { bundleShardcache, REPO_ROOT, startRuntime } from "./lib/runtime";
 import { markdownTable } from "./lib/stats";
 
-exitOnHelp(process.argv, "npm run bench:profile [-- --ports=A-B --seconds=N --config=production.json|default.json --path=/hot]");
+exitOnHelp(process.argv, "npm run bench:profile [-- --ports=A-B --seconds=N --config=production.json|default.json --tier=edge|shard]");
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const ports = PortRange.fromArgs(process.argv);
 const seconds = Number(arg("seconds") ?? 5);
-const worker = arg("config") === "default.json" ? "edge-dev" : HIT_OWNER;
-const path = arg("path") ?? "/hot-profile";
+const shardTier = arg("tier") === "shard";
+/** The worker the load goes to, and the one whose isolate is profiled (a Durable Object runs in its owner's). */
+const worker = shardTier ? "shard-tier" : arg("config") === "default.json" ? "edge-dev" : HIT_OWNER;
+const profiled = shardTier ? HIT_OWNER : worker;
+const path = "/hot-profile";
+const expected = shardTier ? /shardcache-shard;hit/ : /shardcache-edge;hit/;
 
 interface CallFrame {
   functionName: string;
@@ -142,10 +147,10 @@ async function main(): Promise<void> {
     const url = `${runtime.url(worker)}${path}`;
     for (let i = 0; i < 5; i++) await (await fetch(url)).arrayBuffer();
     const status = (await fetch(url)).headers.get("cache-status") ?? "";
-    if (!/shardcache-edge;hit/.test(status)) throw new Error(`not an edge hit: ${status}`);
+    if (!expected.test(status)) throw new Error(`not a ${shardTier ? "shard" : "edge"} hit: ${status}`);
     const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as { id: string; title?: string; webSocketDebuggerUrl?: string }[];
-    const target = targets.find((t) => t.id.endsWith(`:${worker}`) || t.id === worker || (t.title ?? "").includes(worker));
-    if (target === undefined) throw new Error(`no inspector target for ${worker} among ${targets.map((t) => t.id).join(", ")}`);
+    const target = targets.find((t) => t.id.endsWith(`:${profiled}`) || t.id === profiled || (t.title ?? "").includes(profiled));
+    if (target === undefined) throw new Error(`no inspector target for ${profiled} among ${targets.map((t) => t.id).join(", ")}`);
     const session = await cdp(target.webSocketDebuggerUrl ?? `ws://127.0.0.1:${inspectorPort}/${target.id}`);
     await session.send("Profiler.enable");
     await session.send("Profiler.setSamplingInterval", { interval: 100 });
@@ -165,7 +170,7 @@ async function main(): Promise<void> {
     const program = rows.find((r) => r.name.startsWith("(program)"))?.selfMs ?? 0;
     const gc = rows.find((r) => r.name.startsWith("(garbage collector)"))?.selfMs ?? 0;
     console.log(
-      `Edge-tier hit (${worker}, ${path}), ${seconds} s of wrk -t2 -c32: ${Math.round(load.rps)} req/s, workerd CPU ${cpuMs === null ? "?" : `${((cpuMs * 1000) / load.requests).toFixed(0)} µs`}/request (with the profiler on). Sampled ${sampledMs.toFixed(0)} ms: idle ${((idle / sampledMs) * 100).toFixed(1)} %, (program) ${((program / sampledMs) * 100).toFixed(1)} %, GC ${((gc / sampledMs) * 100).toFixed(1)} %.\n`,
+      `${shardTier ? "Shard" : "Edge"}-tier hit (load on ${worker}, isolate of ${profiled} profiled), ${seconds} s of wrk -t2 -c32: ${Math.round(load.rps)} req/s, workerd CPU ${cpuMs === null ? "?" : `${((cpuMs * 1000) / load.requests).toFixed(0)} µs`}/request (with the profiler on). Sampled ${sampledMs.toFixed(0)} ms: idle ${((idle / sampledMs) * 100).toFixed(1)} %, (program) ${((program / sampledMs) * 100).toFixed(1)} %, GC ${((gc / sampledMs) * 100).toFixed(1)} %.\n`,
     );
     const header = ["function (source module)", "self", "self %", "inclusive", "inclusive %"];
     console.log("Most self time:\n");
