@@ -137,6 +137,8 @@ export interface HitResults {
     /** workerd's CPU with no load, ms per second; taken off every fixed-rate CPU figure. */
     idleCpuMsPerSecond: number;
     rate: number;
+    /** How the rate was chosen. */
+    rateNote: string;
     atRate: Partial<Record<TargetId, FixedSummary>>;
     shardRate: number;
     atShardRate: Partial<Record<TargetId, FixedSummary>>;
@@ -156,6 +158,8 @@ export interface HitPlan {
 }
 
 const IDLE_SAMPLE_MS = 2_000;
+/** A fixed-rate run whose backlog passes this much traffic is reported overloaded (its latencies are a queue's). */
+const FIXED_MAX_BACKLOG_MS = 500;
 const cpuPer = (cpuMs: number | null, requests: number) => (cpuMs === null || requests === 0 ? null : (cpuMs * 1000) / requests);
 const loadAverage = () => {
   try {
@@ -227,7 +231,18 @@ export async function runHitPhase(runtime: Runtime, plan: HitPlan, progress: (te
   };
 
   // (2) Fixed rate: half the bare worker's closed-loop throughput; then half the shard hit's own.
-  const rate = Math.max(100, Math.round(closed.bare.rps / 2 / 100) * 100);
+  // Half the bare worker's closed-loop throughput; on a machine too busy to sustain even that for the
+  // bare worker (a 2 s probe overloads), half again, at most twice: a rate nothing can keep up with
+  // would compare queues, not hits.
+  let rate = Math.max(100, Math.round(closed.bare.rps / 2 / 100) * 100);
+  let rateNote = "half the bare worker's closed-loop throughput";
+  for (let halvings = 0; halvings < 2; halvings++) {
+    const probe = await fixedRate({ url: by.bare.url, rate, durationMs: 2_000, connections: plan.fixedConnections, maxBacklogMs: 250 });
+    if (!probe.overloaded) break;
+    progress(`  the bare worker does not keep up with ${rate} req/s here (a 2 s probe overloaded): halving it`);
+    rate = Math.max(100, Math.round(rate / 2 / 100) * 100);
+    rateNote = `${halvings === 0 ? "a quarter" : "an eighth"} of the bare worker's closed-loop throughput (a probe at the higher rate overloaded the machine)`;
+  }
   // workerd spends some CPU with no request at all (timers, the runtime's own upkeep): measured here and
   // taken off the fixed-rate figures, which at a low rate it would otherwise dominate.
   const idle = await withCpu(runtime.pids, () => new Promise((resolve) => setTimeout(resolve, IDLE_SAMPLE_MS)));
@@ -238,7 +253,7 @@ export async function runHitPhase(runtime: Runtime, plan: HitPlan, progress: (te
     const runs = new Map<TargetId, FixedRun[]>(ids.map((id) => [id, []]));
     for (let round = 0; round < plan.repeats; round++) {
       for (const id of ids) {
-        const { value, cpuMs } = await withCpu(runtime.pids, () => fixedRate({ url: by[id].url, rate: r, durationMs: plan.fixedMs, connections: plan.fixedConnections }));
+        const { value, cpuMs } = await withCpu(runtime.pids, () => fixedRate({ url: by[id].url, rate: r, durationMs: plan.fixedMs, connections: plan.fixedConnections, maxBacklogMs: FIXED_MAX_BACKLOG_MS }));
         const { firstHeaders, ...rest } = value;
         const netCpuMs = cpuMs === null ? null : Math.max(0, cpuMs - (idleCpuPerSecond * value.durationMs) / 1000);
         const run: FixedRun = { ...rest, cpuMs, cpuUsPerRequest: cpuPer(netCpuMs, value.completed), cacheStatus: firstHeaders["cache-status"] ?? null };
@@ -267,7 +282,7 @@ export async function runHitPhase(runtime: Runtime, plan: HitPlan, progress: (te
     }
     return { summaries, runs };
   };
-  progress(`hit path, fixed rate ${rate} req/s (half the bare worker's closed-loop throughput) × ${plan.fixedMs / 1000} s, ${plan.repeats} rounds`);
+  progress(`hit path, fixed rate ${rate} req/s (${rateNote}) × ${plan.fixedMs / 1000} s, ${plan.repeats} rounds`);
   const atRate = await fixedAt(["bare", "edgeProd", "edgeUncounted", "shard"], rate);
   progress(`hit path, fixed rate ${shardRate} req/s (half the shard hit's closed-loop throughput)`);
   const atShardRate = await fixedAt(["bare", "bareDo", "shard"], shardRate);
@@ -280,6 +295,7 @@ export async function runHitPhase(runtime: Runtime, plan: HitPlan, progress: (te
     fixed: {
       idleCpuMsPerSecond: idleCpuPerSecond,
       rate,
+      rateNote,
       atRate: atRate.summaries,
       shardRate,
       atShardRate: atShardRate.summaries,
@@ -332,7 +348,7 @@ export function hitReport(r: HitResults, command: string): string {
           us(s.cpuUsPerRequest),
           goal,
         ];
-  out.push(`### Hit path at a fixed request rate (open loop, latency from each request's due time; same command and run)`);
+  out.push(`### Hit path at a fixed request rate (open loop, latency from each request's due time; same command and run; ${fmt.int(f.rate)} req/s = ${f.rateNote})`);
   const edgeCpuOk = f.edgeCpuRatio <= g.edgeCpuRatio;
   out.push(
     markdownTable(
