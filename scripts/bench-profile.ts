@@ -6,9 +6,10 @@
  * bench/results/ (open it in Chrome DevTools' Performance panel).
  *
  * Options: `--ports=A-B` (every listening port, the inspector's included, from that range),
- * `--seconds=N` (default 5), `--config=production.json|default.json` (default production),
- * `--tier=shard` (profile a shard-tier hit instead: the edge worker with edgeTtlCapSeconds 0 drives
- * it, and the isolate profiled is the one CacheShard runs in, the Durable Object owner's).
+ * `--seconds=N` (default 5), `--tier=edge|dev|rated|uncounted|shard` (default edge: the production
+ * config's edge hit; dev: the shipped dev config; rated: with a rate-class check; uncounted: counting
+ * off; shard: a shard-tier hit, driven through the edge worker with edgeTtlCapSeconds 0, and the
+ * isolate profiled is the one CacheShard runs in, the Durable Object owner's).
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -22,15 +23,19 @@ import { withCpu } from "./lib/proc-cpu";
 import { bundleShardcache, REPO_ROOT, startRuntime } from "./lib/runtime";
 import { markdownTable } from "./lib/stats";
 
-exitOnHelp(process.argv, "npm run bench:profile [-- --ports=A-B --seconds=N --config=production.json|default.json --tier=edge|shard]");
+exitOnHelp(process.argv, "npm run bench:profile [-- --ports=A-B --seconds=N --tier=edge|dev|rated|uncounted|shard]");
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const ports = PortRange.fromArgs(process.argv);
 const seconds = Number(arg("seconds") ?? 5);
-const shardTier = arg("tier") === "shard";
+const TIERS: Record<string, string> = { edge: HIT_OWNER, dev: "edge-dev", rated: "edge-rated", uncounted: "edge-uncounted", shard: "shard-tier" };
+const tier = arg("tier") ?? "edge";
+if (TIERS[tier] === undefined) throw new Error(`--tier: one of ${Object.keys(TIERS).join(", ")}`);
+const shardTier = tier === "shard";
 /** The worker the load goes to, and the one whose isolate is profiled (a Durable Object runs in its owner's). */
-const worker = shardTier ? "shard-tier" : arg("config") === "default.json" ? "edge-dev" : HIT_OWNER;
+const worker = TIERS[tier]!;
 const profiled = shardTier ? HIT_OWNER : worker;
-const path = "/hot-profile";
+// The rated worker's rule matches this path only.
+const path = tier === "rated" ? "/hot-rated" : "/hot-profile";
 const expected = shardTier ? /shardcache-shard;hit/ : /shardcache-edge;hit/;
 
 interface CallFrame {
@@ -170,7 +175,7 @@ async function main(): Promise<void> {
     const program = rows.find((r) => r.name.startsWith("(program)"))?.selfMs ?? 0;
     const gc = rows.find((r) => r.name.startsWith("(garbage collector)"))?.selfMs ?? 0;
     console.log(
-      `${shardTier ? "Shard" : "Edge"}-tier hit (load on ${worker}, isolate of ${profiled} profiled), ${seconds} s of wrk -t2 -c32: ${Math.round(load.rps)} req/s, workerd CPU ${cpuMs === null ? "?" : `${((cpuMs * 1000) / load.requests).toFixed(0)} µs`}/request (with the profiler on). Sampled ${sampledMs.toFixed(0)} ms: idle ${((idle / sampledMs) * 100).toFixed(1)} %, (program) ${((program / sampledMs) * 100).toFixed(1)} %, GC ${((gc / sampledMs) * 100).toFixed(1)} %.\n`,
+      `${shardTier ? "Shard" : "Edge"}-tier hit, ${tier} (load on ${worker}, isolate of ${profiled} profiled), ${seconds} s of wrk -t2 -c32: ${Math.round(load.rps)} req/s, workerd CPU ${cpuMs === null ? "?" : `${((cpuMs * 1000) / load.requests).toFixed(0)} µs`}/request (with the profiler on). Sampled ${sampledMs.toFixed(0)} ms: idle ${((idle / sampledMs) * 100).toFixed(1)} %, (program) ${((program / sampledMs) * 100).toFixed(1)} %, GC ${((gc / sampledMs) * 100).toFixed(1)} %.\n`,
     );
     const header = ["function (source module)", "self", "self %", "inclusive", "inclusive %"];
     console.log("Most self time:\n");
