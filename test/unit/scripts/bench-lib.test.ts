@@ -102,6 +102,17 @@ describe("fixedRate", () => {
     expect(result.p50Ms).toBeLessThan(50);
   });
 
+  it("still sends, and measures, the requests queued for a connection when sending ends", async () => {
+    // One connection, 10 ms per answer, 200 due per second: about half the requests are still
+    // queued when the last one comes due; each is sent and counted, its wait in its latency.
+    const url = await listen((_req, res) => setTimeout(() => res.end("ok"), 10));
+    const result = await fixedRate({ url, rate: 200, durationMs: 500, connections: 1, drainMs: 5_000 });
+    expect(result.overloaded).toBe(false);
+    expect(result.notSent).toBe(0);
+    expect(result.completed).toBe(100);
+    expect(result.maxMs).toBeGreaterThan(200);
+  });
+
   it("counts a stall from each request's due time (no coordinated omission)", async () => {
     // One 300 ms stall of the only connection: the requests that came due meanwhile waited for it,
     // and a closed loop would have measured one slow request; the open loop measures them all.
