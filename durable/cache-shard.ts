@@ -39,7 +39,8 @@ import type { PurgeTarget, ShardPurgeResult } from "./shard-purge";
 import { ShardCounters, type ShardMinute } from "./shard-counters";
 import type { ShardStatsReply } from "./shard-stats";
 import { RecentInstants } from "./recent-instants";
-import { ShardStore, type StoredObject } from "./shard-store";
+import type { StoredObject } from "./object-store";
+import { ShardStore } from "./shard-store";
 
 /** Client validators and ranges are answered by the cache itself; the cache fetches full objects. */
 const CLIENT_ONLY_FIELDS = ["range", "if-range", "if-none-match", "if-modified-since", "if-match", "if-unmodified-since"];
@@ -334,7 +335,7 @@ export class CacheShard extends DurableObject<Env> {
 
   #putSafely(ctx: ShardRequestContext, meta: StoredMeta, chunks: readonly Uint8Array[]): boolean {
     try {
-      return this.#store.put(ctx.key, meta, chunks, ctx.settings.maxVariants, this.#clock.now());
+      return this.#store.put(ctx.key, { meta, chunks }, { maxVariants: ctx.settings.maxVariants, now: this.#clock.now() });
     } catch {
       this.#counters.count("storeFailures");
       return false;
