@@ -32,6 +32,7 @@ import { bodyFromBytes, respondFromStored } from "../src/serve/stored-response";
 import { BodyBroadcast } from "./body-broadcast";
 import { awaitFlight, Flights, type Flight } from "./coalesce";
 import { buildMeta, limitsFor, originHost, withResponseHeaderEdits, isResponseCaused } from "./shard-policy";
+import { withResponseRules } from "../src/rules/response-rules";
 import { ShardReply } from "./shard-reply";
 import type { Outcome } from "../src/serve/outcome";
 import type { ShardFault, ShardRequestContext, ShardResult } from "../src/serve/shard-protocol";
@@ -142,7 +143,8 @@ export class CacheShard extends DurableObject<Env> {
    * the stored record are exactly those of a GET miss. Call after the POST's invalidation finished, so the
    * new representation replaces the old one. Returns whether it was stored.
    */
-  async adopt(request: Request, response: Response, ctx: ShardRequestContext, timing: { requestTime: EpochMillis; responseTime: EpochMillis }): Promise<boolean> {
+  async adopt(request: Request, response: Response, sent: ShardRequestContext, timing: { requestTime: EpochMillis; responseTime: EpochMillis }): Promise<boolean> {
+    const ctx = withResponseRules(sent, response);
     this.#store.setBudgets(ctx.settings.memoryBudgetBytes, ctx.settings.storageBudgetBytes);
     const req = requestLike(request);
     const edited = withResponseHeaderEdits(response, ctx.responseHeaders);
@@ -264,7 +266,9 @@ export class CacheShard extends DurableObject<Env> {
         void response.body?.cancel();
         return this.#leaderFailed(flight, ctx, reply, { kind: "status", status: response.status }, req, stale, fwd);
       }
-      return this.#storeAndServe(flight, withResponseHeaderEdits(response, ctx.responseHeaders), req, ctx, reply, fwd, timing);
+      // Response rules decide on the origin's response as sent, right before the store decision.
+      const decided = withResponseRules(ctx, response);
+      return this.#storeAndServe(flight, withResponseHeaderEdits(response, decided.responseHeaders), req, decided, reply, fwd, timing);
     } catch (error) {
       this.#flights.settle(flight, { kind: "not-shared" });
       this.#flights.close(ctx.key, flight);
@@ -377,7 +381,7 @@ export class CacheShard extends DurableObject<Env> {
     const result = await this.#fetchOrigin((origin) => buildOriginRequest(request, { origin, firstByteTimeoutMs: ctx.settings.originTimeoutMs }), request.method, ctx);
     if (!result.ok) return reply.failed({ kind: "origin-failed", fwd, failure: result.error });
     try {
-      return reply.relayed(withResponseHeaderEdits(result.value, ctx.responseHeaders), { kind: "passed", fwd, fwdStatus: result.value.status, why });
+      return reply.relayed(withResponseHeaderEdits(result.value, withResponseRules(ctx, result.value).responseHeaders), { kind: "passed", fwd, fwdStatus: result.value.status, why });
     } catch (error) {
       return reply.failed({ kind: "origin-failed", fwd, failure: unhandledResponse(error) });
     }

@@ -73,7 +73,9 @@ export type Outcome =
   /** only-if-cached and nothing usable stored: 504 (RFC 9111 §5.2.1.7). */
   | { kind: "only-if-cached-miss" }
   /** Edge: the rule's rate class said no (429). */
-  | { kind: "rate-limited"; rateClass: string };
+  | { kind: "rate-limited"; rateClass: string }
+  /** Edge: a rule's request action answered (redirect, deny, or a redirect / rewrite refused as unsafe); no origin request. */
+  | { kind: "rule-answered"; action: "redirect" | "deny" | "refused"; rules: readonly string[]; status: number };
 
 /** A Cache-Status member without its cache name (the tier adds it). */
 export type Member = Omit<CacheOutcome, "cache">;
@@ -148,6 +150,8 @@ function describe(o: Outcome): Described {
       return { member: { hit: false, fwd: "miss", detail: "only-if-cached" }, info: cacheInfo({ kind: "only-if-cached-miss" }), word: "ERROR" };
     case "rate-limited":
       return { member: { hit: false, fwd: "bypass", detail: "rate-limited" }, info: `not cached; rate class "${o.rateClass}" is over its limit`, word: "ERROR" };
+    case "rule-answered":
+      return { member: { hit: false, fwd: "bypass", detail: `rule-${o.action}` }, info: `not cached; rule ${o.rules.join("+")} answered ${o.status} (${o.action})`, word: "PASS" };
     default:
       return unreachable(o);
   }
@@ -158,6 +162,7 @@ function edgeWord(o: Outcome): string | undefined {
   if (o.kind === "passed") return passWord(o);
   if (o.kind === "origin-failed" && o.route !== undefined) return passWord(o.route);
   if (o.kind === "rate-limited") return `RATE(${o.rateClass})`;
+  if (o.kind === "rule-answered") return `${o.action.toUpperCase()}(${o.rules.join("+")})`;
   return undefined;
 }
 
