@@ -1,21 +1,20 @@
 /**
- * `npm run bench` (`-- --quick` for a ~1-minute smoke run): shardcache on workerd through the
- * Miniflare API (no `wrangler dev` proxy), next to a bare constant-body worker on the same runtime
- * and the same kind of listener, measured in the same run; nginx and Varnish in front of the same
- * demo origin where installed. Writes bench/results/<timestamp>.json and prints markdown tables.
+ * `npm run bench` (`-- --help` lists the options): shardcache on workerd through the Miniflare API
+ * (no `wrangler dev` proxy), next to reference workers on the same runtime and the same kind of
+ * listener, measured in the same run; nginx and Varnish in front of the same demo origin where
+ * installed. Writes bench/results/<timestamp>.json and prints markdown tables.
  *
- * Phases (each bounded in time and count, loopback only):
- *   (a) edge-tier hit throughput vs the bare worker (also with a rate-class check on the hit path, and
- *       without the edge tier's request counting, EDGE_COUNTING=off, to measure what counting costs)
- *   (b) shard-tier hit (edgeTtlCapSeconds: 0) vs the bare worker
- *   (c) thundering herd: 200 concurrent cold requests, origin delay 300 ms → origin fetches
- *   (d) Zipf(s=1) over 10,000 objects, max-age=2, fixed request rate → hit ratio, origin fetches per object per window
- *   (e) micro: HRW ns/key, rule evaluation µs, edge counting ns/request      (f) nginx / Varnish: the same hit and herd workloads
- *   (g) the engine at scale (scripts/lib/scale.ts): shard calls of the herd, beside the same herd on a
- *       baseline build (`--baseline=REF`, default: the commit before edge single-flight); steady load on
- *       one hot object across its expiries with and without refreshTimeSeconds; Zipf with a per-shard
- *       storage budget smaller than the working set, beside an unbounded run
- * Per-request CPU inside the worker is not observable from here and is not reported.
+ * Phases (each bounded in time and count, loopback only; `--only=a,b` runs some of them):
+ *   hits      the hit path (scripts/bench-hits.ts): bare worker, bare Durable Object round trip, edge
+ *             hit (production and dev config, counting off, rate-class check), shard hit; closed-loop
+ *             throughput and a fixed-rate open loop, each with the workerd process's CPU per request
+ *   herd      200 concurrent cold requests, origin delay 300 ms → origin fetches and shard calls
+ *   zipf      Zipf(s=1) over 10,000 objects, max-age=2, fixed request rate → hit ratio, fetches per object-window
+ *   steady    one hot object across its expiries, with and without refreshTimeSeconds (issue 13)
+ *   budget    Zipf with a per-shard storage budget smaller than the working set, beside an unbounded run
+ *   baseline  the herd on a baseline build (`--baseline=REF`, default: the commit before edge single-flight)
+ *   micro     HRW ns/key, rule evaluation µs, edge counting ns/request (Node)
+ *   proxies   nginx / Varnish: the same hit and herd workloads
  */
 import { execFileSync } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -24,11 +23,28 @@ import { runHrwBench } from "./bench-hrw";
 import { runRulesBench } from "./bench-rules";
 import { runCountingBench } from "./bench-counting";
 import { startDemoOrigin, type DemoOrigin } from "./demo-origin";
+import { HIT_GOALS, hitReport, hitWorkers, runHitPhase, type HitResults } from "./bench-hits";
+import { exitOnHelp, SHARED_OPTIONS } from "./lib/bench-args";
+import { portFrom, PortRange } from "./lib/free-port";
 import { burst, get, isHit, keepAliveAgent, openLoop, throughput, wrkAvailable, type ThroughputResult } from "./lib/load";
 import { nginxAvailable, startNginx, startVarnish, varnishAvailable, type ProxyServer } from "./lib/proxies";
-import { BARE_WORKER_SCRIPT, bundleShardcache, REPO_ROOT, sourceRefFromArgs, startRuntime, workerdVersion, type Runtime } from "./lib/runtime";
+import { bundleShardcache, REPO_ROOT, sourceRefFromArgs, startRuntime, workerdVersion, type Runtime, type WorkerSpec } from "./lib/runtime";
 import { BASELINE_REF, budgetedZipf, originFetches, shardCallsDuring, steadyHotObject } from "./lib/scale";
 import { fmt, machineInfo, machineLine, markdownTable, median, percentileSorted, prng, zipfSampler } from "./lib/stats";
+
+const PHASES = ["hits", "herd", "zipf", "steady", "budget", "baseline", "micro", "proxies"] as const;
+type Phase = (typeof PHASES)[number];
+const USAGE = `npm run bench [-- options]
+  --quick             short runs (a smoke test; ratios swing ±15 %)
+  --only=a,b          run only these phases: ${PHASES.join(", ")}
+  --no-proxies        skip nginx and Varnish
+${SHARED_OPTIONS}`;
+exitOnHelp(process.argv, USAGE);
+const onlyArg = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
+const only = onlyArg === undefined ? null : new Set(onlyArg.split(",").filter((p) => p !== ""));
+for (const p of only ?? []) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`--only: no phase "${p}" (phases: ${PHASES.join(", ")})`);
+const runs = (phase: Phase) => only === null || only.has(phase);
+const ports = PortRange.fromArgs(process.argv);
 
 const quick = process.argv.includes("--quick");
 /** The build the herd's shard calls are compared with: before edge single-flight. */
@@ -53,6 +69,8 @@ const plan = quick
       hrwBalanceKeys: 100_000,
       rulesIterations: 5_000,
       rulesRepeats: 3,
+      fixedMs: 2_000,
+      fixedConnections: 64,
       steadyRate: 100,
       steadyMs: 10_000,
       steadyDelayMs: 150,
@@ -75,6 +93,8 @@ const plan = quick
       hrwBalanceKeys: 1_000_000,
       rulesIterations: 20_000,
       rulesRepeats: 5,
+      fixedMs: 5_000,
+      fixedConnections: 64,
       steadyRate: 100,
       steadyMs: 20_000,
       steadyDelayMs: 150,
@@ -83,8 +103,8 @@ const plan = quick
       budgetBytes: 64 * 1024,
     };
 
-/** Acceptance goals (issue 7). HRW and rule budgets: no written number exists; these are the ones this benchmark holds them to. */
-export const GOALS = { countingCost: 0.05, edgeHitRatio: 0.9, shardHitRatio: 0.6, herdFetches: 1, zipfFetchesPerWindow: 1, hrwNsAt64: 1_000, hrwNsAt256: 4_000, rulesP50MicrosAt1000: 20 };
+/** Acceptance goals (issues 7, 13, 15, 16). HRW and rule budgets: no written number exists; these are the ones this benchmark holds them to. */
+export const GOALS = { ...HIT_GOALS, herdFetches: 1, zipfFetchesPerWindow: 1, hrwNsAt64: 1_000, hrwNsAt256: 4_000, rulesP50MicrosAt1000: 20 };
 
 const t0 = performance.now();
 const elapsed = () => {
@@ -208,8 +228,8 @@ async function zipf(origin: DemoOrigin, baseUrl: string) {
   };
 }
 
-async function proxyPhase(origin: DemoOrigin, start: (originUrl: string) => Promise<ProxyServer>) {
-  const server = await start(origin.url);
+async function proxyPhase(origin: DemoOrigin, start: (originUrl: string, ports: PortRange | null) => Promise<ProxyServer>) {
+  const server = await start(origin.url, ports);
   try {
     progress(`${server.name} (pid ${server.pid}): warming the hit object`);
     // nginx: X-Cache-Status HIT; Varnish: X-Varnish carries two transaction ids on a hit.
@@ -230,60 +250,54 @@ async function main(): Promise<void> {
   const machine = machineInfo(await workerdVersion());
   progress(`machine: ${machineLine(machine)}`);
   progress(
-    `${quick ? "quick" : "full"} run: ${plan.repeats} × ${plan.runMs / 1000} s per throughput figure, load by ${wrkAvailable() ? `wrk -t2 -c${plan.connections}` : `the Node closed loop (${plan.connections} connections; wrk not installed)`}`,
+    `${quick ? "quick" : "full"} run${only === null ? "" : ` of ${[...only].join(", ")}`}: ${plan.repeats} × ${plan.runMs / 1000} s per throughput figure, load by ${wrkAvailable() ? `wrk -t2 -c${plan.connections}` : `the Node closed loop (${plan.connections} connections; wrk not installed)`}${ports === null ? "" : `; ports ${ports.first}-${ports.last}`}`,
   );
-  const origin = await startDemoOrigin(0);
+  const origin = await startDemoOrigin(await portFrom(ports));
   const bundle = await bundleShardcache(sourceRef);
   progress(`bundled src/index.ts from ${sourceRef === null ? "the working tree" : `git ${sourceRef} (${gitRev(sourceRef)})`}`);
   let runtime: Runtime | null = null;
   try {
-    progress("starting workerd (Miniflare API): shardcache, shardcache with edgeTtlCapSeconds 0, bare worker");
-    runtime = await startRuntime(bundle, origin.url, [
-      { name: "shardcache", config: null },
-      { name: "shardcache-shard-tier", config: { settings: { edgeTtlCapSeconds: 0 } }, doOwner: "shardcache" },
-      // A rate class generous enough never to refuse: what is measured is the cost of the check itself.
-      { name: "shardcache-rated", config: { rateClasses: { bench: { perSecond: 1_000_000 } }, rules: [{ match: { path: "/hot-rated" }, actions: { rateClass: { name: "bench" } } }] }, doOwner: "shardcache" },
-      // The same edge hit with request counting switched off: the difference is what counting costs.
-      { name: "shardcache-uncounted", config: null, doOwner: "shardcache", vars: { EDGE_COUNTING: "off" } },
-      { name: "bare", script: BARE_WORKER_SCRIPT },
-      { name: "steady-plain", config: null, doOwner: "shardcache" },
-      { name: "steady-refresh", config: { settings: { refreshTimeSeconds: plan.refreshTimeS } }, doOwner: "shardcache" },
-      // Own Durable Object namespaces, so each one's stored bytes are its own; edge tier off so the shards answer.
-      { name: "zipf-unbounded", config: { settings: { edgeTtlCapSeconds: 0 } } },
-      { name: "zipf-budget", config: { settings: { edgeTtlCapSeconds: 0, storageBudgetBytes: plan.budgetBytes } } },
-    ]);
-    const edgeUrl = `${runtime.url("shardcache")}/hot`;
-    const shardUrl = `${runtime.url("shardcache-shard-tier")}/hot-shard`;
-    await warm(edgeUrl, /shardcache-edge;hit/, "edge-tier hit");
-    await warm(shardUrl, /shardcache-shard;hit/, "shard-tier hit");
-    const ratedUrl = `${runtime.url("shardcache-rated")}/hot-rated`;
-    await warm(ratedUrl, /shardcache-edge;hit/, "edge-tier hit with a rate class");
-    const uncountedUrl = `${runtime.url("shardcache-uncounted")}/hot-uncounted`;
-    await warm(uncountedUrl, /shardcache-edge;hit/, "edge-tier hit without counting");
-    progress("(a)(b) hit throughput: bare worker, edge-tier hit, edge-tier hit without counting, edge-tier hit with a rate class, shard-tier hit (interleaved)");
-    const [bare, edge, uncounted, rated, shard] = await interleaved([
-      { name: "bare worker (constant body)", url: `${runtime.url("bare")}/` },
-      { name: "shardcache edge-tier hit", url: edgeUrl },
-      { name: "shardcache edge-tier hit, counting off", url: uncountedUrl },
-      { name: "shardcache edge-tier hit + rate-class check", url: ratedUrl },
-      { name: "shardcache shard-tier hit", url: shardUrl },
-    ]);
-    progress(`(c) thundering herd: ${plan.herd} concurrent requests, one cold object, origin delay ${plan.herdDelayMs} ms`);
-    let herdResult!: Awaited<ReturnType<typeof herd>>;
-    const herdShardCalls = await shardCallsDuring(runtime, "shardcache", async () => void (herdResult = await herd(origin, runtime!.url("shardcache"), "shardcache")));
-    progress(`    origin fetches: ${herdResult.originFetches}, shard calls: ${herdShardCalls}, ok ${herdResult.ok}/${herdResult.requests}`);
-    progress(`(d) Zipf s=1 over ${plan.zipfObjects.toLocaleString("en")} objects, max-age=${plan.maxAgeS}, ${plan.zipfRate} req/s for ${plan.zipfMs / 1000} s`);
-    const zipfResult = await zipf(origin, runtime.url("shardcache"));
-    progress(`    hit ratio ${fmt.pct(zipfResult.hitRatio)}, origin fetches ${zipfResult.originFetches} over ${zipfResult.objectWindows} object-windows`);
-    const scale = await scalePhases(origin, runtime);
-    await runtime.dispose();
-    runtime = null;
-    const baselineHerd = await baselineHerdPhase(origin);
+    const workers: WorkerSpec[] = [];
+    if (runs("hits")) workers.push(...hitWorkers());
+    if (runs("herd") || runs("zipf") || runs("steady")) workers.push({ name: "shardcache", config: null });
+    if (runs("steady")) workers.push({ name: "steady-plain", config: null, doOwner: "shardcache" }, { name: "steady-refresh", config: { settings: { refreshTimeSeconds: plan.refreshTimeS } }, doOwner: "shardcache" });
+    // Own Durable Object namespaces, so each one's stored bytes are its own; edge tier off so the shards answer.
+    if (runs("budget")) workers.push({ name: "zipf-unbounded", config: { settings: { edgeTtlCapSeconds: 0 } } }, { name: "zipf-budget", config: { settings: { edgeTtlCapSeconds: 0, storageBudgetBytes: plan.budgetBytes } } });
+    let hits: HitResults | null = null;
+    let herdResult: (Awaited<ReturnType<typeof herd>> & { shardCalls: number }) | null = null;
+    let zipfResult: Awaited<ReturnType<typeof zipf>> | null = null;
+    let scale: Awaited<ReturnType<typeof scalePhases>> = { steady: null, budget: null };
+    if (workers.length > 0) {
+      progress(`starting workerd (Miniflare API): ${workers.map((w) => w.name).join(", ")}`);
+      runtime = await startRuntime(bundle, origin.url, workers, { ports });
+      if (runs("hits")) hits = await runHitPhase(runtime, plan, progress);
+      if (runs("herd")) {
+        progress(`(herd) ${plan.herd} concurrent requests, one cold object, origin delay ${plan.herdDelayMs} ms`);
+        let result!: Awaited<ReturnType<typeof herd>>;
+        const shardCalls = await shardCallsDuring(runtime, "shardcache", async () => void (result = await herd(origin, runtime!.url("shardcache"), "shardcache")));
+        herdResult = { ...result, shardCalls };
+        progress(`    origin fetches: ${result.originFetches}, shard calls: ${shardCalls}, ok ${result.ok}/${result.requests}`);
+      }
+      if (runs("zipf")) {
+        progress(`(zipf) Zipf s=1 over ${plan.zipfObjects.toLocaleString("en")} objects, max-age=${plan.maxAgeS}, ${plan.zipfRate} req/s for ${plan.zipfMs / 1000} s`);
+        zipfResult = await zipf(origin, runtime.url("shardcache"));
+        progress(`    hit ratio ${fmt.pct(zipfResult.hitRatio)}, origin fetches ${zipfResult.originFetches} over ${zipfResult.objectWindows} object-windows`);
+      }
+      scale = await scalePhases(origin, runtime);
+      await runtime.dispose();
+      runtime = null;
+    }
+    const baselineHerd = runs("baseline") ? await baselineHerdPhase(origin) : null;
 
-    progress("(e) micro: HRW rank and rule evaluation");
-    const hrw = runHrwBench({ keys: plan.hrwKeys, repeats: plan.hrwRepeats, balanceKeys: plan.hrwBalanceKeys, weightedShardCounts: [] });
-    const rules = runRulesBench({ iterations: plan.rulesIterations, repeats: plan.rulesRepeats });
-    const counting = runCountingBench({ iterations: plan.rulesIterations * 50, repeats: plan.rulesRepeats });
+    let micro: Results["micro"] = null;
+    if (runs("micro")) {
+      progress("(micro) HRW rank, rule evaluation, edge counting");
+      micro = {
+        hrw: runHrwBench({ keys: plan.hrwKeys, repeats: plan.hrwRepeats, balanceKeys: plan.hrwBalanceKeys, weightedShardCounts: [] }),
+        rules: runRulesBench({ iterations: plan.rulesIterations, repeats: plan.rulesRepeats }),
+        counting: runCountingBench({ iterations: plan.rulesIterations * 50, repeats: plan.rulesRepeats }),
+      };
+    }
 
     const proxies: Awaited<ReturnType<typeof proxyPhase>>[] = [];
     const skipped: string[] = [];
@@ -291,10 +305,11 @@ async function main(): Promise<void> {
       ["nginx", nginxAvailable, startNginx],
       ["varnish", varnishAvailable, startVarnish],
     ] as const) {
+      if (!runs("proxies")) continue;
       if (skipProxies) skipped.push(`${name}: --no-proxies`);
       else if (!available()) skipped.push(`${name}: not installed`);
       else {
-        progress(`(f) ${name} in front of the same origin`);
+        progress(`(proxies) ${name} in front of the same origin`);
         try {
           proxies.push(await proxyPhase(origin, start));
         } catch (error) {
@@ -303,7 +318,7 @@ async function main(): Promise<void> {
       }
     }
 
-    const results = {
+    const results: Results & { date: string; mode: string; plan: typeof plan; goals: typeof GOALS; runtime: unknown; totalSeconds: number } = {
       date: new Date().toISOString(),
       command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
       source: sourceRef === null ? `working tree at ${gitRev("HEAD")} (+ uncommitted changes if any)` : `git ${sourceRef} = ${gitRev(sourceRef)}`,
@@ -312,30 +327,20 @@ async function main(): Promise<void> {
       plan,
       goals: GOALS,
       loadGenerator: wrkAvailable() ? `wrk -t2 -c${plan.connections} --latency` : `node closed loop, ${plan.connections} connections`,
-      runtime: { via: "Miniflare API, one direct loopback socket per worker (no wrangler dev proxy)", options: runtime === null ? "wrangler.toml" : "" },
-      throughput: {
-        bare: bare!,
-        edgeHit: edge!,
-        uncountedHit: uncounted!,
-        ratedHit: rated!,
-        shardHit: shard!,
-        edgeRatio: edge!.rps / bare!.rps,
-        countingCost: 1 - edge!.rps / uncounted!.rps,
-        ratedRatio: rated!.rps / bare!.rps,
-        shardRatio: shard!.rps / bare!.rps,
-      },
-      herd: { ...herdResult, shardCalls: herdShardCalls },
+      runtime: { via: "Miniflare API, one direct loopback socket per worker (no wrangler dev proxy)" },
+      hits,
+      herd: herdResult,
       baselineHerd,
       scale,
       zipf: zipfResult,
-      micro: { hrw, rules, counting },
+      micro,
       proxies,
       skipped,
       totalSeconds: Math.round((performance.now() - t0) / 1000),
     };
     const dir = join(REPO_ROOT, "bench", "results");
     await mkdir(dir, { recursive: true });
-    const file = join(dir, `${results.date.replace(/[:.]/g, "-")}${quick ? "-quick" : ""}.json`);
+    const file = join(dir, `${results.date.replace(/[:.]/g, "-")}${quick ? "-quick" : ""}${only === null ? "" : `-${[...only].join("-")}`}.json`);
     await writeFile(file, JSON.stringify(results, null, 2) + "\n");
     console.log(report(results));
     progress(`results: ${file} (${results.totalSeconds} s)`);
@@ -351,47 +356,37 @@ type Results = {
   source: string;
   machine: ReturnType<typeof machineInfo>;
   loadGenerator: string;
-  throughput: {
-    bare: ThroughputSummary;
-    edgeHit: ThroughputSummary;
-    uncountedHit: ThroughputSummary;
-    ratedHit: ThroughputSummary;
-    shardHit: ThroughputSummary;
-    edgeRatio: number;
-    countingCost: number;
-    ratedRatio: number;
-    shardRatio: number;
-  };
-  herd: Awaited<ReturnType<typeof herd>> & { shardCalls: number };
-  baselineHerd: Awaited<ReturnType<typeof baselineHerdPhase>>;
+  hits: HitResults | null;
+  herd: (Awaited<ReturnType<typeof herd>> & { shardCalls: number }) | null;
+  baselineHerd: Awaited<ReturnType<typeof baselineHerdPhase>> | null;
   scale: Awaited<ReturnType<typeof scalePhases>>;
-  zipf: Awaited<ReturnType<typeof zipf>>;
-  micro: { hrw: ReturnType<typeof runHrwBench>; rules: ReturnType<typeof runRulesBench>; counting: ReturnType<typeof runCountingBench> };
+  zipf: Awaited<ReturnType<typeof zipf>> | null;
+  micro: { hrw: ReturnType<typeof runHrwBench>; rules: ReturnType<typeof runRulesBench>; counting: ReturnType<typeof runCountingBench> } | null;
   proxies: Awaited<ReturnType<typeof proxyPhase>>[];
   skipped: string[];
 };
 
-/** (g) steady load across expiries, with and without refresh time; Zipf with and without a storage budget. */
+/** Steady load across expiries, with and without refresh time; Zipf with and without a storage budget. */
 async function scalePhases(origin: DemoOrigin, runtime: Runtime) {
   const steady = async (worker: string) => {
     const prefix = `/steady-${worker}-${Date.now().toString(36)}`;
     const url = `${runtime.url(worker)}${prefix}?delay=${plan.steadyDelayMs}&cc=${encodeURIComponent(`public, max-age=${plan.maxAgeS}`)}&etag=v1`;
-    progress(`(g) steady load on one object (max-age=${plan.maxAgeS}, origin delay ${plan.steadyDelayMs} ms), ${plan.steadyRate} req/s × ${plan.steadyMs / 1000} s: ${worker}`);
+    progress(`(steady) one object (max-age=${plan.maxAgeS}, origin delay ${plan.steadyDelayMs} ms), ${plan.steadyRate} req/s × ${plan.steadyMs / 1000} s: ${worker}`);
     const result = await steadyHotObject(origin, url, prefix, { rate: plan.steadyRate, durationMs: plan.steadyMs, maxAgeS: plan.maxAgeS, originDelayMs: plan.steadyDelayMs });
-    progress(`    ${result.waitedOnOrigin} of ${result.requests} waited on the origin; ${result.originFetches} origin fetches; p99 ${fmt.ms(result.p99Ms)}`);
+    progress(
+      `    ${result.waitedOnOrigin} of ${result.requests} waited on the origin (at ${result.waitedAtMs.slice(0, 12).join(", ")} ms); answers ${JSON.stringify(result.answers)}; ${result.originFetches} origin fetches; p99 ${fmt.ms(result.p99Ms)}`,
+    );
     return result;
   };
-  const steadyPlain = await steady("steady-plain");
-  const steadyRefresh = await steady("steady-refresh");
+  const steadyPair = runs("steady") ? { plain: await steady("steady-plain"), refresh: await steady("steady-refresh") } : null;
   const zipfBudget = async (worker: string) => {
-    progress(`(g) Zipf s=1 over ${plan.zipfObjects.toLocaleString("en")} objects of 2 KiB, max-age=60, ${plan.zipfRate} req/s × ${plan.budgetZipfMs / 1000} s: ${worker}`);
+    progress(`(budget) Zipf s=1 over ${plan.zipfObjects.toLocaleString("en")} objects of 2 KiB, max-age=60, ${plan.zipfRate} req/s × ${plan.budgetZipfMs / 1000} s: ${worker}`);
     const result = await budgetedZipf(runtime, worker, worker, { objects: plan.zipfObjects, rate: plan.zipfRate, durationMs: plan.budgetZipfMs, maxAgeS: 60 });
-    progress(`    hit ratio ${fmt.pct(result.hitRatio)}, most stored bytes in one shard ${result.maxShardStoredBytes.toLocaleString("en")}, ${result.storageEvictions} evictions`);
+    progress(`    hit ratio ${fmt.pct(result.hitRatio)}, ${result.distinctObjects} distinct objects, most stored bytes in one shard ${result.maxShardStoredBytes.toLocaleString("en")}, ${result.storageEvictions} evictions`);
     return result;
   };
-  const zipfUnbounded = await zipfBudget("zipf-unbounded");
-  const zipfBudgeted = await zipfBudget("zipf-budget");
-  return { steadyPlain, steadyRefresh, zipfUnbounded, zipfBudgeted };
+  const budgetPair = runs("budget") ? { unbounded: await zipfBudget("zipf-unbounded"), budgeted: await zipfBudget("zipf-budget") } : null;
+  return { steady: steadyPair, budget: budgetPair };
 }
 
 /** The herd of (c) on the baseline build, in its own runtime: the shard calls before edge single-flight. */
@@ -415,38 +410,46 @@ async function baselineHerdPhase(origin: DemoOrigin) {
 }
 
 function scaleReport(r: Results): string {
-  const out: string[] = [];
-  const { steadyPlain: plain, steadyRefresh: refresh, zipfUnbounded: unbounded, zipfBudgeted: budgeted } = r.scale;
+  const rows: string[][] = [];
   const b = r.baselineHerd;
-  out.push("### The cache engine at scale");
-  const herdBaseline = "error" in b ? `baseline ${b.ref} did not run: ${b.error}` : `${b.shardCalls} shard calls, ${b.originFetches} origin fetch(es) (before edge single-flight, git ${b.ref})`;
-  const refreshBound = Math.ceil(plan.steadyMs / 1000 / plan.refreshTimeS);
-  out.push(
-    markdownTable(
-      ["workload", "result", "beside", "goal"],
-      [
-        [
-          `herd: ${r.herd.requests} cold requests at one data centre`,
-          `**${r.herd.shardCalls}** shard call(s), ${r.herd.originFetches} origin fetch(es), ${r.herd.ok}/${r.herd.requests} ok`,
-          herdBaseline,
-          `1 and 1: ${met(r.herd.shardCalls === 1 && r.herd.originFetches === 1)}`,
-        ],
-        [
-          `steady ${plan.steadyRate} req/s × ${plan.steadyMs / 1000} s on one object, max-age=${plan.maxAgeS}, origin delay ${plan.steadyDelayMs} ms, refreshTimeSeconds ${plan.refreshTimeS}`,
-          `**${refresh.waitedOnOrigin}** of ${refresh.requests} waited on the origin (${refresh.slowerThanOrigin} slower than its delay); ${refresh.originFetches} origin fetches (≤ 1 per ${plan.refreshTimeS} s: at most ${refreshBound}); p50 ${fmt.ms(refresh.p50Ms)}, p99 ${fmt.ms(refresh.p99Ms)}`,
-          `without the setting: ${plain.waitedOnOrigin} of ${plain.requests} waited (${plain.slowerThanOrigin} slower than the origin's delay); ${plain.originFetches} origin fetches; p50 ${fmt.ms(plain.p50Ms)}, p99 ${fmt.ms(plain.p99Ms)}`,
-          `0 waited, ≤ ${refreshBound} fetches: ${met(refresh.waitedOnOrigin === 0 && refresh.originFetches <= refreshBound && refresh.errors === 0)}`,
-        ],
-        [
-          `Zipf s=1, ${plan.zipfObjects.toLocaleString("en")} objects × 2 KiB, ${plan.zipfRate} req/s × ${plan.budgetZipfMs / 1000} s, edge tier off, storageBudgetBytes ${plan.budgetBytes.toLocaleString("en")} per shard`,
-          `hit ratio ${fmt.pct(budgeted.hitRatio)}; most stored in one shard **${budgeted.maxShardStoredBytes.toLocaleString("en")}** bytes over ${budgeted.samples} samples; ${budgeted.storageEvictions} evictions`,
-          `unbounded: hit ratio ${fmt.pct(unbounded.hitRatio)}, most stored in one shard ${unbounded.maxShardStoredBytes.toLocaleString("en")} bytes`,
-          `never above the budget: ${met(budgeted.maxShardStoredBytes <= plan.budgetBytes && unbounded.maxShardStoredBytes > plan.budgetBytes)}`,
-        ],
-      ],
-    ),
-  );
-  return out.join("\n");
+  if (r.herd !== null) {
+    const herdBaseline = b === null ? "baseline not run" : "error" in b ? `baseline ${b.ref} did not run: ${b.error}` : `${b.shardCalls} shard calls, ${b.originFetches} origin fetch(es) (before edge single-flight, git ${b.ref})`;
+    rows.push([
+      `herd: ${r.herd.requests} cold requests at one data centre`,
+      `**${r.herd.shardCalls}** shard call(s), ${r.herd.originFetches} origin fetch(es), ${r.herd.ok}/${r.herd.requests} ok`,
+      herdBaseline,
+      `1 and 1: ${met(r.herd.shardCalls === 1 && r.herd.originFetches === 1)}`,
+    ]);
+  }
+  if (r.scale.steady !== null) {
+    const { plain, refresh } = r.scale.steady;
+    const refreshBound = Math.ceil(plan.steadyMs / 1000 / plan.refreshTimeS);
+    const answers = (x: typeof plain) =>
+      `${x.answers["edge-hit"]} edge hits, ${x.answers["shard-hit"]} shard hits, ${x.answers["shard-stale"]} shard stale (refresh time), ${x.answers["edge-follower"]} edge followers of a shard hit, ${x.answers["waited-on-origin"]} waited on the origin`;
+    rows.push([
+      `steady ${plan.steadyRate} req/s × ${plan.steadyMs / 1000} s on one object, max-age=${plan.maxAgeS}, origin delay ${plan.steadyDelayMs} ms, refreshTimeSeconds ${plan.refreshTimeS}`,
+      `**${refresh.waitedOnOrigin}** of ${refresh.requests} waited on the origin; ${refresh.originFetches} origin fetches (≤ 1 per ${plan.refreshTimeS} s: at most ${refreshBound}); p50 ${fmt.ms(refresh.p50Ms)}, p99 ${fmt.ms(refresh.p99Ms)} (edge hits alone: p99 ${fmt.ms(refresh.p99EdgeHitMs)}); ${answers(refresh)}`,
+      `without the setting: **${plain.waitedOnOrigin}** of ${plain.requests} waited; ${plain.originFetches} origin fetches; p50 ${fmt.ms(plain.p50Ms)}, p99 ${fmt.ms(plain.p99Ms)} (edge hits alone: p99 ${fmt.ms(plain.p99EdgeHitMs)}); ${answers(plain)}`,
+      `0 waited, ≤ ${refreshBound} fetches: ${met(refresh.waitedOnOrigin === 0 && refresh.originFetches <= refreshBound && refresh.errors === 0)}`,
+    ]);
+  }
+  if (r.scale.budget !== null) {
+    const { unbounded, budgeted } = r.scale.budget;
+    const budget = plan.budgetBytes;
+    const shards = unbounded.finalStoredBytes.length;
+    const workingSet = unbounded.finalStoredBytes.reduce((a, x) => a + x, 0);
+    const minShard = Math.min(...unbounded.finalStoredBytes);
+    const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
+    const proven = minShard > budget && unbounded.storageEvictions === 0;
+    rows.push([
+      `Zipf s=1, ${plan.zipfObjects.toLocaleString("en")} objects × 2 KiB, ${plan.zipfRate} req/s × ${plan.budgetZipfMs / 1000} s, edge tier off, storageBudgetBytes ${budget.toLocaleString("en")} (${kib(budget)}) per shard`,
+      `hit ratio ${fmt.pct(budgeted.hitRatio)}; most stored in one shard **${budgeted.maxShardStoredBytes.toLocaleString("en")}** bytes over ${budgeted.samples} samples of all ${shards} shards; ${budgeted.storageEvictions} evictions; ${budgeted.finalObjects.reduce((a, x) => a + x, 0)} objects kept`,
+      `unbounded, same request sequence: hit ratio ${fmt.pct(unbounded.hitRatio)}; working set ${unbounded.distinctObjects} distinct objects = ${kib(workingSet)} stored over ${shards} shards, per shard ${kib(minShard)}–${kib(Math.max(...unbounded.finalStoredBytes))} (every shard ${(minShard / budget).toFixed(1)}× its budget or more); ${unbounded.storageEvictions} evictions`,
+      `working set > budget in every shard: ${met(proven)}; stored never above the budget: ${met(budgeted.maxShardStoredBytes <= budget)}`,
+    ]);
+  }
+  if (rows.length === 0) return "";
+  return ["### The cache engine at scale", markdownTable(["workload", "result", "beside", "goal"], rows)].join("\n");
 }
 
 function gitRev(ref: string): string {
@@ -460,76 +463,68 @@ function gitRev(ref: string): string {
 const met = (ok: boolean) => (ok ? "met" : "**missed**");
 
 function report(r: Results): string {
-  const { bare, edgeHit, uncountedHit, ratedHit, shardHit, edgeRatio, countingCost, ratedRatio, shardRatio } = r.throughput;
   const out: string[] = [];
   out.push(`Machine: ${machineLine(r.machine)}`);
   out.push(`Source: ${r.source}`);
   out.push(`Command: \`${r.command}\`; load: ${r.loadGenerator}; throughput = median of ${plan.repeats} × ${plan.runMs / 1000} s runs, interleaved.`);
   out.push("");
-  out.push("### Hit throughput on workerd (Miniflare API, same listener for every worker)");
-  out.push(
-    markdownTable(
-      ["workload", "req/s", "p50", "p99", "× bare worker", "goal"],
-      [
-        [bare.name, fmt.int(bare.rps), fmt.ms(bare.p50Ms), fmt.ms(bare.p99Ms), "1.00×", "reference"],
-        [edgeHit.name, fmt.int(edgeHit.rps), fmt.ms(edgeHit.p50Ms), fmt.ms(edgeHit.p99Ms), fmt.ratio(edgeRatio), `≥ ${GOALS.edgeHitRatio}×: ${met(edgeRatio >= GOALS.edgeHitRatio)}`],
-        [
-          uncountedHit.name,
-          fmt.int(uncountedHit.rps),
-          fmt.ms(uncountedHit.p50Ms),
-          fmt.ms(uncountedHit.p99Ms),
-          fmt.ratio(uncountedHit.rps / bare.rps),
-          `cost of counting: ${fmt.pct(countingCost)} of the edge hit's throughput (≤ ${fmt.pct(GOALS.countingCost)}: ${met(countingCost <= GOALS.countingCost)})`,
-        ],
-        [ratedHit.name, fmt.int(ratedHit.rps), fmt.ms(ratedHit.p50Ms), fmt.ms(ratedHit.p99Ms), fmt.ratio(ratedRatio), `overhead of the check: ${fmt.ratio(ratedHit.rps / edgeHit.rps)} of the plain edge hit`],
-        [shardHit.name, fmt.int(shardHit.rps), fmt.ms(shardHit.p50Ms), fmt.ms(shardHit.p99Ms), fmt.ratio(shardRatio), `≥ ${GOALS.shardHitRatio}×: ${met(shardRatio >= GOALS.shardHitRatio)}`],
-      ],
-    ),
-  );
-  out.push("");
-  const perHitNs = 1e9 / edgeHit.rps;
-  out.push(
-    `Counting on the edge hit path: ${fmt.pct(countingCost)} of the edge hit's throughput end to end (counting off vs on, same run; noise of the machine included); ` +
-      `in isolation ${r.micro.counting.nsPerCount.toFixed(0)} ns per request (\`scripts/bench-counting.ts\`), ${fmt.pct(r.micro.counting.nsPerCount / perHitNs)} of the edge hit's ${fmt.int(perHitNs / 1000)} µs per request ` +
-      `(goal ≤ ${fmt.pct(GOALS.countingCost)}: ${met(r.micro.counting.nsPerCount / perHitNs <= GOALS.countingCost)}).`,
-  );
-  out.push("");
-  out.push("### Origin fetches");
+  if (r.hits !== null) {
+    out.push(hitReport(r.hits, r.command));
+    out.push("");
+  }
+  if (r.micro !== null && r.hits !== null) {
+    const cpuUs = r.hits.fixed.atRate.edgeProd?.cpuUsPerRequest ?? null;
+    const ns = r.micro.counting.nsPerCount;
+    out.push(
+      `Counting on the edge hit path in isolation: ${ns.toFixed(0)} ns per request (\`scripts/bench-counting.ts\`)` +
+        (cpuUs === null
+          ? "."
+          : `, ${fmt.pct(ns / (cpuUs * 1000))} of the edge hit's ${cpuUs.toFixed(0)} µs of workerd CPU per request at the fixed rate (goal ≤ ${fmt.pct(GOALS.countingCost)}: ${met(ns / (cpuUs * 1000) <= GOALS.countingCost)}).`),
+    );
+    out.push("");
+  }
+  const originRows: string[][] = [];
+  if (r.herd !== null) {
+    originRows.push([
+      `herd: ${r.herd.requests} concurrent cold requests, origin delay ${plan.herdDelayMs} ms`,
+      `${r.herd.originFetches} origin fetch(es), ${r.herd.ok}/${r.herd.requests} ok, all answered in ${r.herd.wallMs} ms`,
+      `${GOALS.herdFetches}: ${met(r.herd.originFetches <= GOALS.herdFetches && r.herd.failed === 0)}`,
+    ]);
+  }
   const z = r.zipf;
-  out.push(
-    markdownTable(
-      ["workload", "result", "goal"],
-      [
-        [
-          `herd: ${r.herd.requests} concurrent cold requests, origin delay ${plan.herdDelayMs} ms`,
-          `${r.herd.originFetches} origin fetch(es), ${r.herd.ok}/${r.herd.requests} ok, all answered in ${r.herd.wallMs} ms`,
-          `${GOALS.herdFetches}: ${met(r.herd.originFetches <= GOALS.herdFetches && r.herd.failed === 0)}`,
-        ],
-        [
-          `Zipf s=1, ${z.objects.toLocaleString("en")} objects, max-age=${z.maxAgeSeconds}, ${z.rate} req/s × ${z.durationMs / 1000} s (open loop)`,
-          `hit ratio ${fmt.pct(z.hitRatio)} (edge tier ${fmt.pct(z.edgeHitRatio)}); ${z.originFetches} origin fetches over ${z.objectWindows} object-windows = ${z.fetchesPerObjectPerWindow.toFixed(3)} per object per ${z.maxAgeSeconds} s window (ideal cache: ${z.idealFetches}, ratio ${z.fetchesOverIdeal.toFixed(3)}; most in one object-window: ${z.maxFetchesInOneObjectWindow}); p50 ${fmt.ms(z.p50Ms)}, p99 ${fmt.ms(z.p99Ms)}; ${z.dropped} dropped, ${z.errors} errors`,
-          `≤ ${GOALS.zipfFetchesPerWindow}: ${met(z.fetchesPerObjectPerWindow <= GOALS.zipfFetchesPerWindow)}`,
-        ],
-      ],
-    ),
-  );
-  out.push("");
-  out.push(scaleReport(r));
-  out.push("");
-  out.push("### Micro-benchmarks (Node, median of repeats)");
-  const hrwRows = r.micro.hrw.rank.map((t) => {
-    const goal = t.shards === 64 && t.count === 1 ? `< ${GOALS.hrwNsAt64} ns: ${met(t.nsPerKey < GOALS.hrwNsAt64)}` : t.shards === 256 && t.count === 1 ? `< ${GOALS.hrwNsAt256} ns: ${met(t.nsPerKey < GOALS.hrwNsAt256)}` : "";
-    return [`HRW rank(key, ${t.count}), ${t.shards} shards`, `${t.nsPerKey.toFixed(0)} ns/key`, goal];
-  });
-  const b = r.micro.hrw.balance;
-  const m = r.micro.hrw.movement;
-  hrwRows.push([`HRW balance, ${b.shards} shards × ${b.keys.toLocaleString("en")} keys`, `max/mean ${b.maxOverMean.toFixed(3)}`, ""]);
-  hrwRows.push([`HRW movement ${m.fromShards} → ${m.toShards} shards`, `${(m.fraction * 100).toFixed(2)} % moved (ideal ${(m.expected * 100).toFixed(2)} %), all to the new shard: ${m.allMovedToNewShard ? "yes" : "no"}`, ""]);
-  const ruleRows = r.micro.rules.map((row) => {
-    const worst = row.rules === 1000 && row.scenario.startsWith("last rule, all rules");
-    return [`rules: ${row.rules}, ${row.scenario}`, `p50 ${row.p50Micros.toFixed(2)} µs, p99 ${row.p99Micros.toFixed(2)} µs`, worst ? `p50 < ${GOALS.rulesP50MicrosAt1000} µs: ${met(row.p50Micros < GOALS.rulesP50MicrosAt1000)}` : ""];
-  });
-  out.push(markdownTable(["benchmark", "result", "goal"], [...hrwRows, ...ruleRows]));
+  if (z !== null) {
+    originRows.push([
+      `Zipf s=1, ${z.objects.toLocaleString("en")} objects, max-age=${z.maxAgeSeconds}, ${z.rate} req/s × ${z.durationMs / 1000} s (open loop)`,
+      `hit ratio ${fmt.pct(z.hitRatio)} (edge tier ${fmt.pct(z.edgeHitRatio)}); ${z.originFetches} origin fetches over ${z.objectWindows} object-windows = ${z.fetchesPerObjectPerWindow.toFixed(3)} per object per ${z.maxAgeSeconds} s window (ideal cache: ${z.idealFetches}, ratio ${z.fetchesOverIdeal.toFixed(3)}; most in one object-window: ${z.maxFetchesInOneObjectWindow}); p50 ${fmt.ms(z.p50Ms)}, p99 ${fmt.ms(z.p99Ms)}; ${z.dropped} dropped, ${z.errors} errors`,
+      `≤ ${GOALS.zipfFetchesPerWindow}: ${met(z.fetchesPerObjectPerWindow <= GOALS.zipfFetchesPerWindow)}`,
+    ]);
+  }
+  if (originRows.length > 0) {
+    out.push("### Origin fetches");
+    out.push(markdownTable(["workload", "result", "goal"], originRows));
+    out.push("");
+  }
+  const scale = scaleReport(r);
+  if (scale !== "") {
+    out.push(scale);
+    out.push("");
+  }
+  if (r.micro !== null) {
+    out.push("### Micro-benchmarks (Node, median of repeats)");
+    const hrwRows = r.micro.hrw.rank.map((t) => {
+      const goal = t.shards === 64 && t.count === 1 ? `< ${GOALS.hrwNsAt64} ns: ${met(t.nsPerKey < GOALS.hrwNsAt64)}` : t.shards === 256 && t.count === 1 ? `< ${GOALS.hrwNsAt256} ns: ${met(t.nsPerKey < GOALS.hrwNsAt256)}` : "";
+      return [`HRW rank(key, ${t.count}), ${t.shards} shards`, `${t.nsPerKey.toFixed(0)} ns/key`, goal];
+    });
+    const b = r.micro.hrw.balance;
+    const m = r.micro.hrw.movement;
+    hrwRows.push([`HRW balance, ${b.shards} shards × ${b.keys.toLocaleString("en")} keys`, `max/mean ${b.maxOverMean.toFixed(3)}`, ""]);
+    hrwRows.push([`HRW movement ${m.fromShards} → ${m.toShards} shards`, `${(m.fraction * 100).toFixed(2)} % moved (ideal ${(m.expected * 100).toFixed(2)} %), all to the new shard: ${m.allMovedToNewShard ? "yes" : "no"}`, ""]);
+    const ruleRows = r.micro.rules.map((row) => {
+      const worst = row.rules === 1000 && row.scenario.startsWith("last rule, all rules");
+      return [`rules: ${row.rules}, ${row.scenario}`, `p50 ${row.p50Micros.toFixed(2)} µs, p99 ${row.p99Micros.toFixed(2)} µs`, worst ? `p50 < ${GOALS.rulesP50MicrosAt1000} µs: ${met(row.p50Micros < GOALS.rulesP50MicrosAt1000)}` : ""];
+    });
+    out.push(markdownTable(["benchmark", "result", "goal"], [...hrwRows, ...ruleRows]));
+  }
   if (r.proxies.length > 0) {
     out.push("");
     out.push("### nginx and Varnish in front of the same origin (each against its own constant-body reference)");
@@ -538,11 +533,20 @@ function report(r: Results): string {
       rows.push([p.reference.name, fmt.int(p.reference.rps), fmt.ms(p.reference.p50Ms), fmt.ms(p.reference.p99Ms), "1.00×", "–"]);
       rows.push([p.hit.name, fmt.int(p.hit.rps), fmt.ms(p.hit.p50Ms), fmt.ms(p.hit.p99Ms), fmt.ratio(p.ratio), `${p.herd.originFetches} origin fetch(es), ${p.herd.ok}/${p.herd.requests} ok`]);
     }
-    rows.push(["shardcache edge-tier hit (from above)", fmt.int(edgeHit.rps), fmt.ms(edgeHit.p50Ms), fmt.ms(edgeHit.p99Ms), fmt.ratio(edgeRatio), `${r.herd.originFetches} origin fetch(es), ${r.herd.ok}/${r.herd.requests} ok`]);
+    if (r.hits !== null) {
+      const e = r.hits.closed.edgeProd;
+      rows.push([
+        `shardcache ${e.name} (from above)`,
+        fmt.int(e.rps),
+        fmt.ms(e.p50Ms),
+        fmt.ms(e.p99Ms),
+        fmt.ratio(r.hits.ratios.edgeProd),
+        r.herd === null ? "–" : `${r.herd.originFetches} origin fetch(es), ${r.herd.ok}/${r.herd.requests} ok`,
+      ]);
+    }
     out.push(markdownTable(["server", "req/s", "p50", "p99", "× own reference", `herd of ${plan.herd}`], rows));
   }
   if (r.skipped.length > 0) out.push(`\nSkipped: ${r.skipped.join("; ")}`);
-  out.push("\nNot measured: per-request CPU time inside the worker (not observable through Miniflare).");
   return out.join("\n");
 }
 

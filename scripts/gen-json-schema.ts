@@ -4,7 +4,7 @@
  */
 import { writeFile } from "node:fs/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { z } from "zod";
+import * as z from "zod";
 import { configDocumentSchema } from "../src/config/document";
 
 export const SCHEMA_PATH = fileURLToPath(new URL("../config.schema.json", import.meta.url));

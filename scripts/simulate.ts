@@ -10,7 +10,8 @@
  *   2. the same herd through a plain Cache-API-only worker per data centre (bench/workers/cache-api-only.js)
  *   3. one hot key with primaries = 2 → how its load splits between the two shards
  *   4. the key's primary shard made to throw mid-run (setFault) → errors (goal: 0), which shard took over
- * `--source=REF` bundles a git commit instead of the working tree.
+ * `--source=REF` bundles a git commit instead of the working tree; `--ports=A-B` takes every
+ * listening port from that range; `--help` lists the options.
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -20,6 +21,13 @@ import { bundleShardcache, REPO_ROOT, sourceRefFromArgs, startRuntime, type Runt
 import { machineInfo, machineLine, markdownTable, sleep } from "./lib/stats";
 import { workerdVersion } from "./lib/runtime";
 import { BASELINE_REF, originFetches, shardCallsDuring } from "./lib/scale";
+import { exitOnHelp, SHARED_OPTIONS } from "./lib/bench-args";
+import { portFrom, PortRange } from "./lib/free-port";
+
+const USAGE = `npm run simulate [-- options]: three simulated data centres on one workerd
+${SHARED_OPTIONS}`;
+exitOnHelp(process.argv, USAGE);
+const ports = PortRange.fromArgs(process.argv);
 
 const DCS = ["ams", "fra", "sin"] as const;
 const HOST = "cdn.example.com";
@@ -58,6 +66,7 @@ async function baselineHerd(origin: DemoOrigin, ref: string) {
       bundle,
       origin.url,
       DCS.map((dc) => ({ name: `baseline-${dc}`, config: { settings: { trace: true } }, cacheApi: false, ...(`baseline-${dc}` === owner ? {} : { doOwner: owner }) })),
+      { ports },
     );
     const path = `/sim-herd-baseline-${Date.now()}`;
     let herd!: Awaited<ReturnType<typeof spreadHerd>>;
@@ -84,7 +93,7 @@ async function main(): Promise<void> {
   const sourceRef = sourceRefFromArgs(process.argv);
   const baselineRef = process.argv.find((a) => a.startsWith("--baseline="))?.slice("--baseline=".length) ?? BASELINE_REF;
   console.error(`machine: ${machineLine(machineInfo(await workerdVersion()))}`);
-  const origin = await startDemoOrigin(0);
+  const origin = await startDemoOrigin(await portFrom(ports));
   const bundle = await bundleShardcache(sourceRef);
   const cacheApiOnly = await readFile(join(REPO_ROOT, "bench/workers/cache-api-only.js"), "utf8");
   const owner = `shardcache-${DCS[0]}`;
@@ -101,7 +110,7 @@ async function main(): Promise<void> {
   const json: Record<string, unknown> = { date: new Date().toISOString(), command: `npm run simulate${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}` };
   try {
     progress(`starting workerd: ${workers.length} workers (${DCS.length} data centres × 3 shardcache configs + ${DCS.length} Cache-API-only), one CacheShard namespace`);
-    runtime = await startRuntime(bundle, origin.url, workers);
+    runtime = await startRuntime(bundle, origin.url, workers, { ports });
     const dcWorkers = (prefix: string) => DCS.map((dc) => `${prefix}-${dc}`);
 
     progress(`1. herd: ${HERD} concurrent cold requests for one object over ${DCS.length} data centres (origin delay ${HERD_DELAY_MS} ms)`);

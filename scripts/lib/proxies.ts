@@ -8,7 +8,7 @@ import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { commandExists, sleep } from "./stats";
-import { freePort } from "./free-port";
+import { portFrom, type PortRange } from "./free-port";
 
 export interface ProxyServer {
   name: "nginx" | "varnish";
@@ -67,9 +67,9 @@ export const nginxAvailable = () => commandExists("nginx");
 export const varnishAvailable = () => commandExists("varnishd");
 
 /** nginx with one worker process: a proxy_cache server (lock on) and a `return 200` reference server. */
-export async function startNginx(originUrl: string): Promise<ProxyServer> {
+export async function startNginx(originUrl: string, ports: PortRange | null = null): Promise<ProxyServer> {
   const dir = await tempDirForServer("shardcache-nginx-");
-  const [cachePort, refPort] = [await freePort(), await freePort()];
+  const [cachePort, refPort] = [await portFrom(ports), await portFrom(ports)];
   const origin = new URL(originUrl);
   const conf = `
 worker_processes 1;
@@ -122,9 +122,9 @@ http {
 }
 
 /** varnishd in the foreground (-F) with a malloc store: the origin as backend, and /__ref answered by a synthetic constant body. */
-export async function startVarnish(originUrl: string): Promise<ProxyServer> {
+export async function startVarnish(originUrl: string, ports: PortRange | null = null): Promise<ProxyServer> {
   const dir = await tempDirForServer("shardcache-varnish-");
-  const port = await freePort();
+  const port = await portFrom(ports);
   const origin = new URL(originUrl);
   const vcl = `vcl 4.1;
 backend origin { .host = "${origin.hostname}"; .port = "${origin.port}"; .first_byte_timeout = 30s; }

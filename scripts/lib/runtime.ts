@@ -13,11 +13,35 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Miniflare, type WorkerOptions } from "miniflare";
 import { buildUiAssets } from "../build-ui";
+import type { PortRange } from "./free-port";
+import { descendantPids } from "./proc-cpu";
 
 export const REPO_ROOT = resolve(import.meta.dirname, "..", "..");
 
 /** The bare reference worker: a constant body about as long as the demo origin's default one. */
 export const BARE_WORKER_SCRIPT = `export default { fetch() { return new Response("demo origin: /ref #1\\n", { headers: { "content-type": "text/plain; charset=utf-8" } }); } };\n`;
+
+/**
+ * The bare Durable Object round trip: a worker that hands the request to ONE Durable Object over RPC,
+ * as the edge hands a shard-tier hit to its shard (`handle(new Request(request), context)`, a
+ * `Response` back inside a result object), and the object answers a constant body without touching
+ * storage. Same runtime, listener and kind of object (SQLite-backed) as CacheShard: what a shard hit
+ * costs beyond this is the shard's own work.
+ */
+export const BARE_DO_WORKER_SCRIPT = `import { DurableObject } from "cloudflare:workers";
+export class ConstantObject extends DurableObject {
+  async handle(request, context) {
+    return { v: 1, response: new Response("demo origin: /ref #1\\n", { headers: { "content-type": "text/plain; charset=utf-8" } }), trace: context.shard + "->HIT" };
+  }
+}
+export default {
+  async fetch(request, env) {
+    const stub = env.CONSTANT.get(env.CONSTANT.idFromName("shard-0"));
+    const result = await stub.handle(new Request(request), { key: request.url, shard: "shard-0" });
+    return result.response;
+  },
+};
+`;
 
 export interface Bundle {
   dir: string;
@@ -105,13 +129,15 @@ export interface ShardcacheWorkerSpec {
   vars?: Record<string, string>;
 }
 
-export type WorkerSpec = ShardcacheWorkerSpec | { name: string; script: string; bindings?: Record<string, string>; cacheApi?: boolean };
+export type WorkerSpec = ShardcacheWorkerSpec | { name: string; script: string; bindings?: Record<string, string>; cacheApi?: boolean; durableObjects?: Record<string, string> };
 
 export interface Runtime {
   mf: Miniflare;
   urls: Map<string, string>;
   url(name: string): string;
   optionsSource: string;
+  /** The workerd process(es) this instance runs, for CPU time from /proc (empty where unknown). */
+  pids: number[];
   dispose(): Promise<void>;
 }
 
@@ -121,14 +147,20 @@ export interface RuntimeOptions {
   bindings?: Record<string, string>;
   /** Persist Durable Objects, KV and Cache under this directory, so a restarted runtime finds them again. */
   persistRoot?: string;
+  /** Ports for the entry and every worker's socket (`--ports=A-B`); null: the OS picks. */
+  ports?: PortRange | null;
 }
 
 export async function startRuntime(bundle: Bundle, originUrl: string, workers: readonly WorkerSpec[], opts: RuntimeOptions = {}): Promise<Runtime> {
   const { options: base, source } = await wranglerOptions();
-  const workerOptions: WorkerOptions[] = workers.map((spec) => {
-    const socket = { unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] };
+  const ports = opts.ports ?? null;
+  const workerOptions: WorkerOptions[] = [];
+  for (const spec of workers) {
+    const socket = { unsafeDirectSockets: [{ host: "127.0.0.1", port: ports === null ? 0 : await ports.take() }] };
     if ("script" in spec) {
-      return { name: spec.name, modules: true, script: spec.script, compatibilityDate: base.compatibilityDate, bindings: spec.bindings ?? {}, cache: spec.cacheApi ?? true, ...socket };
+      const durableObjects = Object.fromEntries(Object.entries(spec.durableObjects ?? {}).map(([binding, className]) => [binding, { className, useSQLite: true }]));
+      workerOptions.push({ name: spec.name, modules: true, script: spec.script, compatibilityDate: base.compatibilityDate, bindings: spec.bindings ?? {}, durableObjects, cache: spec.cacheApi ?? true, ...socket });
+      continue;
     }
     const durableObjects = Object.fromEntries(
       Object.entries(base.durableObjects ?? {}).map(([binding, def]) => {
@@ -136,7 +168,7 @@ export async function startRuntime(bundle: Bundle, originUrl: string, workers: r
         return [binding, spec.doOwner === undefined ? { className, useSQLite: true } : { className, scriptName: spec.doOwner, useSQLite: true }];
       }),
     );
-    return {
+    workerOptions.push({
       name: spec.name,
       modules: true,
       scriptPath: bundle.scriptPath,
@@ -148,10 +180,12 @@ export async function startRuntime(bundle: Bundle, originUrl: string, workers: r
       durableObjects,
       cache: spec.cacheApi ?? true,
       ...socket,
-    } as WorkerOptions;
-  });
-  const mf = new Miniflare({ workers: workerOptions, ...(opts.persistRoot === undefined ? {} : { defaultPersistRoot: opts.persistRoot }) });
+    } as WorkerOptions);
+  }
+  const before = new Set(descendantPids("workerd"));
+  const mf = new Miniflare({ workers: workerOptions, host: "127.0.0.1", port: ports === null ? 0 : await ports.take(), ...(opts.persistRoot === undefined ? {} : { defaultPersistRoot: opts.persistRoot }) });
   await mf.ready;
+  const pids = descendantPids("workerd").filter((pid) => !before.has(pid));
   for (const spec of workers) {
     if ("config" in spec && spec.config !== null) {
       const kv = await mf.getKVNamespace("CONFIG", spec.name);
@@ -169,6 +203,7 @@ export async function startRuntime(bundle: Bundle, originUrl: string, workers: r
       return u;
     },
     optionsSource: source,
+    pids,
     dispose: () => mf.dispose(),
   };
 }

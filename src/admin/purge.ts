@@ -5,7 +5,7 @@
  * config memo period plus KV propagation), this data centre's own copy for URL/key purges, and, with
  * credentials, the zone purge API.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { PurgeTarget, ShardPurgeResult } from "../../durable/shard-purge";
 import type { ConfigDocument } from "../config/document";
 import { zodIssuesToErrors, type ConfigError } from "../config/errors";

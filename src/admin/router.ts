@@ -18,7 +18,7 @@ import type { ZonePurger } from "../edge/zone-purge";
 import type { EpochMillis } from "../lib/units";
 import type { Hrw } from "../routing/hrw";
 import type { ClusterEvent, ListOptions, NewEvent } from "../events/events";
-import { z } from "zod";
+import * as z from "zod";
 import { zodIssuesToErrors } from "../config/errors";
 import { eventLevels } from "../events/events";
 import { checkAdminAuth, type TimingSafeEqual } from "./auth";

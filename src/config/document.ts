@@ -3,7 +3,7 @@
  * SLM classes, and `parseConfig`, which reports every error with its path (`rules[3].match.path`)
  * and returns normalised settings plus the rules compiled once for this version.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { err, ok, type Result } from "../lib/result";
 import { compileRules, type CompiledRules } from "../rules/match";
 import { ruleSchema } from "../rules/schema";

@@ -16,7 +16,7 @@
  * n + 1, and the later write wins both keys. The admin API is one operator's tool, so this is a
  * documented limit rather than a Durable Object's worth of sequencing.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { EpochMillis } from "../lib/units";
 import { type ConfigKv, recordLastGood } from "./last-good";
 import { versionOf } from "./load";

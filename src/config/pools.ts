@@ -2,7 +2,7 @@
  * Origin pools and active health monitors: the `pools` and `monitors` sections of the config
  * document, as zod schemas (strict, every tunable defaulted) with their types inferred from them.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { linearRegexSchema } from "../lib/linear-regex";
 
 export const nodeStates = ["active", "draining", "disabled"] as const;

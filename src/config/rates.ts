@@ -3,7 +3,7 @@
  * sections of the config document, as zod schemas (strict, every tunable defaulted) with their
  * types inferred from them.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 // RFC 9110 token: header and cookie names outside it can never match a real request.
 const token = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be an HTTP token (letters, digits and !#$%&'*+.^_`|~-)");

@@ -2,7 +2,7 @@
  * The one schema for `storeSetCookie`, shared by the setting and the rule action, so both spell the
  * values and the warning the same way in the config document and its JSON Schema.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 export const storeSetCookieSchema = z.enum(["off", "strip", "keep"]);
 

@@ -3,7 +3,7 @@
  * source of truth; the `Settings` type is inferred from it and every field has a default, so an
  * empty object is a complete, valid configuration.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { httpUrlSchema } from "./pools";
 import { STORE_SET_COOKIE_DESCRIPTION, storeSetCookieSchema } from "./set-cookie";
 import { eventHandlersSchema } from "../events/handlers";

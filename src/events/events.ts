@@ -2,7 +2,7 @@
  * Cluster events (node down/up, pool down, config changes, purges…): their shape, a bounded log
  * that a Durable Object can persist as JSON, the webhook payload, and the event texts for health.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { err, ok, type Result } from "../lib/result";
 import type { EpochMillis, Millis } from "../lib/units";
 

@@ -4,7 +4,7 @@
  * The schema lives here with the matching; `settings.eventHandlers` uses it, and the legacy single
  * `settings.eventsWebhook` stays a handler named "default" that receives everything.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { type ClusterEvent, eventLevels } from "./events";
 
 export const eventHandlerSchema = z.strictObject({

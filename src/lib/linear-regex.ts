@@ -12,7 +12,7 @@
  * later header or cookie condition) goes through `compileLinearRegex` / `linearRegexSchema`.
  */
 import { RE2JS } from "re2js";
-import { z } from "zod";
+import * as z from "zod";
 
 export interface LinearRegex {
   readonly source: string;

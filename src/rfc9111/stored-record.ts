@@ -6,7 +6,7 @@
  * a miss. A cast (`JSON.parse(...) as StoredMeta`) would let garbage or a forged record steer what
  * the cache serves to everyone.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /** Header fields whose names start with this are the cluster's own; no stored record may carry one. */
 export const INTERNAL_FIELD_PREFIX = "x-cluster-";

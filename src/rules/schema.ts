@@ -2,7 +2,7 @@
  * The cache-rule schema: one zod definition per rule part, strict everywhere so a misspelt key is
  * an error rather than a silently ignored condition; the TypeScript types are inferred from it.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { linearRegexSchema } from "../lib/linear-regex";
 import { STORE_SET_COOKIE_DESCRIPTION, storeSetCookieSchema } from "../config/set-cookie";
 import { parseCidr } from "./cidr";

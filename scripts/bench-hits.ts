@@ -1,0 +1,357 @@
+/**
+ * The hit path of `npm run bench` (issue 15, and counting's cost from issue 16): every hit workload
+ * beside its references, on ONE workerd (Miniflare API, one direct loopback socket per worker), each
+ * figure with the workerd process's own CPU time per request.
+ *
+ * Workers: a bare constant-body worker; a bare Durable Object round trip (the hop a shard hit pays,
+ * BARE_DO_WORKER_SCRIPT); the edge-tier hit with a production-style config (config/production.json:
+ * verbose and trace off) and with the shipped dev config (config/default.json: both on); the
+ * production edge hit with counting off (EDGE_COUNTING=off, a binding only the bench sets) and with a
+ * rate-class check; the shard-tier hit (edgeTtlCapSeconds 0).
+ *
+ * (1) Closed loop (wrk): throughput, interleaved round by round so the machine's drift hits all alike;
+ *     each ratio is the median of its per-round ratios (both sides measured seconds apart).
+ * (2) Fixed rate (open loop, scripts/lib/fixed-rate.ts): half the bare worker's closed-loop
+ *     throughput for bare, edge and shard hits (p50/p99/p99.9 from each request's due time); and half
+ *     the shard hit's own throughput for bare, bare-DO and shard, where the shard can keep up.
+ * CPU per request = (utime + stime of the workerd process, /proc, after − before) / requests served.
+ * Under closed-loop saturation one isolate's process runs about one core, so there it is close to
+ * 1 / throughput; at a fixed rate below saturation it is the work per request.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fixedRate, type FixedRateResult } from "./lib/fixed-rate";
+import { throughput, type ThroughputResult } from "./lib/load";
+import { withCpu } from "./lib/proc-cpu";
+import { BARE_DO_WORKER_SCRIPT, BARE_WORKER_SCRIPT, REPO_ROOT, type Runtime, type WorkerSpec } from "./lib/runtime";
+import { fmt, markdownTable, median } from "./lib/stats";
+
+/** Acceptance goals of issue 15 (hit path) and issue 16 (counting). */
+export const HIT_GOALS = {
+  /** Edge hit throughput ≥ this × bare worker. */
+  edgeHitRatio: 0.9,
+  /** Edge hit CPU per request ≤ this × bare worker's (at the fixed rate). */
+  edgeCpuRatio: 1.3,
+  /** Shard hit throughput ≥ this × the bare Durable Object round trip. */
+  shardOverBareDo: 0.8,
+  /** The rate-class check costs ≤ this share of the edge hit's throughput. */
+  rateCheckCost: 0.1,
+  /** Edge hit p99 ≤ this × bare's at the same fixed rate. */
+  edgeP99Ratio: 1.5,
+  /** Counting costs ≤ this share of the edge hit's throughput. */
+  countingCost: 0.05,
+};
+
+/** A config file of the repository as the bench stores it in KV: the demo origin (ORIGIN_URL) stands in for its `settings.origin`. */
+export function shippedConfig(file: "production.json" | "default.json"): { settings: Record<string, unknown>; rules: unknown[]; [k: string]: unknown } {
+  const doc = JSON.parse(readFileSync(join(REPO_ROOT, "config", file), "utf8")) as { settings: Record<string, unknown>; rules: unknown[] };
+  const { origin: _origin, ...settings } = doc.settings;
+  return { ...doc, settings };
+}
+
+export const HIT_OWNER = "edge-prod";
+
+/** The workers of the hit phase (the DO owner first). */
+export function hitWorkers(): WorkerSpec[] {
+  const prod = shippedConfig("production.json");
+  return [
+    { name: HIT_OWNER, config: prod },
+    { name: "edge-dev", config: shippedConfig("default.json"), doOwner: HIT_OWNER },
+    { name: "edge-uncounted", config: prod, doOwner: HIT_OWNER, vars: { EDGE_COUNTING: "off" } },
+    // A rate class generous enough never to refuse: what is measured is the cost of the check itself.
+    {
+      name: "edge-rated",
+      config: { ...prod, rateClasses: { bench: { perSecond: 1_000_000 } }, rules: [{ name: "rated", match: { path: "/hot-rated" }, actions: { rateClass: { name: "bench" } } }, ...prod.rules] },
+      doOwner: HIT_OWNER,
+    },
+    { name: "shard-tier", config: { ...prod, settings: { ...prod.settings, edgeTtlCapSeconds: 0 } }, doOwner: HIT_OWNER },
+    { name: "bare", script: BARE_WORKER_SCRIPT },
+    { name: "bare-do", script: BARE_DO_WORKER_SCRIPT, durableObjects: { CONSTANT: "ConstantObject" } },
+  ];
+}
+
+interface Target {
+  id: TargetId;
+  name: string;
+  url: string;
+  /** Cache-Status of a warmed request must match (null: a reference worker, no Cache-Status). */
+  expect: RegExp | null;
+}
+
+type TargetId = "bare" | "bareDo" | "edgeProd" | "edgeDev" | "edgeUncounted" | "edgeRated" | "shard";
+
+function targets(runtime: Runtime): Target[] {
+  return [
+    { id: "bare", name: "bare worker (constant body)", url: `${runtime.url("bare")}/`, expect: null },
+    { id: "bareDo", name: "bare Durable Object round trip (constant body)", url: `${runtime.url("bare-do")}/`, expect: null },
+    { id: "edgeProd", name: "edge-tier hit, production config (verbose, trace off)", url: `${runtime.url(HIT_OWNER)}/hot`, expect: /shardcache-edge;hit/ },
+    { id: "edgeDev", name: "edge-tier hit, shipped dev config (verbose, trace on)", url: `${runtime.url("edge-dev")}/hot-dev`, expect: /shardcache-edge;hit/ },
+    { id: "edgeUncounted", name: "edge-tier hit, production config, counting off", url: `${runtime.url("edge-uncounted")}/hot-uncounted`, expect: /shardcache-edge;hit/ },
+    { id: "edgeRated", name: "edge-tier hit, production config + rate-class check", url: `${runtime.url("edge-rated")}/hot-rated`, expect: /shardcache-edge;hit/ },
+    { id: "shard", name: "shard-tier hit, production config (edgeTtlCapSeconds 0)", url: `${runtime.url("shard-tier")}/hot-shard`, expect: /shardcache-shard;hit/ },
+  ];
+}
+
+export interface ClosedRun extends ThroughputResult {
+  cpuMs: number | null;
+  cpuUsPerRequest: number | null;
+}
+
+export interface ClosedSummary {
+  name: string;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  cpuUsPerRequest: number | null;
+  errors: number;
+  runs: ClosedRun[];
+}
+
+export interface FixedRun extends Omit<FixedRateResult, "firstHeaders"> {
+  cpuMs: number | null;
+  cpuUsPerRequest: number | null;
+  cacheStatus: string | null;
+}
+
+export interface FixedSummary {
+  name: string;
+  rate: number;
+  p50Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  cpuUsPerRequest: number | null;
+  /** Runs that could not sustain the rate. */
+  overloadedRuns: number;
+  achievedRps: number;
+  generatorLagP99Ms: number;
+  errors: number;
+  runs: FixedRun[];
+}
+
+export interface HitResults {
+  loadAverage: { before: number[]; after: number[] };
+  closed: Record<TargetId, ClosedSummary>;
+  /** Per-round ratios, median over rounds. */
+  ratios: { edgeProd: number; edgeDev: number; shardOverBare: number; shardOverBareDo: number; bareDoOverBare: number; rateCheckCost: number; countingCost: number };
+  fixed: {
+    /** workerd's CPU with no load, ms per second; taken off every fixed-rate CPU figure. */
+    idleCpuMsPerSecond: number;
+    rate: number;
+    atRate: Partial<Record<TargetId, FixedSummary>>;
+    shardRate: number;
+    atShardRate: Partial<Record<TargetId, FixedSummary>>;
+    /** Median over rounds of edge p99 / bare p99, and of the CPU per request ratios, at `rate`. */
+    edgeP99Ratio: number;
+    edgeCpuRatio: number;
+    countingCpuCost: number;
+  };
+}
+
+export interface HitPlan {
+  repeats: number;
+  runMs: number;
+  connections: number;
+  fixedMs: number;
+  fixedConnections: number;
+}
+
+const IDLE_SAMPLE_MS = 2_000;
+const cpuPer = (cpuMs: number | null, requests: number) => (cpuMs === null || requests === 0 ? null : (cpuMs * 1000) / requests);
+const loadAverage = () => {
+  try {
+    return readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).map(Number);
+  } catch {
+    return [];
+  }
+};
+
+async function warm(t: Target): Promise<void> {
+  let status = "";
+  for (let i = 0; i < 5; i++) {
+    const reply = await fetch(t.url);
+    status = reply.headers.get("cache-status") ?? "";
+    await reply.arrayBuffer();
+    if (reply.status !== 200) throw new Error(`${t.name}: status ${reply.status}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  if (t.expect !== null && !t.expect.test(status)) throw new Error(`${t.name}: expected Cache-Status matching ${t.expect}, got "${status}"`);
+}
+
+const medianOf = (values: readonly (number | null)[]) => {
+  const known = values.filter((v): v is number => v !== null && Number.isFinite(v));
+  return known.length === 0 ? null : median(known);
+};
+
+export async function runHitPhase(runtime: Runtime, plan: HitPlan, progress: (text: string) => void): Promise<HitResults> {
+  const all = targets(runtime);
+  const by = Object.fromEntries(all.map((t) => [t.id, t])) as Record<TargetId, Target>;
+  for (const t of all) await warm(t);
+  const before = loadAverage();
+  progress(`hit path, closed loop: ${all.length} workloads × ${plan.repeats} rounds × ${plan.runMs / 1000} s (interleaved); workerd pid(s) ${runtime.pids.join(", ") || "unknown"}; load average ${before.join(" ")}`);
+  const closedRuns = new Map<TargetId, ClosedRun[]>(all.map((t) => [t.id, []]));
+  for (let round = 0; round < plan.repeats; round++) {
+    for (const t of all) {
+      const { value, cpuMs } = await withCpu(runtime.pids, () => throughput(t.url, plan.runMs, plan.connections));
+      const run = { ...value, cpuMs, cpuUsPerRequest: cpuPer(cpuMs, value.requests) };
+      closedRuns.get(t.id)!.push(run);
+      progress(`  round ${round + 1} ${t.id}: ${fmt.int(run.rps)} req/s, p50 ${fmt.ms(run.p50Ms)}, CPU ${run.cpuUsPerRequest?.toFixed(0) ?? "?"} µs/req${run.errors ? `, ${run.errors} errors` : ""}`);
+    }
+  }
+  const closed = Object.fromEntries(
+    all.map((t) => {
+      const runs = closedRuns.get(t.id)!;
+      return [
+        t.id,
+        {
+          name: t.name,
+          rps: median(runs.map((r) => r.rps)),
+          p50Ms: median(runs.map((r) => r.p50Ms)),
+          p99Ms: median(runs.map((r) => r.p99Ms)),
+          cpuUsPerRequest: medianOf(runs.map((r) => r.cpuUsPerRequest)),
+          errors: runs.reduce((a, r) => a + r.errors, 0),
+          runs,
+        },
+      ];
+    }),
+  ) as Record<TargetId, ClosedSummary>;
+  const perRound = (a: TargetId, b: TargetId, f: (x: ClosedRun, y: ClosedRun) => number) => median(closedRuns.get(a)!.map((x, i) => f(x, closedRuns.get(b)![i]!)));
+  const rpsRatio = (a: TargetId, b: TargetId) => perRound(a, b, (x, y) => x.rps / y.rps);
+  const ratios = {
+    edgeProd: rpsRatio("edgeProd", "bare"),
+    edgeDev: rpsRatio("edgeDev", "bare"),
+    shardOverBare: rpsRatio("shard", "bare"),
+    shardOverBareDo: rpsRatio("shard", "bareDo"),
+    bareDoOverBare: rpsRatio("bareDo", "bare"),
+    rateCheckCost: 1 - rpsRatio("edgeRated", "edgeProd"),
+    countingCost: 1 - rpsRatio("edgeProd", "edgeUncounted"),
+  };
+
+  // (2) Fixed rate: half the bare worker's closed-loop throughput; then half the shard hit's own.
+  const rate = Math.max(100, Math.round(closed.bare.rps / 2 / 100) * 100);
+  // workerd spends some CPU with no request at all (timers, the runtime's own upkeep): measured here and
+  // taken off the fixed-rate figures, which at a low rate it would otherwise dominate.
+  const idle = await withCpu(runtime.pids, () => new Promise((resolve) => setTimeout(resolve, IDLE_SAMPLE_MS)));
+  const idleCpuPerSecond = idle.cpuMs === null ? 0 : (idle.cpuMs * 1000) / IDLE_SAMPLE_MS;
+  progress(`  workerd idle: ${idleCpuPerSecond.toFixed(1)} ms CPU per second`);
+  const shardRate = Math.max(50, Math.round(closed.shard.rps / 2 / 50) * 50);
+  const fixedAt = async (ids: readonly TargetId[], r: number): Promise<{ summaries: Partial<Record<TargetId, FixedSummary>>; runs: Map<TargetId, FixedRun[]> }> => {
+    const runs = new Map<TargetId, FixedRun[]>(ids.map((id) => [id, []]));
+    for (let round = 0; round < plan.repeats; round++) {
+      for (const id of ids) {
+        const { value, cpuMs } = await withCpu(runtime.pids, () => fixedRate({ url: by[id].url, rate: r, durationMs: plan.fixedMs, connections: plan.fixedConnections }));
+        const { firstHeaders, ...rest } = value;
+        const netCpuMs = cpuMs === null ? null : Math.max(0, cpuMs - (idleCpuPerSecond * value.durationMs) / 1000);
+        const run: FixedRun = { ...rest, cpuMs, cpuUsPerRequest: cpuPer(netCpuMs, value.completed), cacheStatus: firstHeaders["cache-status"] ?? null };
+        runs.get(id)!.push(run);
+        progress(
+          `  ${r} req/s round ${round + 1} ${id}: ${run.overloaded ? `OVERLOADED (sustained ${fmt.int(run.achievedRps)} req/s), ` : ""}p50 ${fmt.ms(run.p50Ms)}, p99 ${fmt.ms(run.p99Ms)}, p99.9 ${fmt.ms(run.p999Ms)}, CPU ${run.cpuUsPerRequest?.toFixed(0) ?? "?"} µs/req, generator lag p99 ${fmt.ms(run.generatorLagP99Ms)}`,
+        );
+      }
+    }
+    const summaries: Partial<Record<TargetId, FixedSummary>> = {};
+    for (const id of ids) {
+      const rs = runs.get(id)!;
+      summaries[id] = {
+        name: by[id].name,
+        rate: r,
+        p50Ms: median(rs.map((x) => x.p50Ms)),
+        p99Ms: median(rs.map((x) => x.p99Ms)),
+        p999Ms: median(rs.map((x) => x.p999Ms)),
+        cpuUsPerRequest: medianOf(rs.map((x) => x.cpuUsPerRequest)),
+        overloadedRuns: rs.filter((x) => x.overloaded).length,
+        achievedRps: median(rs.map((x) => x.achievedRps)),
+        generatorLagP99Ms: median(rs.map((x) => x.generatorLagP99Ms)),
+        errors: rs.reduce((a, x) => a + x.errors, 0),
+        runs: rs,
+      };
+    }
+    return { summaries, runs };
+  };
+  progress(`hit path, fixed rate ${rate} req/s (half the bare worker's closed-loop throughput) × ${plan.fixedMs / 1000} s, ${plan.repeats} rounds`);
+  const atRate = await fixedAt(["bare", "edgeProd", "edgeUncounted", "shard"], rate);
+  progress(`hit path, fixed rate ${shardRate} req/s (half the shard hit's closed-loop throughput)`);
+  const atShardRate = await fixedAt(["bare", "bareDo", "shard"], shardRate);
+  const fixedRatio = (a: TargetId, b: TargetId, f: (x: FixedRun) => number | null) => medianOf(atRate.runs.get(a)!.map((x, i) => ratioOrNull(f(x), f(atRate.runs.get(b)![i]!)))) ?? Number.NaN;
+  const after = loadAverage();
+  return {
+    loadAverage: { before, after },
+    closed,
+    ratios,
+    fixed: {
+      idleCpuMsPerSecond: idleCpuPerSecond,
+      rate,
+      atRate: atRate.summaries,
+      shardRate,
+      atShardRate: atShardRate.summaries,
+      edgeP99Ratio: fixedRatio("edgeProd", "bare", (x) => x.p99Ms),
+      edgeCpuRatio: fixedRatio("edgeProd", "bare", (x) => x.cpuUsPerRequest),
+      countingCpuCost: 1 - 1 / fixedRatio("edgeProd", "edgeUncounted", (x) => x.cpuUsPerRequest),
+    },
+  };
+}
+
+function ratioOrNull(a: number | null, b: number | null): number | null {
+  return a === null || b === null || !(b > 0) ? null : a / b;
+}
+
+const met = (ok: boolean) => (ok ? "met" : "**missed**");
+const us = (v: number | null) => (v === null ? "–" : `${v.toFixed(0)} µs`);
+
+export function hitReport(r: HitResults, command: string): string {
+  const c = r.closed;
+  const g = HIT_GOALS;
+  const out: string[] = [];
+  const load = `load average ${r.loadAverage.before.join(" ")} before, ${r.loadAverage.after.join(" ")} after`;
+  out.push(`### Hit path on workerd, closed loop (\`${command}\`; ${load})`);
+  const row = (id: TargetId, ratio: string, goal: string) => [c[id].name, fmt.int(c[id].rps), fmt.ms(c[id].p50Ms), us(c[id].cpuUsPerRequest), ratio, goal];
+  out.push(
+    markdownTable(
+      ["workload", "req/s", "p50", "workerd CPU / request", "ratio (median of per-round ratios)", "goal"],
+      [
+        row("bare", "1.00× bare", "reference"),
+        row("bareDo", `${fmt.ratio(r.ratios.bareDoOverBare)} bare`, "reference for the shard hit"),
+        row("edgeProd", `${fmt.ratio(r.ratios.edgeProd)} bare`, `≥ ${g.edgeHitRatio}× bare: ${met(r.ratios.edgeProd >= g.edgeHitRatio)}`),
+        row("edgeDev", `${fmt.ratio(r.ratios.edgeDev)} bare`, "second row: the shipped dev config"),
+        row("edgeUncounted", `counting costs ${fmt.pct(r.ratios.countingCost)} of the edge hit's throughput`, `≤ ${fmt.pct(g.countingCost)}: ${met(r.ratios.countingCost <= g.countingCost)}`),
+        row("edgeRated", `the check costs ${fmt.pct(r.ratios.rateCheckCost)} of the edge hit's throughput`, `≤ ${fmt.pct(g.rateCheckCost)}: ${met(r.ratios.rateCheckCost <= g.rateCheckCost)}`),
+        row("shard", `${fmt.ratio(r.ratios.shardOverBareDo)} bare DO round trip, ${fmt.ratio(r.ratios.shardOverBare)} bare`, `≥ ${g.shardOverBareDo}× bare DO: ${met(r.ratios.shardOverBareDo >= g.shardOverBareDo)}`),
+      ],
+    ),
+  );
+  out.push("");
+  const f = r.fixed;
+  const fixedRow = (s: FixedSummary | undefined, goal: string) =>
+    s === undefined
+      ? []
+      : [
+          s.name,
+          `${fmt.int(s.rate)} req/s${s.overloadedRuns > 0 ? ` (**overloaded** in ${s.overloadedRuns}/${s.runs.length} runs: sustained ${fmt.int(s.achievedRps)} req/s)` : ""}`,
+          fmt.ms(s.p50Ms),
+          fmt.ms(s.p99Ms),
+          fmt.ms(s.p999Ms),
+          us(s.cpuUsPerRequest),
+          goal,
+        ];
+  out.push(`### Hit path at a fixed request rate (open loop, latency from each request's due time; same command and run)`);
+  const edgeCpuOk = f.edgeCpuRatio <= g.edgeCpuRatio;
+  out.push(
+    markdownTable(
+      ["workload", "rate", "p50", "p99", "p99.9", "workerd CPU / request", "goal"],
+      [
+        fixedRow(f.atRate.bare, "reference"),
+        fixedRow(f.atRate.edgeProd, `p99 ${fmt.ratio(f.edgeP99Ratio)} bare (≤ ${g.edgeP99Ratio}×: ${met(f.edgeP99Ratio <= g.edgeP99Ratio)}); CPU ${fmt.ratio(f.edgeCpuRatio)} bare (≤ ${g.edgeCpuRatio}×: ${met(edgeCpuOk)})`),
+        fixedRow(f.atRate.edgeUncounted, `counting costs ${fmt.pct(f.countingCpuCost)} of the edge hit's CPU per request`),
+        fixedRow(f.atRate.shard, ""),
+        fixedRow(f.atShardRate.bare, "reference at the shard's rate"),
+        fixedRow(f.atShardRate.bareDo, "reference for the shard hit"),
+        fixedRow(f.atShardRate.shard, ""),
+      ].filter((cells) => cells.length > 0),
+    ),
+  );
+  const lag = Math.max(...Object.values(f.atRate).map((s) => s?.generatorLagP99Ms ?? 0));
+  out.push("");
+  out.push(
+    `Generator lag p99 (its own lateness, included in the latency figures): up to ${fmt.ms(lag)} at ${fmt.int(f.rate)} req/s. CPU per request at a fixed rate is net of workerd's idle CPU (${f.idleCpuMsPerSecond.toFixed(1)} ms per second, measured before).`,
+  );
+  return out.join("\n");
+}

@@ -1,0 +1,161 @@
+/**
+ * The benchmark's own measuring parts: the /proc CPU reader, the fixed-rate generator's HTTP reader
+ * and its honesty about stalls (latency from the due time), the port range, and how the steady run
+ * tells a request that waited on the origin from one that did not.
+ */
+import { createServer, type Server } from "node:http";
+import { afterEach, describe, expect, it } from "vitest";
+import { bodyEnd, fixedRate, parseResponseHead } from "../../../scripts/lib/fixed-rate";
+import { PortRange } from "../../../scripts/lib/free-port";
+import { cpuMillis, descendantPids, parseProcStat } from "../../../scripts/lib/proc-cpu";
+import { classifyAnswer } from "../../../scripts/lib/scale";
+
+describe("parseProcStat", () => {
+  it("reads pid, comm, ppid and utime + stime", () => {
+    const line = "5690 (cat) R 5687 5687 431 0 -1 4194304 100 0 0 0 7 3 0 0 20 0 1 0 1183448 3133440 382 18446744073709551615";
+    expect(parseProcStat(line)).toEqual({ pid: 5690, comm: "cat", ppid: 5687, ticks: 10 });
+  });
+
+  it("counts fields from the last parenthesis, whatever the process calls itself", () => {
+    const line = "42 (a) b (c)) S 7 42 42 0 -1 0 0 0 0 0 120 30 0 0 20 0 1 0 1 1 1";
+    expect(parseProcStat(line)).toEqual({ pid: 42, comm: "a) b (c)", ppid: 7, ticks: 150 });
+  });
+
+  it("refuses garbage", () => {
+    expect(parseProcStat("")).toBeNull();
+    expect(parseProcStat("12 no parens here")).toBeNull();
+    expect(parseProcStat("12 (x) S notanumber")).toBeNull();
+  });
+
+  it.skipIf(process.platform !== "linux")("measures this process's own CPU", () => {
+    const before = cpuMillis([process.pid])!;
+    const until = performance.now() + 60;
+    while (performance.now() < until) {
+      // spin: CPU time must grow
+    }
+    expect(cpuMillis([process.pid])! - before).toBeGreaterThan(0);
+    expect(cpuMillis([])).toBeNull();
+    expect(descendantPids("no-such-command-name")).toEqual([]);
+  });
+});
+
+describe("the fixed-rate generator's response reader", () => {
+  const head = (text: string) => parseResponseHead(Buffer.from(text, "latin1"))!;
+
+  it("parses status and header fields, lower-cased, repeated fields joined", () => {
+    const h = head("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nCache-Status: a\r\ncache-status: b\r\n\r\nhello");
+    expect(h.status).toBe(200);
+    expect(h.headers["content-length"]).toBe("5");
+    expect(h.headers["cache-status"]).toBe("a, b");
+    expect(h.headBytes).toBe(Buffer.byteLength("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nCache-Status: a\r\ncache-status: b\r\n\r\n"));
+  });
+
+  it("waits for a whole head, and refuses what is not HTTP/1.x", () => {
+    expect(parseResponseHead(Buffer.from("HTTP/1.1 200 OK\r\nContent-Le"))).toBeNull();
+    expect(() => parseResponseHead(Buffer.from("SSH-2.0-x\r\n\r\n"))).toThrow(/not an HTTP/);
+  });
+
+  it("finds the end of a Content-Length body only once it has all arrived", () => {
+    const text = "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhel";
+    const h = head(text);
+    expect(bodyEnd(Buffer.from(text), h.headBytes, h)).toBeNull();
+    const full = Buffer.from(`${text}loHTTP/1.1`);
+    expect(bodyEnd(full, h.headBytes, h)).toBe(h.headBytes + 5);
+  });
+
+  it("reads chunked bodies, trailers included, and 304s without a body", () => {
+    const text = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n";
+    const h = head(text);
+    const body = "5\r\nhello\r\n3;ext=1\r\nabc\r\n0\r\n\r\n";
+    expect(bodyEnd(Buffer.from(text + body), h.headBytes, h)).toBe(Buffer.byteLength(text + body));
+    expect(bodyEnd(Buffer.from(text + body.slice(0, -2)), h.headBytes, h)).toBeNull();
+    const withTrailer = "0\r\nx-t: 1\r\n\r\n";
+    expect(bodyEnd(Buffer.from(text + withTrailer), h.headBytes, h)).toBe(Buffer.byteLength(text + withTrailer));
+    const notModified = head("HTTP/1.1 304 Not Modified\r\ncontent-length: 10\r\n\r\n");
+    expect(bodyEnd(Buffer.from("HTTP/1.1 304 Not Modified\r\ncontent-length: 10\r\n\r\n"), notModified.headBytes, notModified)).toBe(notModified.headBytes);
+  });
+});
+
+describe("fixedRate", () => {
+  let server: Server | null = null;
+  afterEach(async () => {
+    await new Promise<void>((resolve) => (server === null ? resolve() : server.close(() => resolve())));
+    server = null;
+  });
+  const listen = (handler: Parameters<typeof createServer>[1]) =>
+    new Promise<string>((resolve) => {
+      server = createServer(handler);
+      server.listen(0, "127.0.0.1", () => {
+        const address = server!.address();
+        resolve(`http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}/x`);
+      });
+    });
+
+  it("sends at the rate it was given and answers every request", async () => {
+    const url = await listen((_req, res) => res.end("ok"));
+    const result = await fixedRate({ url, rate: 200, durationMs: 500, connections: 4 });
+    expect(result.due).toBe(100);
+    expect(result.completed).toBe(100);
+    expect(result.errors).toBe(0);
+    expect(result.overloaded).toBe(false);
+    expect(result.p50Ms).toBeLessThan(50);
+  });
+
+  it("counts a stall from each request's due time (no coordinated omission)", async () => {
+    // One 300 ms stall of the only connection: the requests that came due meanwhile waited for it,
+    // and a closed loop would have measured one slow request; the open loop measures them all.
+    let served = 0;
+    const url = await listen((_req, res) => {
+      served++;
+      if (served === 10) setTimeout(() => res.end("slow"), 300);
+      else res.end("ok");
+    });
+    const result = await fixedRate({ url, rate: 100, durationMs: 1_000, connections: 1 });
+    expect(result.completed).toBe(100);
+    const sorted = result.p99Ms;
+    // About 30 requests came due during the stall: far more than 1 % of them waited over 100 ms.
+    expect(sorted).toBeGreaterThan(150);
+    expect(result.p50Ms).toBeLessThan(100);
+  });
+
+  it("stops, overloaded, when the server cannot keep up", async () => {
+    const url = await listen((_req, res) => setTimeout(() => res.end("slow"), 100));
+    const result = await fixedRate({ url, rate: 500, durationMs: 2_000, connections: 2, maxBacklogMs: 200, drainMs: 1_000 });
+    expect(result.overloaded).toBe(true);
+    expect(result.notSent).toBeGreaterThan(0);
+    expect(result.achievedRps).toBeLessThan(100);
+  });
+});
+
+describe("PortRange", () => {
+  it("takes --ports=A-B and hands out each port once, in order", async () => {
+    const range = PortRange.fromArgs(["--quick", "--ports=19690-19699"])!;
+    expect([range.first, range.last]).toEqual([19690, 19699]);
+    const a = await range.take();
+    const b = await range.take();
+    expect(a).toBeGreaterThanOrEqual(19690);
+    expect(b).toBeGreaterThan(a);
+    expect(b).toBeLessThanOrEqual(19699);
+    expect(PortRange.fromArgs(["--quick"])).toBeNull();
+    expect(() => PortRange.fromArgs(["--ports=80"])).toThrow(/FIRST-LAST/);
+    expect(() => new PortRange(10, 5)).toThrow(/bad port range/);
+  });
+});
+
+describe("classifyAnswer (steady load: who waited on the origin)", () => {
+  it.each([
+    ["shardcache-edge;hit;ttl=1", "edge-hit"],
+    ["shardcache-shard;hit;ttl=1, shardcache-edge;fwd=uri-miss;stored=?0", "shard-hit"],
+    ["shardcache-shard;hit;fwd=stale;ttl=-1;detail=refresh-time, shardcache-edge;fwd=uri-miss;stored=?0", "shard-stale"],
+    // An edge follower of a shard HIT waited on a shard call, not on the origin (the old count's mistake).
+    ["shardcache-shard;hit;ttl=1, shardcache-edge;fwd=uri-miss;collapsed", "edge-follower"],
+    // A follower of a leader whose shard fetched from the origin did wait on it.
+    ['shardcache-shard;fwd=stale;fwd-status=304;detail="revalidated", shardcache-edge;fwd=uri-miss;collapsed', "waited-on-origin"],
+    ["shardcache-shard;fwd=uri-miss;fwd-status=200;stored, shardcache-edge;fwd=uri-miss;stored", "waited-on-origin"],
+    ["shardcache-shard;fwd=stale;collapsed, shardcache-edge;fwd=uri-miss", "waited-on-origin"],
+    ["shardcache-edge;fwd=uri-miss;fwd-status=200;detail=shards-unavailable", "waited-on-origin"],
+    ["", "other"],
+  ])("%s → %s", (cacheStatus, kind) => {
+    expect(classifyAnswer(cacheStatus)).toBe(kind);
+  });
+});
