@@ -9,7 +9,7 @@ import type { Millis } from "../src/lib/units";
 import type { StoredMeta } from "../src/rfc9111/types";
 import type { OriginFailure } from "../src/origin/fetch-origin";
 import type { BodyBroadcast } from "./body-broadcast";
-import type { StoredObject } from "./shard-store";
+import type { StoredObject } from "./object-store";
 
 export type FlightOutcome =
   /** A storable response whose body is still arriving: waiters read the broadcast from byte 0. */

@@ -9,7 +9,7 @@ import type { Monitor, Pool, Pools, Monitors } from "../src/config/pools";
 import type { Env } from "../src/env";
 import type { Clock } from "../src/lib/clock";
 import { healthChangeEvent, poolStateEvent, type NewEvent } from "../src/events/events";
-import { evaluateProbe, initialActiveState, nextProbeAt, nodeHealthy, recordProbe, type ActiveState, type ProbeResult } from "../src/health/active";
+import { evaluateProbe, initialActiveState, nextProbeAt, nodeHealthy, probeDue, recordProbe, type ActiveState } from "../src/health/active";
 import { initialPassiveState, recordOutcome, type PassiveState } from "../src/health/passive";
 import type { EpochMillis } from "../src/lib/units";
 import { nodeKey, type HealthSnapshot, type OutcomeReport } from "../src/origin/pool-fetch";
@@ -119,7 +119,7 @@ export class HealthMonitor extends DurableObject<Env> {
           const monitor = this.#state.monitors[monitorName];
           const health = this.#state.nodes[nodeKey(poolName, node.url)];
           if (monitor === undefined || health === undefined) continue;
-          if (nextProbeAt(health.lastProbeAt[monitorName] ?? null, monitor.intervalSeconds) <= now) due.push({ poolName, pool, node: node.url, monitorName, monitor });
+          if (probeDue(health.lastProbeAt[monitorName] ?? null, monitor.intervalSeconds, now)) due.push({ poolName, pool, node: node.url, monitorName, monitor });
         }
       }
     }
@@ -175,18 +175,21 @@ export class HealthMonitor extends DurableObject<Env> {
   }
 
   async #scheduleNextProbe(): Promise<void> {
+    const now = this.#now();
     let next = Number.POSITIVE_INFINITY;
     for (const [poolName, pool] of Object.entries(this.#state.pools)) {
       for (const node of pool.nodes) {
         for (const monitorName of pool.monitors) {
           const monitor = this.#state.monitors[monitorName];
           if (monitor === undefined || node.state === "disabled") continue;
-          next = Math.min(next, nextProbeAt(this.#state.nodes[nodeKey(poolName, node.url)]?.lastProbeAt[monitorName] ?? null, monitor.intervalSeconds));
+          const last = this.#state.nodes[nodeKey(poolName, node.url)]?.lastProbeAt[monitorName] ?? null;
+          // Due by probeDue (a clock that stepped back included) means now, not at a last probe time still ahead.
+          next = Math.min(next, probeDue(last, monitor.intervalSeconds, now) ? now : nextProbeAt(last, monitor.intervalSeconds));
         }
       }
     }
-    // A never-probed monitor is due at -Infinity (at once): that is a reason to set the alarm, not to delete it.
-    if (next < Number.POSITIVE_INFINITY) await this.ctx.storage.setAlarm(Math.max(next, this.#now() + 100));
+    // Nothing to probe (no monitors, every node disabled) is the one reason to delete the alarm.
+    if (next < Number.POSITIVE_INFINITY) await this.ctx.storage.setAlarm(Math.max(next, now + 100));
     else await this.ctx.storage.deleteAlarm();
   }
 

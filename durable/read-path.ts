@@ -11,7 +11,7 @@ import type { ShardResult } from "../src/serve/shard-protocol";
 import { respondFromStored } from "../src/serve/stored-response";
 import type { ShardCall } from "./shard-call";
 import type { ShardState } from "./shard-state";
-import type { StoredObject } from "./shard-store";
+import type { StoredObject } from "./object-store";
 import type { WritePath } from "./write-path";
 
 export class ReadPath {

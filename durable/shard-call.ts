@@ -16,7 +16,7 @@ import { failureResponse } from "../src/serve/origin-failure";
 import { renderOutcome, type Outcome } from "../src/serve/outcome";
 import { SHARD_RESULT_VERSION, type ShardRequestContext, type ShardResult } from "../src/serve/shard-protocol";
 import { originHost } from "./shard-policy";
-import type { StoredObject } from "./shard-store";
+import type { StoredObject } from "./object-store";
 
 export const SHARD_CACHE_NAME = "shardcache-shard";
 

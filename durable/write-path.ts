@@ -20,7 +20,7 @@ import { awaitFlight, type Flight, type OpenFlight } from "./coalesce";
 import type { ShardCall } from "./shard-call";
 import { buildMeta, isResponseCaused, limitsFor, type StoreTarget, withResponseHeaderEdits } from "./shard-policy";
 import type { ShardState } from "./shard-state";
-import type { StoredObject } from "./shard-store";
+import type { StoredObject } from "./object-store";
 
 /** Client validators and ranges are answered by the cache itself; the cache fetches full objects. */
 const CLIENT_ONLY_FIELDS = ["range", "if-range", "if-none-match", "if-modified-since", "if-match", "if-unmodified-since"];
@@ -213,7 +213,7 @@ export class WritePath {
   #putSafely(call: ShardCall, object: Storable): boolean {
     const { ctx } = call;
     try {
-      return this.shard.store.put(ctx.key, object.meta, object.chunks, ctx.settings.maxVariants, this.shard.clock.now());
+      return this.shard.store.put(ctx.key, object, { maxVariants: ctx.settings.maxVariants, now: this.shard.clock.now() });
     } catch {
       this.shard.counters.count("storeFailures");
       return false;

@@ -14,8 +14,7 @@ import type { ZonePurgeOutcome, ZonePurger } from "../edge/zone-purge";
 import { err, ok, type Result } from "../lib/result";
 import type { EpochMillis } from "../lib/units";
 import type { Hrw } from "../routing/hrw";
-import { cacheKeyFor } from "../rules/cache-key";
-import type { RuleRequest } from "../rules/match";
+import { cacheKeyOfGet, PLAIN_GET } from "../rules/cache-key";
 
 export type PurgeSelector = { url: string } | { key: string } | { prefix: string } | { tag: string } | { all: true };
 export interface PurgeRequest {
@@ -80,12 +79,6 @@ export interface PurgeResult {
   edge: { logged: boolean; logError?: string; zone: ZonePurgeOutcome | { status: "skipped"; reason: string } };
 }
 
-/** The cache key a GET of `url` has under the current rules (a plain GET: no headers, cookies or client address). */
-export function keyForUrl(url: string, config: ConfigDocument): string {
-  const asGet: RuleRequest = { method: "GET", url: new URL(url), headers: new Headers(), clientIp: null, country: null };
-  return cacheKeyFor(asGet, config.compiledRules.evaluate(asGet).actions.cacheKey);
-}
-
 export async function runPurge(request: PurgeRequest, deps: PurgeDeps): Promise<PurgeResult> {
   const { selector, soft } = request;
   const settings = deps.config.settings;
@@ -93,7 +86,7 @@ export async function runPurge(request: PurgeRequest, deps: PurgeDeps): Promise<
   let target: PurgeTarget;
   let shardNames: string[];
   if ("url" in selector || "key" in selector) {
-    const key = "url" in selector ? keyForUrl(selector.url, deps.config) : selector.key;
+    const key = "url" in selector ? cacheKeyOfGet(selector.url, PLAIN_GET, deps.config.compiledRules).key : selector.key;
     match = "url" in selector ? { key, url: selector.url } : { key };
     target = { keys: [key] };
     // The owners, plus the fallback shards that may have stored the key while an owner was failing.

@@ -22,7 +22,7 @@ import { withErrorPage } from "../serve/error-pages";
 import { declaredLength, evaluateReuse, forwardReasonFor, invalidationTargets, postResponseStorableAsGet, refreshAheadStartsAt, renderCacheStatus, selectVariant } from "../rfc9111";
 import type { ForwardReason, RequestLike, StoredMeta } from "../rfc9111/types";
 import type { Hrw } from "../routing/hrw";
-import { cacheKeyFor } from "../rules/cache-key";
+import { cacheKeyFor, cacheKeyOfGet } from "../rules/cache-key";
 import { parseCookies } from "../rules/cookies";
 import { nodeToken } from "../origin/select";
 import type { RuleRequest, RuleResult } from "../rules/match";
@@ -261,7 +261,7 @@ async function passUnsafeMethod(request: Request, ruleRequest: RuleRequest, rule
   const trail = `, origin:${host}`;
   const route = { why: "method", method: request.method } as const;
   if (!result.ok) return finish(directFailure(result.error, deps), deps, rule, { kind: "origin-failed", fwd: "method", failure: result.error, route }, trail);
-  const keys = invalidationTargets(req, result.value).map((url) => cacheKeyForGet(new URL(url), ruleRequest, deps.config));
+  const keys = invalidationTargets(req, result.value).map((url) => cacheKeyOfGet(url, ruleRequest, deps.config.compiledRules).key);
   const adoption = adoptionFor(req, result.value, ruleRequest, deps, { requestTime, responseTime: deps.now() });
   const response = adoption === null ? result.value : adoption.response;
   // Invalidate first, then store the POST's response as the URI's new representation (RFC 9110 §9.3.3).
@@ -279,10 +279,8 @@ async function passUnsafeMethod(request: Request, ruleRequest: RuleRequest, rule
 function adoptionFor(req: RequestLike, response: Response, like: RuleRequest, deps: EdgeDeps, timing: { requestTime: EpochMillis; responseTime: EpochMillis }): { response: Response; store(): Promise<void> } | null {
   const asGet = postResponseStorableAsGet(req, response);
   if (asGet === null || response.body === null) return null;
-  const getRequest: RuleRequest = { ...like, method: "GET" };
-  const getRule = deps.config.compiledRules.evaluate(getRequest);
+  const { key, rule: getRule } = cacheKeyOfGet(asGet.url, like, deps.config.compiledRules);
   if (getRule.actions.pass === true || getRule.actions.skipSharding === true) return null;
-  const key = cacheKeyFor(getRequest, getRule.actions.cacheKey);
   const [toClient, copy] = teeForEdge(response.body, deps.settings.maxObjectBytes);
   const store = async () => {
     const body = await copy;
@@ -390,12 +388,6 @@ export function poolFor(rule: RuleResult, config: ConfigDocument): { name: strin
   if (name === undefined || pool === undefined) return undefined;
   const failpools = pool.failpool === undefined ? [] : (failpoolChain(name, config.pools) ?? []).map((n) => ({ name: n, config: config.pools[n]! }));
   return { name, config: pool, failpools };
-}
-
-/** The cache key a GET of `url` would have, so invalidation reaches the entry the rules put it under. */
-function cacheKeyForGet(url: URL, like: RuleRequest, config: ConfigDocument): string {
-  const asGet: RuleRequest = { ...like, method: "GET", url };
-  return cacheKeyFor(asGet, config.compiledRules.evaluate(asGet).actions.cacheKey);
 }
 
 /** What a matched rule tells the shard: policy overrides, extra tags, response header edits. */

@@ -5,10 +5,21 @@
  */
 export class ByteLru<K, V> {
   readonly #entries = new Map<K, { value: V; bytes: number }>();
+  #budgetBytes: number;
   #bytes = 0;
   #evictions = 0;
 
-  constructor(private budgetBytes: number) {}
+  /** `onEvict` hears of every entry dropped to stay within budget (not of deletes, or of a value refused for its size). */
+  constructor(
+    budgetBytes: number,
+    private readonly onEvict: (key: K, value: V, bytes: number) => void = () => {},
+  ) {
+    this.#budgetBytes = budgetBytes;
+  }
+
+  get budgetBytes(): number {
+    return this.#budgetBytes;
+  }
 
   get bytes(): number {
     return this.#bytes;
@@ -37,10 +48,21 @@ export class ByteLru<K, V> {
   /** Stores `value`, evicting least recently used entries as needed. A value larger than the whole budget is not kept. */
   set(key: K, value: V, bytes: number): void {
     this.delete(key);
-    if (bytes > this.budgetBytes) return;
+    if (bytes > this.#budgetBytes) return;
     this.#entries.set(key, { value, bytes });
     this.#bytes += bytes;
     this.#evictOverBudget();
+  }
+
+  /** Replaces a held entry's value and size without refreshing its recency; false (nothing stored) when `key` is not held. */
+  replace(key: K, value: V, bytes: number): boolean {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return false;
+    // Map.set on a present key keeps its place in the iteration (recency) order.
+    this.#entries.set(key, { value, bytes });
+    this.#bytes += bytes - entry.bytes;
+    this.#evictOverBudget();
+    return true;
   }
 
   delete(key: K): boolean {
@@ -53,7 +75,7 @@ export class ByteLru<K, V> {
 
   /** Changes the budget (settings can change at run time) and evicts down to it. */
   resize(budgetBytes: number): void {
-    this.budgetBytes = budgetBytes;
+    this.#budgetBytes = budgetBytes;
     this.#evictOverBudget();
   }
 
@@ -68,10 +90,11 @@ export class ByteLru<K, V> {
 
   #evictOverBudget(): void {
     for (const [key, entry] of this.#entries) {
-      if (this.#bytes <= this.budgetBytes) break;
+      if (this.#bytes <= this.#budgetBytes) break;
       this.#entries.delete(key);
       this.#bytes -= entry.bytes;
       this.#evictions += 1;
+      this.onEvict(key, entry.value, entry.bytes);
     }
   }
 }

@@ -7,7 +7,8 @@
 import { err, ok, type Result } from "../lib/result";
 import type { Millis } from "../lib/units";
 import { watchBody } from "./watched-body";
-import { withoutHopByHop, withoutInternalHeaders } from "../serve/internal-headers";
+import { withoutHopByHop } from "../rfc9111/headers";
+import { withoutInternalHeaders } from "../serve/internal-headers";
 import { finalAfterInterim, isInterim, OriginFramingError } from "./interim";
 
 export type OriginFailure =

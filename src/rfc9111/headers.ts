@@ -6,8 +6,18 @@ import type { EpochMillis } from "../lib/units";
 import { currentAgeSeconds } from "./age";
 import type { StoredMeta } from "./types";
 
-/** RFC 9110 §7.6.1 / RFC 9111 §3.1: connection-specific fields a cache never stores. */
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"]);
+/**
+ * The one list of fields that belong to a single connection or hop: never forwarded to the origin,
+ * never stored, never taken from a 304 (every path asks `isHopByHop`).
+ * - RFC 9110 §7.6.1: Connection itself, and the fields known to need removal before forwarding:
+ *   Proxy-Connection, Keep-Alive, TE, Transfer-Encoding, Upgrade.
+ * - RFC 9111 §3.1: the fields specific to the proxy a cache forwards through ("effectively, this is
+ *   limited to" Proxy-Authenticate, Proxy-Authentication-Info and Proxy-Authorization).
+ * - Trailer: it announces trailer fields of a chunked message; the body is re-framed with its length
+ *   and sent without trailers (RFC 9112 §6.1), so the announcement would be false.
+ * Fields the Connection header names are hop-by-hop too (`connectionListed`).
+ */
+const HOP_BY_HOP: ReadonlySet<string> = new Set(["connection", "proxy-connection", "keep-alive", "te", "transfer-encoding", "upgrade", "proxy-authenticate", "proxy-authentication-info", "proxy-authorization", "trailer"]);
 
 /** Lower-case names of every field the Connection header lists. */
 export function connectionListed(headers: Headers): Set<string> {
@@ -22,10 +32,19 @@ export function connectionListed(headers: Headers): Set<string> {
   );
 }
 
-/** RFC 9111 §3.1: hop-by-hop fields, Proxy-* fields and fields named in Connection are not stored. */
+/** Is `name` hop-by-hop: on the list above, or named by the message's Connection field (`listed`)? */
 export function isHopByHop(name: string, listed: ReadonlySet<string>): boolean {
   const lower = name.toLowerCase();
-  return HOP_BY_HOP.has(lower) || lower.startsWith("proxy-") || listed.has(lower);
+  return HOP_BY_HOP.has(lower) || listed.has(lower);
+}
+
+/** Copy of `headers` without its hop-by-hop fields (RFC 9110 §7.6.1): what an intermediary forwards. */
+export function withoutHopByHop(headers: Headers): Headers {
+  const listed = connectionListed(headers);
+  const out = new Headers(headers);
+  for (const name of HOP_BY_HOP) out.delete(name);
+  for (const name of listed) out.delete(name);
+  return out;
 }
 
 /**

@@ -15,8 +15,10 @@
  * Query, header and cookie values are percent-encoded in it and absent ones expand to "";
  * distinctness of a custom key is the template author's choice (e.g. `${host}${path}` drops the query).
  */
+import { normaliseRequestUrl } from "../lib/request-target";
+import type { RuleResult } from "./compile";
 import { parseCookies } from "./cookies";
-import type { RuleRequest } from "./match";
+import type { CompiledRules, RuleRequest } from "./match";
 import type { CacheKeySpec } from "./schema";
 import { parseTemplate, type TemplatePart } from "./template";
 
@@ -117,4 +119,23 @@ export function cacheKeyFor(req: RuleRequest, spec: CacheKeySpec | undefined): s
     for (const name of sortedUnique(spec.cookies)) key += component("c", name, cookies.get(name));
   }
   return key;
+}
+
+/** What, besides method and URL, the rules and the key may read of a request (a purge has none of it). */
+export type RequestTraits = Pick<RuleRequest, "headers" | "clientIp" | "country">;
+
+/** No headers, no address, no country: a plain GET as an operator names it (purge by URL). */
+export const PLAIN_GET: RequestTraits = Object.freeze({ headers: new Headers(), clientIp: null, country: null });
+
+/**
+ * The cache key a GET of `url` has under `rules`, and the rule it matches: the one answer to "which
+ * entry is this URL" for invalidation (RFC 9111 §4.4), POST adoption (RFC 9110 §9.3.3) and purge by
+ * URL. The URL goes through the same normalisation as an incoming request's target (parsed,
+ * serialised, src/lib/request-target.ts), so a Location of `/%7Ea/./b` names the entry a client's
+ * `/~a/b` is stored under.
+ */
+export function cacheKeyOfGet(url: string | URL, traits: RequestTraits, rules: CompiledRules): { key: string; rule: RuleResult } {
+  const asGet: RuleRequest = { method: "GET", url: new URL(normaliseRequestUrl(new URL(url).href)), headers: traits.headers, clientIp: traits.clientIp, country: traits.country };
+  const rule = rules.evaluate(asGet);
+  return { key: cacheKeyFor(asGet, rule.actions.cacheKey), rule };
 }

@@ -1,6 +1,6 @@
 /**
  * Header hygiene at the cluster's boundaries: internal X-Cluster-* fields that only shardcache may
- * set, and hop-by-hop fields that must not be forwarded (RFC 9110 §7.6.1).
+ * set. (Hop-by-hop fields have their one list in src/rfc9111/headers.ts.)
  */
 
 import { INTERNAL_FIELD_PREFIX } from "../rfc9111/stored-record";
@@ -10,8 +10,6 @@ export const INTERNAL_PREFIX = INTERNAL_FIELD_PREFIX;
 export const CLUSTER_TOKEN_HEADER = "x-cluster-token";
 export const TRACE_HEADER = "x-cluster-trace";
 export const CACHE_INFO_HEADER = "x-cache-info";
-
-const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "proxy-authenticate", "proxy-authorization"];
 
 function internalNames(headers: Headers): string[] {
   const names: string[] = [];
@@ -38,13 +36,5 @@ export function withoutInternalHeaders(headers: Headers): Headers {
   if (names.length === 0) return headers;
   const out = new Headers(headers);
   for (const name of names) out.delete(name);
-  return out;
-}
-
-/** Copy of `headers` without hop-by-hop fields, including those the Connection field lists. */
-export function withoutHopByHop(headers: Headers): Headers {
-  const out = new Headers(headers);
-  const listed = (headers.get("connection") ?? "").split(",").map((name) => name.trim().toLowerCase());
-  for (const name of [...HOP_BY_HOP, ...listed]) if (name !== "") out.delete(name);
   return out;
 }

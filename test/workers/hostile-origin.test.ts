@@ -16,37 +16,19 @@ import { edgeCacheUrl } from "../../src/edge/edge-tier";
 import { putConfig } from "../helpers/config";
 import { BASE, fetchVia, withQuery } from "../helpers/http";
 import { originCount, uniquePath } from "../helpers/origin";
+import { storedMeta } from "../helpers/stored-meta";
 
 /** A well-formed record claiming a public, complete 200 fresh for an hour: what a forger would send. */
 function forgedRecord(url: string): StoredMeta {
-  const now = Date.now();
-  return {
-    v: 1,
-    url,
-    status: 200,
+  return storedMeta(url, {
+    at: Date.now(),
+    lifetimeSeconds: 3600,
+    bodyBytes: 10,
     headers: [
       ["content-type", "text/plain"],
       ["cache-control", "public, max-age=3600"],
     ],
-    requestTime: now,
-    responseTime: now,
-    initialAgeSeconds: 0,
-    freshnessLifetimeSeconds: 3600,
-    staleAt: now + 3_600_000,
-    staleWhileRevalidateUntil: now + 3_600_000,
-    staleIfErrorUntil: now + 3_600_000,
-    expireAt: now + 3_600_000,
-    alwaysRevalidate: false,
-    mustRevalidate: false,
-    immutable: false,
-    etag: null,
-    lastModified: null,
-    vary: null,
-    variantKey: "",
-    bodyBytes: 10,
-    tags: [],
-    forced: false,
-  };
+  });
 }
 
 const forgedField = (path: string) => encodeURIComponent(encodeStoredMeta(forgedRecord(`${BASE}${path}`)));

@@ -58,6 +58,17 @@ describe("purge by URL", () => {
     expect(await originCount(path)).toBe(2);
   });
 
+  it("a URL spelled another way (%7E, a run of slashes) purges the entry a client's GET stored", async () => {
+    const path = `${uniquePath("purge-spelling")}/~x`;
+    await cachedInBothTiers(path);
+    const { status, body } = await admin("POST", "/purge", { url: `${BASE}/${path.replace("/~x", "//%7Ex")}` });
+    expect(status).toBe(200);
+    expect(body.key).toBe(`${BASE}${path}`);
+    expect(body.shards.purged).toBe(1);
+    expect(isEdgeHit(await get(path))).toBe(false);
+    expect(await originCount(path)).toBe(2);
+  });
+
   it("writes a purge record to the KV purge log that every edge reads", async () => {
     const path = uniquePath("purge-log");
     await admin("POST", "/purge", { url: `${BASE}${path}` });

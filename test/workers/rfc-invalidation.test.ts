@@ -57,6 +57,17 @@ describe("RFC 9111 §4.4: invalidation after unsafe methods", () => {
     expect(await originCount(described)).toBe(2);
   });
 
+  it("a Location spelled another way (%7E, a run of slashes) invalidates the entry its normal form is stored under", async () => {
+    const other = `${uniquePath("inv-spelling")}/~x`;
+    await stored(other);
+    const spelled = other.replace("/~x", "//%7Ex");
+    const post = await fetchVia(withQuery(uniquePath("inv-spelled"), { "h-Location": spelled }), { method: "POST", body: "x" });
+    expect(post.status).toBe(200);
+    await settle();
+    expect(isHit(await fetchVia(other))).toBe(false);
+    expect(await originCount(other)).toBe(2);
+  });
+
   it("cross-origin Location / Content-Location are not invalidated", async () => {
     const foreignBase = "http://other.test";
     const foreign = uniquePath("inv-foreign");

@@ -5,10 +5,13 @@
  */
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { ShardStore, TOUCH_INTERVAL_MS } from "../../durable/shard-store";
+import { ShardStore } from "../../durable/shard-store";
+import { TOUCH_INTERVAL_MS } from "../../durable/sqlite-object-store";
 import { defaultCacheKey } from "../../src/rules/cache-key";
 import type { ShardRequestContext, ShardSettings } from "../../src/serve/shard-protocol";
 import type { StoredMeta } from "../../src/rfc9111/types";
+import { advanceTime } from "../helpers/clock";
+import { storedMeta } from "../helpers/stored-meta";
 import { originCount, originUrl, uniquePath } from "../helpers/origin";
 
 const BASE = "http://cache.test";
@@ -43,30 +46,7 @@ async function viaShard(name: string, path: string, settings: Partial<ShardSetti
 }
 
 function meta(key: string, bodyBytes: number, at: number): StoredMeta {
-  return {
-    v: 1,
-    url: key,
-    status: 200,
-    headers: [["content-type", "text/plain"]],
-    requestTime: at,
-    responseTime: at,
-    initialAgeSeconds: 0,
-    freshnessLifetimeSeconds: 60,
-    staleAt: at + 60_000,
-    staleWhileRevalidateUntil: at + 60_000,
-    staleIfErrorUntil: at + 60_000,
-    expireAt: at + 60_000,
-    alwaysRevalidate: false,
-    mustRevalidate: false,
-    immutable: false,
-    etag: null,
-    lastModified: null,
-    vary: null,
-    variantKey: "",
-    bodyBytes,
-    tags: [],
-    forced: false,
-  };
+  return storedMeta(key, { at, bodyBytes });
 }
 
 describe("storage budget", () => {
@@ -96,12 +76,12 @@ describe("storage budget", () => {
       const t0 = 1_000_000;
       const store = new ShardStore(state.storage.sql, { memoryBytes: 1024 * KiB, storageBytes: 64 * KiB });
       const body = (n: number) => [new Uint8Array(n)];
-      store.put("a", meta("a", 20 * KiB, t0), body(20 * KiB), 4, t0);
-      store.put("b", meta("b", 20 * KiB, t0), body(20 * KiB), 4, t0 + 1);
-      store.put("c", meta("c", 20 * KiB, t0), body(20 * KiB), 4, t0 + 2);
+      store.put("a", { meta: meta("a", 20 * KiB, t0), chunks: body(20 * KiB) }, { maxVariants: 4, now: t0 });
+      store.put("b", { meta: meta("b", 20 * KiB, t0), chunks: body(20 * KiB) }, { maxVariants: 4, now: t0 + 1 });
+      store.put("c", { meta: meta("c", 20 * KiB, t0), chunks: body(20 * KiB) }, { maxVariants: 4, now: t0 + 2 });
       // "a" is read again after the touch interval: it is now the most recently used.
       expect(store.variants("a", t0 + TOUCH_INTERVAL_MS + 10)).toHaveLength(1);
-      store.put("d", meta("d", 20 * KiB, t0), body(20 * KiB), 4, t0 + TOUCH_INTERVAL_MS + 20);
+      store.put("d", { meta: meta("d", 20 * KiB, t0), chunks: body(20 * KiB) }, { maxVariants: 4, now: t0 + TOUCH_INTERVAL_MS + 20 });
       expect(store.variants("b", t0 + TOUCH_INTERVAL_MS + 30)).toHaveLength(0);
       expect(store.variants("a", t0 + TOUCH_INTERVAL_MS + 30)).toHaveLength(1);
       expect(store.variants("c", t0 + TOUCH_INTERVAL_MS + 30)).toHaveLength(1);
@@ -120,7 +100,7 @@ describe("storage budget", () => {
     await runInDurableObject(shard(`soft-total-${uniquePath("s")}`), async (_instance, state) => {
       const t0 = 1_000_000;
       const store = new ShardStore(state.storage.sql, { memoryBytes: 1024 * KiB, storageBytes: 64 * KiB });
-      store.put("a", meta("a", 4 * KiB, t0), [new Uint8Array(4 * KiB)], 4, t0);
+      store.put("a", { meta: meta("a", 4 * KiB, t0), chunks: [new Uint8Array(4 * KiB)] }, { maxVariants: 4, now: t0 });
       // A soft purge shortens the stored record (its freshness lifetime becomes 0), so the row shrinks.
       expect(store.purge({ keys: ["a"] }, true)).toBe(1);
       const rows = state.storage.sql.exec<{ total: number }>("SELECT SUM(row_bytes) AS total FROM entries").one().total;
@@ -161,7 +141,7 @@ describe("maximum TTL", () => {
     expect((await shard(name).stats()).storedBytes).toBeGreaterThan(4000);
     expect(await runDurableObjectAlarm(shard(name))).toBe(true);
     expect((await shard(name).stats()).storedBytes).toBeGreaterThan(4000); // still usable: not swept
-    await new Promise((resolve) => setTimeout(resolve, 1100)); // the sweep compares with the wall clock
+    await advanceTime(1100); // past the capped lifetime, on the shard's clock
     expect(await runDurableObjectAlarm(shard(name))).toBe(true); // the first run scheduled the next sweep
     expect((await shard(name).stats()).storedBytes).toBe(0);
   });

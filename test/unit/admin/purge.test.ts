@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { PurgeTarget } from "../../../durable/shard-purge";
 import { parseConfig } from "../../../src/config/document";
-import { keyForUrl, parsePurgeRequest, runPurge, type PurgeDeps } from "../../../src/admin/purge";
+import { parsePurgeRequest, runPurge, type PurgeDeps } from "../../../src/admin/purge";
 import type { PurgeRecord } from "../../../src/edge/purge-log";
 import type { ZonePurger } from "../../../src/edge/zone-purge";
 import { createHrw } from "../../../src/routing/hrw";
@@ -33,14 +33,6 @@ describe("parsePurgeRequest", () => {
     expect(errors({ tag: "" })[0]).toMatch(/^tag: /);
     expect(errors({ tag: "x", extra: 1 })).toEqual(["extra: unknown key"]);
     expect(errors(null).length).toBe(1);
-  });
-});
-
-describe("keyForUrl", () => {
-  it("is the key a plain GET of the URL has under the rules", () => {
-    expect(keyForUrl("https://a.test/p?b=2&a=1", config())).toBe("https://a.test/p?a=1&b=2");
-    const rules = config({ rules: [{ match: { path: "/p" }, actions: { cacheKey: { query: "ignore" } } }] });
-    expect(keyForUrl("https://a.test/p?b=2&a=1", rules)).toBe("https://a.test/p");
   });
 });
 

@@ -367,7 +367,12 @@ describe("stored header fields (RFC 9111 §3.1)", () => {
 
   it.each<[Record<string, string>, string[], string[]]>([
     [{ connection: "close", "keep-alive": "timeout=5", "transfer-encoding": "chunked", te: "trailers", trailer: "x", upgrade: "h2c" }, [], ["connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade"]],
-    [{ "proxy-authenticate": "Basic", "proxy-connection": "keep-alive", "proxy-x": "1", "x-keep": "1" }, ["x-keep"], ["proxy-authenticate", "proxy-connection", "proxy-x"]],
+    // RFC 9111 §3.1 names the proxy-specific fields; a field merely named Proxy-Something is end-to-end.
+    [
+      { "proxy-authenticate": "Basic", "proxy-authentication-info": "x", "proxy-authorization": "Basic x", "proxy-connection": "keep-alive", "proxy-x": "1", "x-keep": "1" },
+      ["x-keep", "proxy-x"],
+      ["proxy-authenticate", "proxy-authentication-info", "proxy-authorization", "proxy-connection"],
+    ],
     [{ connection: "X-Hop, x-other", "x-hop": "1", "x-other": "2", "x-keep": "3" }, ["x-keep"], ["x-hop", "x-other"]],
     [{ "cache-control": 'max-age=60, no-cache="Set-Cookie"', "set-cookie": "a=1", "x-keep": "1" }, ["x-keep", "cache-control"], ["set-cookie"]],
     [{ "cache-control": 'max-age=60, private="x-user"', "x-user": "bob" }, ["cache-control"], ["x-user"]],

@@ -1,8 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { cacheKeyFor, defaultCacheKey } from "../../../src/rules/cache-key";
+import { normaliseIncoming } from "../../../src/edge/incoming";
+import { cacheKeyFor, cacheKeyOfGet, defaultCacheKey, PLAIN_GET, type RequestTraits } from "../../../src/rules/cache-key";
+import type { CompiledRules } from "../../../src/rules/match";
 import { cacheKeySpecSchema, type CacheKeySpec } from "../../../src/rules/schema";
-import { req, type RequestOptions } from "./helpers";
+import { req, rules, type RequestOptions } from "./helpers";
 
 const key = (url: string, spec: CacheKeySpec | undefined, options?: RequestOptions): string => cacheKeyFor(req(url, options), spec);
 
@@ -129,5 +131,43 @@ describe("no collisions (property)", () => {
         expect(l.k === r.k).toBe(l.id === r.id);
       }),
     );
+  });
+});
+
+/**
+ * The one "which entry is this URL" function (purge by URL, invalidation after unsafe methods, POST
+ * adoption), against the key the edge gives a client's GET of the same URL: its target normalised
+ * on arrival (src/edge/incoming.ts), then the rules and cacheKeyFor. Non-normal spellings are the
+ * point: an origin's Location or an operator's purge URL is written however they like.
+ */
+describe("cacheKeyOfGet: the key a GET of a URL has, as the edge computes it", () => {
+  const edgeKey = (url: string, compiled: CompiledRules, traits: RequestTraits): string => {
+    const arrived = normaliseIncoming(new Request(url, { headers: traits.headers }));
+    const ruleRequest = { method: "GET", url: new URL(arrived.url), headers: arrived.headers, clientIp: traits.clientIp, country: traits.country };
+    return cacheKeyFor(ruleRequest, compiled.evaluate(ruleRequest).actions.cacheKey);
+  };
+  const noRules = rules();
+  const queryIgnored = rules({ match: { path: "/p" }, actions: { cacheKey: { query: "ignore" } } });
+  const byDevice = rules({ match: { path: "/d" }, actions: { cacheKey: { headers: ["x-device"] } } });
+  const mobile: RequestTraits = { headers: new Headers({ "x-device": "mobile" }), clientIp: "192.0.2.1", country: "DE" };
+
+  it.each<[string, string, CompiledRules, RequestTraits, string]>([
+    ["sorted query", "https://a.test/p?b=2&a=1", noRules, PLAIN_GET, "https://a.test/p?a=1&b=2"],
+    ["the rule's key spec", "https://a.test/p?b=2&a=1", queryIgnored, PLAIN_GET, "https://a.test/p"],
+    ["an unreserved character percent-encoded", "https://a.test/%7Euser/x", noRules, PLAIN_GET, "https://a.test/~user/x"],
+    ["dot segments, encoded or not", "https://a.test/a/./b/%2E%2E/c", noRules, PLAIN_GET, "https://a.test/a/c"],
+    ["a run of slashes", "https://a.test//a///b", noRules, PLAIN_GET, "https://a.test/a/b"],
+    ["lower-case hex in an encoding", "https://a.test/a%2fb", noRules, PLAIN_GET, "https://a.test/a%2Fb"],
+    ["an upper-case host, a fragment, an empty query", "https://A.TEST/x?#frag", noRules, PLAIN_GET, "https://a.test/x"],
+    ["the request's headers, for a keyed rule", "https://a.test/d", byDevice, mobile, "https://a.test/d#h:x-device=mobile"],
+    ["no headers: a plain GET", "https://a.test/d", byDevice, PLAIN_GET, "https://a.test/d#h:x-device"],
+  ])("%s: %s", (_case, url, compiled, traits, expected) => {
+    expect(cacheKeyOfGet(url, traits, compiled).key).toBe(expected);
+    expect(edgeKey(url, compiled, traits)).toBe(expected);
+  });
+
+  it("returns the rule the GET matches (adoption asks it whether the GET is cacheable)", () => {
+    const passing = rules({ match: { path: "/nocache/**" }, actions: { pass: true } });
+    expect(cacheKeyOfGet("https://a.test/nocache/%78", PLAIN_GET, passing).rule.actions.pass).toBe(true);
   });
 });
