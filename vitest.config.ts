@@ -33,7 +33,9 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
             // Config is re-read from KV on every request, so a test's KV write applies at once.
-            miniflare: { bindings: { ORIGIN_URL: originUrl, TEST_ORIGIN_URL: originUrl, CONFIG_MEMO_MS: "0", TEST_CLOCK: "movable", CLUSTER_TOKEN: "test-cluster-token", ADMIN_TOKEN: "test-admin-token-0123456789abcdefghij" } },
+            miniflare: {
+              bindings: { ORIGIN_URL: originUrl, TEST_ORIGIN_URL: originUrl, CONFIG_MEMO_MS: "0", TEST_CLOCK: "movable", SLM_STATES_MEMO_MS: "0", CLUSTER_TOKEN: "test-cluster-token", ADMIN_TOKEN: "test-admin-token-0123456789abcdefghij" },
+            },
           }),
         ],
         test: {

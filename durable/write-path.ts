@@ -18,6 +18,7 @@ import { bodyFromBytes, respondFromStored } from "../src/serve/stored-response";
 import { BodyBroadcast } from "./body-broadcast";
 import { awaitFlight, type Flight, type OpenFlight } from "./coalesce";
 import type { ShardCall } from "./shard-call";
+import { withResponseRules } from "../src/rules/response-rules";
 import { buildMeta, isResponseCaused, limitsFor, type StoreTarget, withResponseHeaderEdits } from "./shard-policy";
 import type { ShardState } from "./shard-state";
 import type { StoredObject } from "./object-store";
@@ -99,7 +100,7 @@ export class WritePath {
         void response.body?.cancel();
         return this.#leaderFailed(call, flight, { kind: "status", status: response.status });
       }
-      return this.#storeAndServe(call, lead, withResponseHeaderEdits(response, ctx.responseHeaders));
+      return this.#storeAndServe(call, lead, response);
     } catch (error) {
       shard.flights.settle(flight, { kind: "not-shared" });
       shard.flights.close(ctx.key, flight);
@@ -115,11 +116,12 @@ export class WritePath {
    * the rule's header edits, the store decision and the record are exactly those of a GET miss.
    */
   async adopt(call: ShardCall, response: Response, timing: { requestTime: EpochMillis; responseTime: EpochMillis }): Promise<boolean> {
-    const edited = withResponseHeaderEdits(response, call.ctx.responseHeaders);
+    const target: StoreTarget = { req: call.req, ctx: withResponseRules(call.ctx, response) };
+    const edited = withResponseHeaderEdits(response, target.ctx.responseHeaders);
     const body = new Uint8Array(await edited.arrayBuffer());
-    const verdict = decideStore(call, edited, body.byteLength);
+    const verdict = decideStore(target, edited, body.byteLength);
     if (!verdict.store) return false;
-    const meta = buildMeta(call, edited, { timing, verdict, contentLength: body.byteLength });
+    const meta = buildMeta(target, edited, { timing, verdict, contentLength: body.byteLength });
     if (!this.#putSafely(call, { meta, chunks: [body] })) return false;
     this.shard.hitForPass.delete(call.ctx.key);
     this.shard.counters.count("stores");
@@ -150,10 +152,14 @@ export class WritePath {
     }
   }
 
-  #storeAndServe(call: ShardCall, lead: Lead, response: Response): ShardResult {
+  /** The origin's full answer: the response rules and the rule's header edits, then the store decision, then store while serving. */
+  #storeAndServe(call: ShardCall, lead: Lead, fromOrigin: Response): ShardResult {
     const { shard } = this;
-    const { ctx, fwd } = call;
+    const { fwd } = call;
     const { flight, timing } = lead;
+    // Response rules decide on the origin's response as sent, right before the store decision.
+    const ctx = withResponseRules(call.ctx, fromOrigin);
+    const response = withResponseHeaderEdits(fromOrigin, ctx.responseHeaders);
     const target: StoreTarget = { req: call.req.method === "HEAD" ? { ...call.req, method: "GET" } : call.req, ctx };
     const contentLength = declaredLength(response.headers);
     const verdict = decideStore(target, response, contentLength);
@@ -260,7 +266,7 @@ export class WritePath {
     const result = await this.#fetchOrigin(call, (origin) => buildOriginRequest(call.request, { origin, firstByteTimeoutMs: ctx.settings.originTimeoutMs }), call.request.method);
     if (!result.ok) return call.failed({ kind: "origin-failed", fwd, failure: result.error });
     try {
-      return call.relayed(withResponseHeaderEdits(result.value, ctx.responseHeaders), { kind: "passed", fwd, fwdStatus: result.value.status, why });
+      return call.relayed(withResponseHeaderEdits(result.value, withResponseRules(ctx, result.value).responseHeaders), { kind: "passed", fwd, fwdStatus: result.value.status, why });
     } catch (error) {
       return call.failed({ kind: "origin-failed", fwd, failure: unhandledResponse(error) });
     }

@@ -1,6 +1,7 @@
 /**
  * Rule-evaluation micro-benchmark (`npx tsx scripts/bench-rules.ts`): 10, 100 and 1,000 generated
- * rules, for a request that matches the last rule and one that matches none, timed per evaluation
+ * rules (a tenth of them response rules, whose request conditions are evaluated with the rest),
+ * for a request that matches the last rule and one that matches none, timed per evaluation
  * (p50 / p99 in µs, timer overhead subtracted, median of several repeats after a warm-up).
  */
 import { pathToFileURL } from "node:url";
@@ -25,7 +26,7 @@ const HEADERS = ["x-tenant", "x-debug", "accept-language", "x-device", "x-ab"];
  */
 function generateRules(count: number, sharedHost: boolean, random: () => number): Rule[] {
   const rules: Rule[] = [];
-  for (let i = 0; i < count - 1; i++) {
+  for (let i = 0; i < count - 2; i++) {
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
     const shape = i % 5;
     const path = shape === 0 ? `/section${i}/**` : shape === 1 ? { regex: `^/api/v${i}/` } : shape === 2 ? `/files/${i}/*.png` : shape === 3 ? `/page-${i}` : "/target/**";
@@ -37,8 +38,13 @@ function generateRules(count: number, sharedHost: boolean, random: () => number)
     if (random() < 0.5) match.method = random() < 0.5 ? pick(METHODS) : ["GET", "HEAD"];
     if (shape !== 4 && random() < 0.3) match.headers = { [pick(HEADERS)]: random() < 0.5 ? true : `v${i}` };
     if (random() < 0.1) match.query = { [`q${i % 7}`]: random() < 0.5 };
-    rules.push(ruleSchema.parse({ name: `rule-${i}`, match, actions: { ttl: i, tags: [`t${i}`] } }));
+    // Every tenth rule is a response rule (evaluated on its request conditions here, on the response at the shard).
+    const response = i % 10 === 9;
+    if (response) match.response = i % 20 === 9 ? { status: { min: 500, max: 599 } } : { status: 404, contentType: "text/*" };
+    rules.push(ruleSchema.parse({ name: `rule-${i}`, match, actions: response ? { cache: false, tags: [`t${i}`] } : { ttl: i, tags: [`t${i}`] } }));
   }
+  // One response rule every request meets on its request side: the shard gets it with each call.
+  rules.push(ruleSchema.parse({ name: "no-store-errors", match: { response: { status: { min: 500, max: 599 } } }, actions: { cache: false } }));
   // The target: matched only by the "last" request, after everything above has been tried.
   rules.push(ruleSchema.parse({ name: "last", match: { host: "bench.example.com", path: "/target/**", headers: { "x-tenant": "acme" } }, actions: { ttl: 60 } }));
   return rules;

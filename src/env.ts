@@ -13,6 +13,8 @@ export interface Env extends Cloudflare.Env {
   EDGE_COUNTING?: string;
   /** How long each isolate memoises the config, in milliseconds (default 5000). */
   CONFIG_MEMO_MS?: string;
+  /** How long each isolate keeps the SLM states rules match on, in milliseconds (default 5000). */
+  SLM_STATES_MEMO_MS?: string;
   /**
    * "movable" only in the test suite (vitest.config.ts): the composition root then hands every Durable Object
    * and flow the clock tests move forward (src/index.ts testClock). Never set it on a deployed worker.
@@ -34,3 +36,4 @@ export interface Env extends Cloudflare.Env {
 
 export const CONFIG_KV_KEY = "config";
 export const DEFAULT_CONFIG_MEMO_MS = 5_000;
+export const DEFAULT_SLM_STATES_MEMO_MS = 5_000;

@@ -12,7 +12,8 @@ import { handleEdgeRequest } from "./edge/handler";
 import { EdgeTier } from "./edge/edge-tier";
 import type { SharedMiss } from "./edge/shared-miss";
 import { SingleFlight } from "./edge/single-flight";
-import { CONFIG_KV_KEY, DEFAULT_CONFIG_MEMO_MS, type Env } from "./env";
+import { CONFIG_KV_KEY, DEFAULT_CONFIG_MEMO_MS, DEFAULT_SLM_STATES_MEMO_MS, type Env } from "./env";
+import { SlmStates } from "./edge/slm-states";
 import { createHrw, type Hrw } from "./routing/hrw";
 import { cachedSnapshot, PoolFetcher } from "./origin/pool-fetch";
 import { RateGate } from "./edge/rate-gate";
@@ -110,6 +111,8 @@ interface Isolate {
   pools: PoolFetcher;
   rateGate: RateGate;
   slm: SlmReporter;
+  /** The SLM states rules match on, refreshed in the background (src/edge/slm-states.ts). */
+  slmStates: SlmStates;
   /** This isolate's edge-tier counters, flushed in batches to the MetricsCollector. */
   counter: EdgeCounter;
   /** EDGE_COUNTING=off (the bench's reference run only): no edge counting at all. */
@@ -162,6 +165,7 @@ function isolateFor(env: Env): Isolate {
       onLimiterError: (name, error) => console.error(`rate class ${name}: limiter unavailable, admitting (${error instanceof Error ? error.message : String(error)})`),
     }),
     slm: new SlmReporter(),
+    slmStates: new SlmStates(() => slmMonitor(env).snapshot(), env.SLM_STATES_MEMO_MS === undefined ? DEFAULT_SLM_STATES_MEMO_MS : Number(env.SLM_STATES_MEMO_MS)),
     loginThrottle: new LoginThrottle(),
     shardHealth: new ShardHealth(),
     counter: new EdgeCounter((rows) => metricsCollector(env).add(rows)),
@@ -292,8 +296,13 @@ export default {
         healthDetails: () => env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health")).details(),
       });
     }
+    if (config.compiledRules.usesSlm) {
+      const refreshing = state.slmStates.refresh(now);
+      if (refreshing !== null) ctx.waitUntil(refreshing);
+    }
     return handleEdgeRequest(request, {
       purges,
+      slmState: (name) => state.slmStates.stateOf(name),
       config,
       settings,
       hrw: hrwFor(state, loaded.version, settings),

@@ -9,5 +9,6 @@ declare namespace Cloudflare {
     ADMIN_TOKEN?: string;
     CLUSTER_TOKEN?: string;
     CONFIG_MEMO_MS?: string;
+    SLM_STATES_MEMO_MS?: string;
   }
 }

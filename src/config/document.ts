@@ -7,6 +7,7 @@ import * as z from "zod";
 import { err, ok, type Result } from "../lib/result";
 import { compileRules, type CompiledRules } from "../rules/match";
 import { ruleSchema } from "../rules/schema";
+import { MAX_RESPONSE_RULES } from "../rules/response-rules";
 import { normaliseSettings, settingsSchema, type Settings } from "./settings";
 import { crossCheck, formatPath, type ConfigError, zodIssuesToErrors } from "./errors";
 import { monitorsSchema, poolsSchema, unknownMonitorIssues } from "./pools";
@@ -23,7 +24,13 @@ export const configDocumentSchema = z.strictObject({
   // `prefault` (not `default`) so the empty object is parsed and every setting gets its own default;
   // `strict` so a misspelt setting is an error instead of being dropped.
   settings: settingsSchema.strict().prefault({}),
-  rules: z.array(ruleSchema).default([]),
+  rules: z
+    .array(ruleSchema)
+    .superRefine((rules, ctx) => {
+      const count = rules.filter((rule) => rule.match.response !== undefined).length;
+      if (count > MAX_RESPONSE_RULES) ctx.addIssue({ code: "custom", message: `at most ${MAX_RESPONSE_RULES} response rules (match.response): they travel with every shard request (${count} given)` });
+    })
+    .default([]),
   pools: poolsSchema.default({}),
   monitors: monitorsSchema.default({}),
   rateClasses: rateClassesSchema.default({}),

@@ -89,6 +89,8 @@ export function crossCheck(input: unknown): ConfigError[] {
       if (first === undefined) firstByName.set(rule.name, i);
       else out.push({ path: formatPath(["rules", i, "name"]), message: `duplicate rule name "${rule.name}" (first used by rules[${first}])` });
     }
+    const match = rule.match;
+    if (isRecord(match) && isRecord(match.slm)) for (const name of Object.keys(match.slm)) checkReference(input, "slmClasses", name, ["rules", i, "match", "slm", name], "SLM class", out);
     const actions = rule.actions;
     if (!isRecord(actions)) return;
     checkReference(input, "pools", actions.pool, ["rules", i, "actions", "pool"], "pool", out);

@@ -12,7 +12,7 @@ import type { EpochMillis } from "../lib/units";
 import { failpoolChain, type Pool } from "../config/pools";
 import type { RateClass } from "../config/rates";
 import type { ContextRequest } from "../rates/context";
-import type { RateClassRef } from "../rules/schema";
+import type { RateClassRef, SlmStateName } from "../rules/schema";
 import { tooManyRequests, type RateVerdict } from "./rate-gate";
 import { ok, type Result } from "../lib/result";
 import { buildOriginRequest, fetchOrigin, originUrlFor, type OriginFailure } from "../origin/fetch-origin";
@@ -36,6 +36,7 @@ import { attemptOrder, callShards, type ShardAttempt, type ShardGate } from "./s
 import { copyWhole, followerResponse, mayShareFlight, shareableLength, type SharedMiss } from "./shared-miss";
 import type { Led, SingleFlight } from "./single-flight";
 import { teeForEdge } from "./tee";
+import { applyRequestActions } from "./request-actions";
 import { keyedHeaderNames, requestForUpstream } from "./forwarding";
 import { ruleLabel, type EdgeOutcome, type ShardOutcome } from "../observe/outcomes";
 import { HIT_INFO, HIT_WORD, hitMemberText, renderOutcome, type Outcome } from "../serve/outcome";
@@ -85,6 +86,8 @@ export interface EdgeDeps {
   admitRate(className: string, cls: RateClass, ref: RateClassRef, req: ContextRequest): Promise<RateVerdict>;
   /** Admits from this isolate's lease without waiting, when it holds a token (the hot path); false means ask admitRate. */
   admitRateFromLease(ref: RateClassRef, req: ContextRequest): boolean;
+  /** An SLM class's state as this isolate last saw it, for rules that match on it (`match.slm`). */
+  slmState?: (className: string) => SlmStateName;
   /** Counts one response's time to first byte for an SLM class. */
   reportTtfb(slmClass: string, ttfbMs: number): void;
   /** This isolate's shard health: failing shards are skipped for a while (src/health/shard-health.ts). */
@@ -102,9 +105,13 @@ const ORIGIN_TIMEOUT_MARGIN_MS = 1_000;
 
 export async function handleEdgeRequest(incoming: Request, deps: EdgeDeps): Promise<Response> {
   const headers = stripClientInternalHeaders(incoming.headers, deps.clusterToken);
-  const request = headers === incoming.headers ? incoming : new Request(incoming, { headers });
-  const ruleRequest: RuleRequest = { method: request.method, url: new URL(request.url), headers: request.headers, clientIp: deps.clientIp, country: deps.country };
-  const rule = deps.config.compiledRules.evaluate(ruleRequest);
+  const cleaned = headers === incoming.headers ? incoming : new Request(incoming, { headers });
+  const matched: RuleRequest = { method: cleaned.method, url: new URL(cleaned.url), headers: cleaned.headers, clientIp: deps.clientIp, country: deps.country, slm: deps.slmState };
+  const rule = deps.config.compiledRules.evaluate(matched);
+  // Redirect / deny answer here; rewrite and request header edits change what everything below sees.
+  const acted = applyRequestActions(cleaned, matched, rule);
+  if (acted !== null && "answer" in acted) return finish(acted.answer, deps, rule, acted.outcome);
+  const { request, ruleRequest } = acted ?? { request: cleaned, ruleRequest: matched };
   const started = deps.now();
   if (rule.actions.rateClass !== undefined && !deps.admitRateFromLease(rule.actions.rateClass, ruleRequest)) {
     const refused = await checkRateClass(rule, ruleRequest, deps);
@@ -391,9 +398,10 @@ export function poolFor(rule: RuleResult, config: ConfigDocument): { name: strin
 }
 
 /** What a matched rule tells the shard: policy overrides, extra tags, response header edits. */
-function ruleContext(rule: RuleResult, settings: Pick<Settings, "storeSetCookie">): Pick<ShardRequestContext, "overrides" | "tags" | "responseHeaders"> {
+function ruleContext(rule: RuleResult, settings: Pick<Settings, "storeSetCookie">): Pick<ShardRequestContext, "overrides" | "tags" | "responseHeaders" | "responseRules"> {
   const { actions } = rule;
-  const context: Pick<ShardRequestContext, "overrides" | "tags" | "responseHeaders"> = { overrides: policyOverridesFrom(actions, settings.storeSetCookie) };
+  const context: Pick<ShardRequestContext, "overrides" | "tags" | "responseHeaders" | "responseRules"> = { overrides: policyOverridesFrom(actions, settings.storeSetCookie) };
+  if (rule.responseRules !== undefined) context.responseRules = [...rule.responseRules];
   if (actions.tags !== undefined) context.tags = [...actions.tags];
   if (actions.setResponseHeaders !== undefined || actions.removeResponseHeaders !== undefined) {
     context.responseHeaders = { ...(actions.setResponseHeaders ? { set: { ...actions.setResponseHeaders } } : {}), ...(actions.removeResponseHeaders ? { remove: [...actions.removeResponseHeaders] } : {}) };

@@ -22,7 +22,8 @@ export type ShardOutcome = (typeof SHARD_OUTCOMES)[number];
 export function edgeOutcomeOf(member: Omit<CacheOutcome, "cache">): EdgeOutcome {
   if (member.hit) return "hit";
   const detail = member.detail;
-  if (detail === "rate-limited") return "refused";
+  // A rate class's 429 and a rule's deny (or an unsafe redirect it refused) turn the client away.
+  if (detail === "rate-limited" || detail === "rule-deny" || detail === "rule-refused") return "refused";
   if (detail !== undefined && detail.startsWith("origin-")) return "error";
   if (detail === "shards-unavailable") return "origin";
   if (detail === "skip-sharding" || member.fwd === "bypass" || member.fwd === "method") return "pass";

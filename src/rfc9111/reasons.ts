@@ -71,6 +71,8 @@ export function reasonText(reason: NotStorableReason): string {
       return "not cacheable; response has no freshness information and no validator";
     case "partial-content":
       return "not cacheable; partial content (206)";
+    case "rule":
+      return `not cacheable; response rule ${reason.rule} says cache: false`;
     case "set-cookie":
       return 'not cacheable; response sets a cookie ("Set-Cookie")';
   }

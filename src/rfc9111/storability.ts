@@ -74,6 +74,8 @@ const CHECKS: readonly Check[] = [
   { liftedBy: null, refuse: ({ opts }) => (opts.requestHasBody ? { code: "request-body" } : null) },
   // §5.2.1.5 request no-store: the client asked; no rule overrides it.
   { liftedBy: null, refuse: ({ req }) => (requestForbidsStoring(req) ? { code: "request-no-store" } : null) },
+  // A response rule's `cache: false` (src/rules/response-rules.ts): the operator's refusal, after the client's.
+  { liftedBy: null, refuse: ({ opts }) => (opts.overrides?.refusedByRule === undefined ? null : { code: "rule", rule: opts.overrides.refusedByRule }) },
   // §3.3: a 206 is stored as an incomplete response when its Content-Range names one byte range
   // (src/rfc9111/partial.ts); 1xx/304 are not final, storable responses.
   { liftedBy: null, refuse: ({ res }) => (res.status === 206 && !storablePartial(res.headers) ? { code: "partial-content" } : null) },

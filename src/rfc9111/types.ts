@@ -42,6 +42,8 @@ export interface PolicyOverrides {
    * for everyone). Absent or "off": not stored.
    */
   storeSetCookie?: StoreSetCookie;
+  /** A response rule said `cache: false` (its name): not stored, whatever the response allows. */
+  refusedByRule?: string;
 }
 
 /** What to do with a response that sets a cookie: not store it, store it without Set-Cookie, or with it. */
@@ -78,7 +80,8 @@ export type NotStorableReason =
   | { code: "redirect-without-freshness"; status: number }
   | { code: "no-freshness-no-validator" }
   | { code: "partial-content" }
-  | { code: "set-cookie" };
+  | { code: "set-cookie" }
+  | { code: "rule"; rule: string };
 
 /** A storability verdict. `stored` entries may still be flagged always-revalidate (response no-cache). */
 export type StoreVerdict = { store: true; reason: "cached" | "forced"; alwaysRevalidate: boolean; strippedFields: string[] } | { store: false; reason: NotStorableReason };

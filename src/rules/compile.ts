@@ -5,7 +5,9 @@
  */
 import { linearRegex, type LinearRegex } from "../lib/linear-regex";
 import { parseCidr, type Cidr } from "./cidr";
-import type { Actions, Match, PathMatch, Presence, Rule } from "./schema";
+import type { Actions, Match, PathMatch, Rule, SlmStateName } from "./schema";
+import { compileValueCondition, type ValueCondition, type ValueTest } from "./value-condition";
+import { responseRuleWire, type ResponseRuleWire } from "./response-rules";
 
 /** How a rule tests the path (a const object rather than an enum: isolatedModules-safe and erasable). */
 export const PathKind = {
@@ -19,10 +21,16 @@ export const PathKind = {
 } as const;
 export type PathKind = (typeof PathKind)[keyof typeof PathKind];
 
-export interface Condition {
+/** A value test on one name (one object, so a check is one load fewer on the hot path). */
+export interface Condition extends ValueTest {
   /** Index into the per-kind name table, whose value is read once per request. */
   slot: number;
-  want: Presence;
+}
+
+/** An SLM condition: the class must be in one of `states`. */
+export interface SlmCondition {
+  className: string;
+  states: ReadonlySet<SlmStateName>;
 }
 
 /** What a matched rule contributes to a result: its actions (frozen, names lower-cased) and label. */
@@ -30,6 +38,8 @@ export interface RuleResult {
   readonly actions: Readonly<Actions>;
   /** Names of the matched rules (or `rules[i]` for unnamed ones), in evaluation order. */
   readonly matched: readonly string[];
+  /** The response rules whose request conditions hold, in order, for the shard's store decision (absent: none). */
+  readonly responseRules?: readonly ResponseRuleWire[];
 }
 
 export interface CompiledRule {
@@ -42,15 +52,20 @@ export interface CompiledRule {
   pathText: string;
   /** Linear-time (RE2) matcher: config patterns never run on a backtracking engine. */
   pathRegex: LinearRegex | null;
+  /** The first path segment every path this rule admits has (`api` for `/api/**`), or null when it can vary: the path index's key. */
+  segment: string | null;
   countries: Set<string> | null;
   cidrs: Cidr[] | null;
   query: Condition[] | null;
   headers: Condition[] | null;
   cookies: Condition[] | null;
+  slm: SlmCondition[] | null;
   continue: boolean;
   actions: Readonly<Actions>;
   /** Returned as is when this rule is the only one matched, so the common case allocates nothing. */
   alone: RuleResult;
+  /** For a response rule (`match.response`): what the shard gets when its request conditions hold. */
+  wire: ResponseRuleWire | null;
 }
 
 /** Name → slot tables shared by all rules of one compiled set. */
@@ -118,6 +133,22 @@ export function regexLiteralPrefix(source: string): string {
   return prefix;
 }
 
+/** The first segment of a path (`/api/v1` → `api`, `/` → ""); paths always start with "/". */
+export function firstSegment(path: string): string {
+  const end = path.indexOf("/", 1);
+  return end === -1 ? path.slice(1) : path.slice(1, end);
+}
+
+/**
+ * The first segment every admitted path shares, from the literal text the path test requires:
+ * an exact path, a subtree's root, or a regex's literal prefix when it already holds a second "/".
+ */
+export function segmentOf(kind: PathKind, text: string): string | null {
+  if (kind === PathKind.Any || !text.startsWith("/")) return null;
+  if (kind === PathKind.Regex && text.indexOf("/", 1) === -1) return null;
+  return firstSegment(text);
+}
+
 function compilePath(path: PathMatch | undefined): Pick<CompiledRule, "pathKind" | "pathText" | "pathRegex"> {
   if (path === undefined) return { pathKind: PathKind.Any, pathText: "", pathRegex: null };
   if (typeof path === "object" && "regex" in path) {
@@ -141,9 +172,15 @@ function compileHosts(host: Match["host"]): Pick<CompiledRule, "hostExact" | "ho
   return { hostExact: new Set(exact), hostSuffixes: suffixes.length === 0 ? null : suffixes };
 }
 
-function compileConditions(conditions: Record<string, Presence> | undefined, table: SlotTable, lowerCase: boolean): Condition[] | null {
+function compileConditions(conditions: Record<string, ValueCondition> | undefined, table: SlotTable, lowerCase: boolean): Condition[] | null {
   if (conditions === undefined) return null;
-  const compiled = Object.entries(conditions).map(([name, want]) => ({ slot: table.slot(lowerCase ? name.toLowerCase() : name), want }));
+  const compiled = Object.entries(conditions).map(([name, want]) => ({ ...compileValueCondition(want), slot: table.slot(lowerCase ? name.toLowerCase() : name) }));
+  return compiled.length === 0 ? null : compiled;
+}
+
+function compileSlm(conditions: Match["slm"]): SlmCondition[] | null {
+  if (conditions === undefined) return null;
+  const compiled = Object.entries(conditions).map(([className, states]) => ({ className, states: new Set(list(states)) }));
   return compiled.length === 0 ? null : compiled;
 }
 
@@ -162,6 +199,8 @@ export function normaliseActions(actions: Actions): Actions {
     out.setResponseHeaders = Object.fromEntries(Object.entries(actions.setResponseHeaders).map(([name, value]) => [name.toLowerCase(), value]));
   }
   if (actions.removeResponseHeaders !== undefined) out.removeResponseHeaders = actions.removeResponseHeaders.map((name) => name.toLowerCase());
+  if (actions.setRequestHeaders !== undefined) out.setRequestHeaders = Object.fromEntries(Object.entries(actions.setRequestHeaders).map(([name, value]) => [name.toLowerCase(), value]));
+  if (actions.removeRequestHeaders !== undefined) out.removeRequestHeaders = actions.removeRequestHeaders.map((name) => name.toLowerCase());
   if (actions.cacheKey?.headers !== undefined) out.cacheKey = { ...actions.cacheKey, headers: actions.cacheKey.headers.map((name) => name.toLowerCase()) };
   return out;
 }
@@ -178,18 +217,22 @@ export function compileRule(rule: Rule, index: number, slots: Slots): CompiledRu
     if (typeof cidr === "string") throw new Error(`${label}: ${cidr}`);
     return cidr;
   });
+  const path = compilePath(match.path);
   return {
     label,
     methods: methods === null ? null : new Set(methods.map((m) => m.toUpperCase())),
     ...compileHosts(match.host),
-    ...compilePath(match.path),
+    ...path,
+    segment: segmentOf(path.pathKind, path.pathText),
     countries: countries === null ? null : new Set(countries.map((c) => c.toUpperCase())),
     cidrs: cidrs ?? null,
     query: compileConditions(match.query, slots.query, false),
     headers: compileConditions(match.headers, slots.headers, true),
     cookies: compileConditions(match.cookies, slots.cookies, false),
+    slm: compileSlm(match.slm),
     continue: rule.continue === true,
     actions,
     alone: deepFreeze({ actions, matched: [label] }),
+    wire: match.response === undefined ? null : deepFreeze(responseRuleWire(label, match.response, rule.actions, rule.continue === true)),
   };
 }

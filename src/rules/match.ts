@@ -1,13 +1,17 @@
 /**
  * Rule evaluation: rules are compiled once per config version, and each request is tested only
  * against the rules whose host and method conditions admit it (memoised by what those conditions
- * can tell apart), in rule order, cheapest conditions first, reading each query parameter, header
- * and cookie at most once.
+ * can tell apart) and whose path can start with the request's first path segment (an index per
+ * memo entry), in rule order, cheapest conditions first, reading each query parameter, header and
+ * cookie at most once.
  */
 import { cidrContains, parseIpInto } from "./cidr";
 import { parseCookies } from "./cookies";
-import { compileRule, PathKind, SlotTable, type CompiledRule, type Condition, type RuleResult, type Slots } from "./compile";
-import type { Actions, Presence, Rule } from "./schema";
+import { compileRule, firstSegment, PathKind, SlotTable, type CompiledRule, type Condition, type RuleResult, type SlmCondition, type Slots } from "./compile";
+import type { Actions, Rule, SlmStateName } from "./schema";
+import type { ResponseRuleWire } from "./response-rules";
+import { valueMeets } from "./value-condition";
+import { EMPTY_BUCKET, EMPTY_LIST, indexCandidates, RuleCursor, type Bucket, type Candidates } from "./rule-index";
 
 export type { RuleResult } from "./compile";
 
@@ -20,10 +24,14 @@ export interface RuleRequest {
   clientIp: string | null;
   /** ISO 3166-1 alpha-2 code from `request.cf.country`; null when unknown. */
   country: string | null;
+  /** An SLM class's state as this isolate last saw it (a cached snapshot, never a call); absent: every class counts as ok. */
+  slm?: (className: string) => SlmStateName;
 }
 
 export interface CompiledRules {
   readonly size: number;
+  /** Whether some rule matches on an SLM state (the edge then keeps the states at hand). */
+  readonly usesSlm: boolean;
   /** First match wins; a matched rule with `continue` merges its actions and evaluation goes on. */
   evaluate(req: RuleRequest): RuleResult;
 }
@@ -42,8 +50,6 @@ class SlotValues {
     this.gens = new Uint32Array(names.length);
   }
 }
-
-const meets = (value: string | null, want: Presence): boolean => (want === true ? value !== null : want === false ? value === null : value === want);
 
 function hostAdmits(rule: CompiledRule, host: string): boolean {
   if (rule.hostExact === null) return true;
@@ -72,10 +78,12 @@ function mergeInto(into: Actions, from: Readonly<Actions>): void {
         into.tags = [...(into.tags ?? []), ...from.tags!.filter((tag) => !into.tags?.includes(tag))];
         break;
       case "removeResponseHeaders":
-        into.removeResponseHeaders = [...new Set([...(into.removeResponseHeaders ?? []), ...from.removeResponseHeaders!])];
+      case "removeRequestHeaders":
+        into[key] = [...new Set([...(into[key] ?? []), ...from[key]!])];
         break;
       case "setResponseHeaders":
-        into.setResponseHeaders = { ...into.setResponseHeaders, ...from.setResponseHeaders };
+      case "setRequestHeaders":
+        into[key] = { ...into[key], ...from[key] };
         break;
       case "cacheKey":
         into.cacheKey = { ...into.cacheKey, ...from.cacheKey };
@@ -86,17 +94,28 @@ function mergeInto(into: Actions, from: Readonly<Actions>): void {
   }
 }
 
+/** Every SLM condition must hold; without a state source every class counts as ok. */
+function slmAdmits(conditions: readonly SlmCondition[], req: RuleRequest): boolean {
+  for (let i = 0; i < conditions.length; i++) {
+    const condition = conditions[i]!;
+    if (!condition.states.has(req.slm?.(condition.className) ?? "ok")) return false;
+  }
+  return true;
+}
+
 class RuleSet implements CompiledRules {
   readonly #rules: CompiledRule[];
-  readonly #memo = new Map<string, Map<string, Uint32Array>>();
+  readonly #memo = new Map<string, Map<string, Candidates>>();
   readonly #knownHosts = new Set<string>();
   readonly #knownMethods = new Set<string>();
   readonly #suffixes: string[];
   #memoSize = 0;
+  readonly usesSlm: boolean;
   readonly #query: SlotValues;
   readonly #headers: SlotValues;
   readonly #cookies: SlotValues;
   readonly #ipWords = new Uint32Array(4);
+  readonly #cursor = new RuleCursor();
   // Per-evaluation state; evaluate() is synchronous, so one set of scratch fields is never shared.
   #gen = 0;
   #req: RuleRequest | null = null;
@@ -104,9 +123,16 @@ class RuleSet implements CompiledRules {
   #ipFamily: "v4" | "v6" | null | undefined = undefined;
   #country: string | null | undefined = undefined;
 
-  constructor(rules: readonly Rule[]) {
+  /** The response rules (`match.response`), evaluated on their request conditions after the request rules. */
+  readonly #responseRules: RuleSet | null;
+
+  /** `indexed`: each rule with its position in the document (labels and order); response rules go to their own set. */
+  constructor(indexed: readonly { rule: Rule; index: number }[], responsePhase = false) {
     const slots: Slots = { query: new SlotTable(), headers: new SlotTable(), cookies: new SlotTable() };
-    this.#rules = rules.map((rule, i) => compileRule(rule, i, slots));
+    const own = responsePhase ? indexed : indexed.filter(({ rule }) => rule.match.response === undefined);
+    const response = responsePhase ? [] : indexed.filter(({ rule }) => rule.match.response !== undefined);
+    this.#rules = own.map(({ rule, index }) => compileRule(rule, index, slots));
+    this.#responseRules = response.length === 0 ? null : new RuleSet(response, true);
     const suffixes = new Set<string>();
     for (const rule of this.#rules) {
       rule.hostExact?.forEach((host) => this.#knownHosts.add(host));
@@ -114,23 +140,54 @@ class RuleSet implements CompiledRules {
       rule.methods?.forEach((method) => this.#knownMethods.add(method));
     }
     this.#suffixes = [...suffixes];
+    this.usesSlm = this.#rules.some((rule) => rule.slm !== null) || (this.#responseRules?.usesSlm ?? false);
     this.#query = new SlotValues(slots.query.names);
     this.#headers = new SlotValues(slots.headers.names);
     this.#cookies = new SlotValues(slots.cookies.names);
   }
 
   get size(): number {
-    return this.#rules.length;
+    return this.#rules.length + (this.#responseRules?.size ?? 0);
   }
 
   evaluate(req: RuleRequest): RuleResult {
-    const candidates = this.#candidates(req.method, req.url.hostname);
-    if (candidates.length === 0) return NO_MATCH;
-    this.#begin(req);
+    const result = this.#firstMatch(req);
+    if (this.#responseRules === null) return result;
+    const responseRules = this.#responseRules.#collect(req);
+    return responseRules.length === 0 ? result : { actions: result.actions, matched: result.matched, responseRules };
+  }
+
+  /** Every rule whose request conditions admit the request, in order: the response rules the shard evaluates. */
+  #collect(req: RuleRequest): ResponseRuleWire[] {
+    const out: ResponseRuleWire[] = [];
+    if (!this.#start(req)) return out;
     const path = req.url.pathname;
+    for (let index = this.#cursor.next(); index !== -1; index = this.#cursor.next()) {
+      const rule = this.#rules[index]!;
+      if (pathAdmits(rule, path) && this.#restAdmits(rule)) out.push(rule.wire!);
+    }
+    return out;
+  }
+
+  /** Positions the cursor on the request's candidates; false when there are none. */
+  #start(req: RuleRequest): boolean {
+    const candidates = this.#candidates(req.method, req.url.hostname);
+    const seg = candidates.bySegment.size === 0 ? EMPTY_BUCKET : (candidates.bySegment.get(firstSegment(req.url.pathname)) ?? EMPTY_BUCKET);
+    if (seg === EMPTY_BUCKET && candidates.anySegment === EMPTY_BUCKET) return false;
+    this.#begin(req);
+    this.#cursor.reset();
+    this.#addBucket(candidates.anySegment);
+    this.#addBucket(seg);
+    return true;
+  }
+
+  #firstMatch(req: RuleRequest): RuleResult {
+    if (!this.#start(req)) return NO_MATCH;
+    const path = req.url.pathname;
+    const cursor = this.#cursor;
     let merged: { actions: Actions; matched: string[] } | null = null;
-    for (let i = 0; i < candidates.length; i++) {
-      const rule = this.#rules[candidates[i]!]!;
+    for (let index = cursor.next(); index !== -1; index = cursor.next()) {
+      const rule = this.#rules[index]!;
       if (!pathAdmits(rule, path) || !this.#restAdmits(rule)) continue;
       if (merged === null && !rule.continue) return rule.alone;
       merged ??= { actions: {}, matched: [] };
@@ -141,12 +198,20 @@ class RuleSet implements CompiledRules {
     return merged ?? NO_MATCH;
   }
 
+  /** A bucket's generic rules, and those keyed by the request's value of its header (an absent header meets no exact value). */
+  #addBucket(bucket: Bucket): void {
+    this.#cursor.add(bucket.generic);
+    if (bucket.slot === -1) return;
+    const value = this.#value(this.#headers, 1, bucket.slot);
+    this.#cursor.add(value === null ? EMPTY_LIST : (bucket.byValue.get(value) ?? EMPTY_LIST));
+  }
+
   /**
    * Indices of the rules whose host and method conditions admit the request, memoised by what the
    * conditions can tell apart: a host no rule names (and no wildcard covers) and a method no rule
    * names share one entry, so forged Host headers and methods neither miss the memo nor grow it.
    */
-  #candidates(method: string, hostname: string): Uint32Array {
+  #candidates(method: string, hostname: string): Candidates {
     const host = hostname.endsWith(".") ? hostname.slice(0, -1) : hostname;
     const methodKey = this.#knownMethods.has(method) ? method : "";
     let hostKey = this.#knownHosts.has(host) ? host : "";
@@ -164,7 +229,7 @@ class RuleSet implements CompiledRules {
     this.#rules.forEach((rule, i) => {
       if ((rule.methods === null || rule.methods.has(method)) && hostAdmits(rule, host)) indices.push(i);
     });
-    const list = Uint32Array.from(indices);
+    const list = indexCandidates(this.#rules, indices);
     if (byHost === undefined) this.#memo.set(methodKey, (byHost = new Map()));
     byHost.set(hostKey, list);
     this.#memoSize++;
@@ -189,6 +254,7 @@ class RuleSet implements CompiledRules {
     if (rule.query !== null && !this.#all(rule.query, this.#query, 0)) return false;
     if (rule.headers !== null && !this.#all(rule.headers, this.#headers, 1)) return false;
     if (rule.cookies !== null && !this.#all(rule.cookies, this.#cookies, 2)) return false;
+    if (rule.slm !== null && !slmAdmits(rule.slm, req)) return false;
     if (rule.cidrs !== null) {
       if (this.#ipFamily === undefined) this.#ipFamily = req.clientIp === null ? null : parseIpInto(req.clientIp, this.#ipWords);
       const family = this.#ipFamily;
@@ -198,14 +264,20 @@ class RuleSet implements CompiledRules {
   }
 
   #all(conditions: readonly Condition[], table: SlotValues, kind: 0 | 1 | 2): boolean {
-    for (const { slot, want } of conditions) {
-      if (table.gens[slot] !== this.#gen) {
-        table.values[slot] = this.#read(kind, table.names[slot]!);
-        table.gens[slot] = this.#gen;
-      }
-      if (!meets(table.values[slot] ?? null, want)) return false;
+    for (let i = 0; i < conditions.length; i++) {
+      const condition = conditions[i]!;
+      if (!valueMeets(this.#value(table, kind, condition.slot), condition)) return false;
     }
     return true;
+  }
+
+  /** A slot's value for this request, read from the request at most once. */
+  #value(table: SlotValues, kind: 0 | 1 | 2, slot: number): string | null {
+    if (table.gens[slot] !== this.#gen) {
+      table.values[slot] = this.#read(kind, table.names[slot]!);
+      table.gens[slot] = this.#gen;
+    }
+    return table.values[slot] ?? null;
   }
 
   #read(kind: 0 | 1 | 2, name: string): string | null {
@@ -218,5 +290,5 @@ class RuleSet implements CompiledRules {
 }
 
 export function compileRules(rules: readonly Rule[]): CompiledRules {
-  return new RuleSet(rules);
+  return new RuleSet(rules.map((rule, index) => ({ rule, index })));
 }

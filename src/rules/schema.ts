@@ -7,6 +7,9 @@ import { linearRegexSchema } from "../lib/linear-regex";
 import { STORE_SET_COOKIE_DESCRIPTION, storeSetCookieSchema } from "../config/set-cookie";
 import { parseCidr } from "./cidr";
 import { parseTemplate } from "./template";
+import { valueConditionSchema } from "./value-condition";
+import { denySchema, redirectSchema, requestHeaderEditsSchema, rewriteSchema } from "./request-actions";
+import { RESPONSE_ACTIONS, responseActionsShape, responseMatchSchema } from "./response-rules";
 
 /** One value, or a non-empty list of them (any one may match). */
 const oneOrMany = <T extends z.ZodType>(item: T, what: string) => z.union([item, z.array(item).min(1)], { error: `expected ${what} or a non-empty array of them` });
@@ -16,6 +19,8 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const headerName = z.string().regex(TOKEN, "not a valid header name");
 const cookieName = z.string().regex(TOKEN, "not a valid cookie name");
 const queryName = z.string().min(1, "query parameter names cannot be empty");
+
+const nameSchema = z.string().min(1).max(128);
 
 const seconds = z.number().int("expected whole seconds").min(0).max(31_536_000);
 
@@ -31,8 +36,13 @@ export const pathMatchSchema = z.union([globSchema, z.strictObject({ glob: globS
   error: 'expected a glob string, { "glob": "/…" } or { "regex": "…" }',
 });
 
-/** `true` = must be present, `false` = must be absent, a string = must equal it exactly. */
-export const presenceSchema = z.union([z.boolean(), z.string()], { error: "expected true (present), false (absent) or an exact string value" });
+/** A condition on a query parameter, header or cookie value (src/rules/value-condition.ts); a plain string still means an exact match. */
+export const presenceSchema = valueConditionSchema;
+
+/** The states of an SLM class (src/slm/window.ts), as a rule may name them. */
+export const SLM_STATES = ["ok", "warning", "serious"] as const;
+export type SlmStateName = (typeof SLM_STATES)[number];
+const slmStateSchema = z.enum(SLM_STATES, { error: 'expected "ok", "warning" or "serious"' });
 
 const cidrSchema = z.string().superRefine((text, ctx) => {
   const parsed = parseCidr(text);
@@ -44,11 +54,16 @@ export const matchSchema = z.strictObject({
   path: pathMatchSchema.optional(),
   method: oneOrMany(z.string().regex(TOKEN, "not a valid method"), "a method").optional(),
   query: z.record(queryName, presenceSchema).optional(),
-  headers: z.record(headerName, presenceSchema).optional(),
-  cookies: z.record(cookieName, presenceSchema).optional(),
+  headers: z.record(headerName, presenceSchema).optional().describe('Header names are case-insensitive; a field sent several times is matched as its values joined with ", ".'),
+  cookies: z.record(cookieName, presenceSchema).optional().describe("Cookie values are compared as sent (no unquoting or percent-decoding); the first cookie of a name counts."),
+  slm: z
+    .record(nameSchema, oneOrMany(slmStateSchema, "an SLM state"))
+    .optional()
+    .describe("SLM class → state(s): matches while the class is in one of them, as this edge isolate last saw it (refreshed at most every 5 s; unknown counts as ok)."),
   clientIp: oneOrMany(cidrSchema, "a CIDR").optional(),
   // Two letters (ISO 3166-1 alpha-2) or Cloudflare's two-character specials such as T1 (Tor) and XX.
   country: oneOrMany(z.string().regex(/^[A-Za-z0-9]{2}$/, "expected a two-character country code"), "a country code").optional(),
+  response: responseMatchSchema.optional(),
 });
 
 const customTemplateSchema = z
@@ -70,8 +85,6 @@ export const cacheKeySpecSchema = z.strictObject({
   custom: customTemplateSchema.optional().describe("Replaces the whole key (after the scheme): ${host} ${path} ${method} ${query.NAME} ${header.NAME} ${cookie.NAME}."),
 });
 
-const nameSchema = z.string().min(1).max(128);
-
 export const rateClassRefSchema = z.strictObject({
   name: nameSchema,
   context: z
@@ -82,6 +95,7 @@ export const rateClassRefSchema = z.strictObject({
 });
 
 export const actionsSchema = z.strictObject({
+  cache: responseActionsShape.cache,
   pass: z.boolean().optional().describe("Bypass the cache: forward to the origin and store nothing."),
   ttl: seconds
     .optional()
@@ -116,14 +130,30 @@ export const actionsSchema = z.strictObject({
   slmClass: nameSchema.optional(),
   storeSetCookie: storeSetCookieSchema.optional().describe(STORE_SET_COOKIE_DESCRIPTION + " Overrides settings.storeSetCookie for the requests this rule matches."),
   skipSharding: z.boolean().optional().describe("Fetch from the origin at the edge instead of through a shard (no cluster-wide coalescing)."),
+  redirect: redirectSchema.optional().describe("Answer with a redirect at the edge (never cached, no origin request). The location stays on the request's origin or the one the template writes out."),
+  deny: denySchema.optional().describe("Answer with this status and body at the edge (never cached, no origin request). Wins over redirect when merged rules give both."),
+  rewrite: rewriteSchema
+    .optional()
+    .describe("Change the request's path and/or host before the cache key is built and the request goes on; the rules are not evaluated again (the matched rule's other actions apply to the rewritten request)."),
+  ...requestHeaderEditsSchema,
 });
 
-export const ruleSchema = z.strictObject({
-  name: nameSchema.optional(),
-  match: matchSchema.describe("Every given condition must hold; {} matches every request."),
-  actions: actionsSchema,
-  continue: z.boolean().optional().describe("After matching, merge these actions and keep evaluating later rules."),
-});
+export const ruleSchema = z
+  .strictObject({
+    name: nameSchema.optional(),
+    match: matchSchema.describe("Every given condition must hold; {} matches every request."),
+    actions: actionsSchema,
+    continue: z.boolean().optional().describe("After matching, merge these actions and keep evaluating later rules."),
+  })
+  .superRefine((rule, ctx) => {
+    // A response rule acts after the request has gone to the origin: nothing that routes or answers the request.
+    const response = rule.match.response !== undefined;
+    for (const key of Object.keys(rule.actions)) {
+      if (response && !RESPONSE_ACTIONS.has(key))
+        ctx.addIssue({ code: "custom", path: ["actions", key], message: `not available in a response rule (match.response): the request has already gone to the origin; allowed: ${[...RESPONSE_ACTIONS].join(", ")}` });
+      if (!response && key === "cache") ctx.addIssue({ code: "custom", path: ["actions", key], message: "cache is a response-rule action: add match.response (use pass to bypass the cache for a request)" });
+    }
+  });
 
 export type Rule = z.output<typeof ruleSchema>;
 export type RuleInput = z.input<typeof ruleSchema>;

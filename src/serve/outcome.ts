@@ -73,7 +73,9 @@ export type Outcome =
   /** only-if-cached and nothing usable stored: 504 (RFC 9111 §5.2.1.7). */
   | { kind: "only-if-cached-miss" }
   /** Edge: the rule's rate class said no (429). */
-  | { kind: "rate-limited"; rateClass: string };
+  | { kind: "rate-limited"; rateClass: string }
+  /** Edge: a rule's request action answered (redirect, deny, or a redirect / rewrite refused as unsafe); no origin request. */
+  | { kind: "rule-answered"; action: "redirect" | "deny" | "refused"; rules: readonly string[]; status: number };
 
 /** A Cache-Status member without its cache name (the tier adds it). */
 export type Member = Omit<CacheOutcome, "cache">;
@@ -156,6 +158,8 @@ function describe(o: Outcome): Described {
       return described({ hit: false, fwd: "miss", detail: "only-if-cached" }, cacheInfo({ kind: "only-if-cached-miss" }), "ERROR");
     case "rate-limited":
       return described({ hit: false, fwd: "bypass", detail: "rate-limited" }, `not cached; rate class "${o.rateClass}" is over its limit`, "ERROR");
+    case "rule-answered":
+      return described({ hit: false, fwd: "bypass", detail: `rule-${o.action}` }, `not cached; rule ${o.rules.join("+")} answered ${o.status} (${o.action})`, "PASS");
     default:
       return unreachable(o);
   }
@@ -166,6 +170,7 @@ function edgeWord(o: Outcome): string | undefined {
   if (o.kind === "passed") return passWord(o);
   if (o.kind === "origin-failed" && o.route !== undefined) return passWord(o.route);
   if (o.kind === "rate-limited") return `RATE(${o.rateClass})`;
+  if (o.kind === "rule-answered") return `${o.action.toUpperCase()}(${o.rules.join("+")})`;
   return undefined;
 }
 

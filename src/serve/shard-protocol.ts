@@ -9,6 +9,7 @@ import type { Pool } from "../config/pools";
 import type { Settings } from "../config/settings";
 import { checkStoredMeta } from "../rfc9111/stored-record";
 import type { CacheOutcome, PolicyOverrides, StoredMeta } from "../rfc9111/types";
+import type { ResponseRuleWire } from "../rules/response-rules";
 
 export type ShardSettings = Pick<
   Settings,
@@ -35,6 +36,12 @@ export interface ShardRequestContext {
   tags?: string[];
   /** Response header edits a rule applies before the cacheability test. */
   responseHeaders?: { set?: Record<string, string>; remove?: string[] };
+  /**
+   * The response rules whose request conditions held, in order (src/rules/response-rules.ts): the shard
+   * checks this bounded form (`checkResponseRules`) and evaluates it on the origin's response with
+   * `responsePhase` right before the store decision. Absent: none.
+   */
+  responseRules?: ResponseRuleWire[];
 }
 
 /** The version of `ShardResult`; an edge refuses any other (a shard of another deploy answers as an error). */

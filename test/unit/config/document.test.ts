@@ -85,7 +85,7 @@ describe("errors carry exact paths", () => {
   it("names the branch a union value was aiming at, or says what was expected", () => {
     expect(errorsOf({ rules: [rule({ match: { path: { glob: 5 } } })] }).map((e) => e.path)).toEqual(["rules[0].match.path.glob"]);
     expect(errorsOf({ rules: [rule({ match: { host: ["a.test", "http://b.test"] } })] }).map((e) => e.path)).toEqual(["rules[0].match.host[1]"]);
-    expect(errorsOf({ rules: [rule({ match: { query: { a: 1 } } })] })).toEqual([{ path: "rules[0].match.query.a", message: "expected true (present), false (absent) or an exact string value" }]);
+    expect(errorsOf({ rules: [rule({ match: { query: { a: 1 } } })] })).toEqual([{ path: "rules[0].match.query.a", message: 'expected true (present), false (absent), an exact string, { "exact": … }, { "glob": … } or { "regex": … }' }]);
     expect(errorsOf({ rules: [rule({ actions: { rateClass: { name: "r", context: "cookie" } } })] })[0]!.path).toBe("rules[0].actions.rateClass.context");
   });
   it("checks rule names and references across the document, alongside schema errors", () => {
@@ -101,6 +101,11 @@ describe("errors carry exact paths", () => {
       { path: "rules[1].actions.rateClass.name", message: 'unknown rate class "apii" (rateClasses: api)' },
       { path: "rules[1].actions.slmClass", message: 'unknown SLM class "gold" (no slmClasses are configured)' },
       { path: "rules[3].name", message: 'duplicate rule name "b" (first used by rules[2])' },
+    ]);
+  });
+  it("checks the SLM classes a rule's match names", () => {
+    expect(errorsOf({ slmClasses: { gold: { targetMs: 200 } }, rules: [rule({ match: { slm: { gold: "serious", silver: ["warning"] } } })] })).toEqual([
+      { path: "rules[0].match.slm.silver", message: 'unknown SLM class "silver" (slmClasses: gold)' },
     ]);
   });
   it("checks references also when the section they name is empty or absent", () => {

@@ -11,6 +11,7 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   clientIp?: string | null;
   country?: string | null;
+  slm?: Record<string, "ok" | "warning" | "serious">;
 }
 
 export function req(url: string, options: RequestOptions = {}): RuleRequest {
@@ -20,6 +21,7 @@ export function req(url: string, options: RequestOptions = {}): RuleRequest {
     headers: new Headers(options.headers ?? {}),
     clientIp: options.clientIp ?? null,
     country: options.country ?? null,
+    ...(options.slm ? { slm: (name: string) => options.slm![name] ?? "ok" } : {}),
   };
 }
 

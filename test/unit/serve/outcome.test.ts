@@ -18,6 +18,7 @@ const KINDS: Record<Outcome["kind"], true> = {
   "origin-failed": true,
   "only-if-cached-miss": true,
   "rate-limited": true,
+  "rule-answered": true,
 };
 
 const timeout = { kind: "timeout", afterMs: 900 } as const;
@@ -92,6 +93,9 @@ const table: [Tier, Outcome, string, string | null, string, string][] = [
   ],
   ["edge", { kind: "origin-failed", fwd: "uri-miss", failure: { kind: "invalid", reason: "status 99" } }, "s;fwd=uri-miss;detail=origin-invalid", "not cached; origin sent a response that cannot be relayed: status 99", "ERROR", "error"],
   ["edge", { kind: "rate-limited", rateClass: "api" }, "s;fwd=bypass;detail=rate-limited", 'not cached; rate class "api" is over its limit', "RATE(api)", "refused"],
+  ["edge", { kind: "rule-answered", action: "redirect", rules: ["old"], status: 301 }, "s;fwd=bypass;detail=rule-redirect", "not cached; rule old answered 301 (redirect)", "REDIRECT(old)", "pass"],
+  ["edge", { kind: "rule-answered", action: "deny", rules: ["block"], status: 403 }, "s;fwd=bypass;detail=rule-deny", "not cached; rule block answered 403 (deny)", "DENY(block)", "refused"],
+  ["edge", { kind: "rule-answered", action: "refused", rules: ["old"], status: 400 }, "s;fwd=bypass;detail=rule-refused", "not cached; rule old answered 400 (refused)", "REFUSED(old)", "refused"],
 ];
 
 describe("renderOutcome: one case renders member, X-Cache-Info, trace word and label", () => {
