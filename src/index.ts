@@ -1,14 +1,15 @@
 /**
- * Composition root: the only module that reads `env`. It builds the per-isolate pieces (config
- * loader, HRW ranking, edge tier) once, wires them into the edge request path, and exports the
- * Durable Object classes for wrangler, each given the clock.
+ * Composition root: the only module that reads `env` or the wall clock. It builds the per-isolate
+ * pieces (config loader, edge tier, rate gate, SLM reports, counters, shard health) once, the edge
+ * path's dependencies once per config version, routes each request to the admin API or the edge path
+ * with only what that request knows, and exports the Durable Object classes for wrangler, each given
+ * the clock. The domain work lives in the modules it wires (src/edge, src/admin, src/scheduled).
  */
 import { defaultConfigDocument, parseConfig, type ConfigDocument } from "./config/document";
-import { ConfigLoader } from "./config/load";
+import { ConfigLoader, type LoadedConfig } from "./config/load";
 import { readLastGood, recordLastGood } from "./config/last-good";
-import type { NewEvent } from "./events/events";
 import type { Settings } from "./config/settings";
-import { handleEdgeRequest } from "./edge/handler";
+import { handleEdgeRequest, type EdgeDeps } from "./edge/handler";
 import { EdgeTier } from "./edge/edge-tier";
 import type { SharedMiss } from "./edge/shared-miss";
 import { SingleFlight } from "./edge/single-flight";
@@ -17,20 +18,20 @@ import { SlmStates } from "./edge/slm-states";
 import { createHrw, type Hrw } from "./routing/hrw";
 import { cachedSnapshot, PoolFetcher } from "./origin/pool-fetch";
 import { RateGate } from "./edge/rate-gate";
-import { FLUSH_EVERY_MS, SlmReporter, type FlushStep } from "./edge/slm-reporter";
+import { SlmReports } from "./edge/slm-reporter";
 import { cachedValue } from "./lib/cached-value";
 import { runScheduledJobs, scheduledJobs } from "./scheduled";
-import { handleAdminRequest, isAdminPath } from "./admin/router";
+import { handleAdminRequest, isAdminPath, type AdminDeps } from "./admin/router";
 import { LoginThrottle } from "./admin/login-throttle";
 import { PurgeLogLoader, readPurgeIndex, writePurgeRecord } from "./edge/purge-log";
 import { zonePurgerFrom } from "./edge/zone-purge";
 import { normaliseIncoming } from "./edge/incoming";
 import { pathOf } from "./lib/request-target";
 import { ShardHealth } from "./health/shard-health";
-import type { ShardGate } from "./edge/shard-client";
+import { EdgeShardGate } from "./edge/shard-gate";
 import { EdgeCounter } from "./edge/edge-counter";
-import { accessLogEntry } from "./edge/access-log";
-import { accessLogLine } from "./observe/access-log";
+import { EdgeObserver, type EdgeObserverParts } from "./edge/edge-observer";
+import { eventRaiser, type RaiseEvent } from "./edge/event-raiser";
 import { OffsetClock, type Clock } from "./lib/clock";
 import type { EpochMillis } from "./lib/units";
 import { CacheShard as CacheShardObject } from "../durable/cache-shard";
@@ -90,33 +91,28 @@ export class SlmMonitor extends SlmMonitorObject {
 }
 
 const metricsCollector = (env: Env) => env.METRICS_COLLECTOR.get(env.METRICS_COLLECTOR.idFromName("metrics"));
+const healthMonitor = (env: Env) => env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health"));
+const eventLog = (env: Env) => env.EVENT_LOG.get(env.EVENT_LOG.idFromName("events"));
 
-/** Appends one event to the cluster event log; never fails the caller (the log is best effort). */
-function raiseEvent(env: Env, event: Omit<NewEvent, "time">): Promise<void> {
-  return env.EVENT_LOG.get(env.EVENT_LOG.idFromName("events"))
-    .append([{ ...event, time: clockFor(env).now() }])
-    .then(
-      () => {},
-      () => {},
-    );
-}
-
+/** The pieces one isolate keeps across requests; the edge path's are rebuilt only when the config version changes. */
 interface Isolate {
-  /** This isolate's clock (clockFor), as a plain function for the flows. */
+  clock: Clock;
+  /** `clock.now` as a plain function, for the flows that take one. */
   now: () => EpochMillis;
+  raise: RaiseEvent;
   loader: ConfigLoader<ConfigDocument>;
   edgeTier: EdgeTier;
   /** Concurrent misses for one key in this isolate: one shard call (src/edge/single-flight.ts). */
   flights: SingleFlight<SharedMiss>;
   pools: PoolFetcher;
   rateGate: RateGate;
-  slm: SlmReporter;
+  slm: SlmReports;
   /** The SLM states rules match on, refreshed in the background (src/edge/slm-states.ts). */
   slmStates: SlmStates;
   /** This isolate's edge-tier counters, flushed in batches to the MetricsCollector. */
   counter: EdgeCounter;
-  /** EDGE_COUNTING=off (the bench's reference run only): no edge counting at all. */
-  countingOff: boolean;
+  /** What every edge answer is told to (EDGE_COUNTING=off, the bench's reference run only: no counter). */
+  observed: EdgeObserverParts;
   hrw: { version: string; hrw: Hrw } | null;
   /** Recent purges from KV, memoised like the config: the edge refuses copies older than a matching purge. */
   purges: PurgeLogLoader;
@@ -128,33 +124,41 @@ interface Isolate {
   budgetVersion: string | null;
   /** Pools and monitors last handed to the HealthMonitor from this isolate (a fingerprint). */
   healthPlan: string | null;
+  /** The edge path's dependencies for the loaded config they were built from (and this isolate's colo). */
+  edge: { loaded: LoadedConfig<ConfigDocument>; colo: string; deps: EdgeDeps } | null;
 }
 
 let isolate: Isolate | null = null;
 
 function isolateFor(env: Env): Isolate {
+  if (isolate !== null) return isolate;
   const clock = clockFor(env);
   const now = () => clock.now();
-  isolate ??= {
+  const raise = eventRaiser(() => eventLog(env), clock);
+  const memoMs = env.CONFIG_MEMO_MS === undefined ? DEFAULT_CONFIG_MEMO_MS : Number(env.CONFIG_MEMO_MS);
+  const counter = new EdgeCounter((rows) => metricsCollector(env).add(rows));
+  isolate = {
+    clock,
     now,
+    raise,
     loader: new ConfigLoader({
       read: () => env.CONFIG.get(CONFIG_KV_KEY),
       readLastGood: () => readLastGood(env.CONFIG),
       writeLastGood: (text) => recordLastGood(env.CONFIG, text).then(() => {}),
       parse: parseConfig,
       fallback: defaultConfigDocument,
-      memoMs: env.CONFIG_MEMO_MS === undefined ? DEFAULT_CONFIG_MEMO_MS : Number(env.CONFIG_MEMO_MS),
+      memoMs,
       report: (problem, level) => {
         console.error(problem);
-        return raiseEvent(env, { level, section: "config", tag: "confbad", text: problem });
+        return raise({ level, section: "config", tag: "confbad", text: problem });
       },
     }),
     edgeTier: new EdgeTier(defaultConfigDocument.settings.edgeMemoryBudgetBytes, typeof caches === "undefined" ? null : caches.default),
     flights: new SingleFlight<SharedMiss>(),
     pools: new PoolFetcher(
-      cachedSnapshot(() => env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health")).snapshot(), HEALTH_SNAPSHOT_TTL_MS, now),
+      cachedSnapshot(() => healthMonitor(env).snapshot(), HEALTH_SNAPSHOT_TTL_MS, now),
       (reports) =>
-        env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health"))
+        healthMonitor(env)
           .report(reports)
           .catch(() => {}),
     ),
@@ -164,21 +168,22 @@ function isolateFor(env: Env): Isolate {
       now,
       onLimiterError: (name, error) => console.error(`rate class ${name}: limiter unavailable, admitting (${error instanceof Error ? error.message : String(error)})`),
     }),
-    slm: new SlmReporter(),
+    slm: new SlmReports((batch, config) => slmMonitor(env).record(config.slmClasses, batch, config.rateClasses), clock),
     slmStates: new SlmStates(() => slmMonitor(env).snapshot(), env.SLM_STATES_MEMO_MS === undefined ? DEFAULT_SLM_STATES_MEMO_MS : Number(env.SLM_STATES_MEMO_MS)),
     loginThrottle: new LoginThrottle(),
     shardHealth: new ShardHealth(),
-    counter: new EdgeCounter((rows) => metricsCollector(env).add(rows)),
-    countingOff: env.EDGE_COUNTING === "off",
+    counter,
+    observed: { counter: env.EDGE_COUNTING === "off" ? null : counter, analytics: env.ANALYTICS, clock },
     hrw: null,
     budgetVersion: null,
     healthPlan: null,
+    edge: null,
     purges: new PurgeLogLoader(
       () => readPurgeIndex(env.CONFIG),
-      env.CONFIG_MEMO_MS === undefined ? DEFAULT_CONFIG_MEMO_MS : Number(env.CONFIG_MEMO_MS),
+      memoMs,
       (problem) => {
         console.error(problem);
-        void raiseEvent(env, { level: "WARNING", section: "purge", tag: "purgelog", text: problem });
+        void raise({ level: "WARNING", section: "purge", tag: "purgelog", text: problem });
       },
     ),
   };
@@ -194,55 +199,85 @@ function replanHealth(state: Isolate, config: ConfigDocument, env: Env, ctx: Exe
   const plan = JSON.stringify([config.pools, config.monitors, config.settings.verbose]);
   if (plan === state.healthPlan) return;
   state.healthPlan = plan;
-  const health = env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health"));
   ctx.waitUntil(
-    health.configure(config.pools, config.monitors, { verbose: config.settings.verbose }).catch((error: unknown) => {
-      state.healthPlan = null; // try again with the next request's config
-      console.error(`health monitor could not be configured: ${error instanceof Error ? error.message : String(error)}`);
-    }),
+    healthMonitor(env)
+      .configure(config.pools, config.monitors, { verbose: config.settings.verbose })
+      .catch((error: unknown) => {
+        state.healthPlan = null; // try again with the next request's config
+        console.error(`health monitor could not be configured: ${error instanceof Error ? error.message : String(error)}`);
+      }),
   );
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * Sends this isolate's SLM counts when the reporter says so: at once for a full batch, after
- * FLUSH_EVERY_MS for the first sample of a new one (so the last samples of a burst are sent even if
- * no request follows). A failed send puts the batch back and tries again a period later.
- */
-function flushSlm(step: FlushStep, state: Isolate, config: ConfigDocument, env: Env, ctx: ExecutionContext): void {
-  if (step === "none") return;
-  const send = async (): Promise<void> => {
-    const batch = state.slm.take();
-    if (batch.length === 0) return;
-    const sentAt = state.now();
-    try {
-      await slmMonitor(env).record(config.slmClasses, batch, config.rateClasses);
-    } catch {
-      if (state.slm.restore(batch, sentAt, state.now()) !== "none") await sleep(FLUSH_EVERY_MS).then(send);
-    }
-  };
-  ctx.waitUntil(step === "flush-now" ? send() : sleep(FLUSH_EVERY_MS).then(send));
-}
-
-/** The isolate's shard health for one request: skip decisions and outcomes; a state change becomes an event. */
-function shardGateFor(state: Isolate, settings: Settings, env: Env, ctx: ExecutionContext): ShardGate {
-  const policy = { failuresToSkip: settings.shardFailuresToSkip, skipSeconds: settings.shardSkipSeconds };
-  return {
-    admit: (shard) => state.shardHealth.admit(shard, state.now(), policy),
-    record: (shard, outcome) => {
-      const change = state.shardHealth.record(shard, outcome, state.now(), policy);
-      if (change === null) return;
-      const text = change.to === "unhealthy" ? `Shard ${shard} skipped by this edge isolate for ${policy.skipSeconds} s after ${change.failures} consecutive failures` : `Shard ${shard} answers again`;
-      console.error(text);
-      ctx.waitUntil(raiseEvent(env, { level: change.to === "unhealthy" ? "WARNING" : "INFO", section: `shards/${shard}`, tag: change.to === "unhealthy" ? "shardfail" : "shardok", text }));
-    },
-  };
 }
 
 function hrwFor(state: Isolate, version: string, settings: Settings): Hrw {
   if (state.hrw?.version !== version) state.hrw = { version, hrw: createHrw(settings.shards) };
   return state.hrw.hrw;
+}
+
+/**
+ * The edge path's dependencies for the loaded config: built when the config (or, in principle, the
+ * colo) changes and reused by every request until then, so a request costs no dependency object.
+ */
+function edgeDepsFor(state: Isolate, loaded: LoadedConfig<ConfigDocument>, colo: string, env: Env): EdgeDeps {
+  if (state.edge !== null && state.edge.loaded === loaded && state.edge.colo === colo) return state.edge.deps;
+  const { config } = loaded;
+  const { settings } = config;
+  const deps: EdgeDeps = {
+    config,
+    settings,
+    hrw: hrwFor(state, loaded.version, settings),
+    shards: env.CACHE_SHARD,
+    edgeTier: state.edgeTier,
+    flights: state.flights,
+    origin: settings.origin ?? env.ORIGIN_URL,
+    colo,
+    clusterToken: env.CLUSTER_TOKEN,
+    pools: state.pools,
+    rateGate: state.rateGate,
+    slm: state.slm,
+    slmState: (name) => state.slmStates.stateOf(name),
+    shardGate: new EdgeShardGate(state.shardHealth, settings, state.clock, state.raise),
+    observer: new EdgeObserver(state.observed, settings.accessLog),
+    now: state.now,
+  };
+  state.edge = { loaded, colo, deps };
+  return deps;
+}
+
+/** What the admin API is given for one request (not the hot path: built per admin request). */
+function adminDeps(state: Isolate, loaded: LoadedConfig<ConfigDocument>, request: Request, env: Env): AdminDeps {
+  const { config } = loaded;
+  const shard = (name: string) => env.CACHE_SHARD.get(env.CACHE_SHARD.idFromName(name));
+  return {
+    adminToken: env.ADMIN_TOKEN,
+    localDev: env.SHARDCACHE_LOCAL_DEV === "true",
+    timingSafeEqual: (a, b) => crypto.subtle.timingSafeEqual(a, b),
+    clientAddress: request.headers.get("cf-connecting-ip") ?? "unknown",
+    loginThrottle: state.loginThrottle,
+    config,
+    configVersion: loaded.version,
+    configSource: loaded.source,
+    hrw: hrwFor(state, loaded.version, config.settings),
+    shard: (name) => ({ purge: (target, soft) => shard(name).purge(target, soft), stats: () => shard(name).stats(), minutes: (since) => shard(name).minutes(since) }),
+    readStoredConfig: () => env.CONFIG.get(CONFIG_KV_KEY),
+    writeStoredConfig: (text) => env.CONFIG.put(CONFIG_KV_KEY, text),
+    history: env.CONFIG,
+    writePurgeRecord: (record) => writePurgeRecord(env.CONFIG, record),
+    notePurge: (record) => state.purges.note(record),
+    deleteLocalEdgeCopy: (key) => state.edgeTier.delete(key),
+    zone: zonePurgerFrom(env),
+    now: state.now,
+    events: eventLog(env),
+    rateStatus: (name) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(name)).status(),
+    slmSnapshot: () => slmMonitor(env).snapshot(config.slmClasses),
+    shardHealth: () => state.shardHealth.snapshot(state.now()),
+    edgeCounters: async (since) => {
+      await state.counter.flush();
+      return metricsCollector(env).read(since);
+    },
+    healthSnapshot: () => healthMonitor(env).snapshot(),
+    healthDetails: () => healthMonitor(env).details(),
+  };
 }
 
 export default {
@@ -263,77 +298,19 @@ export default {
       // The built-in default (no document, or KV unreadable at cold start) never overrides the monitors; the cron decides then.
       if (loaded.source !== "default") replanHealth(state, config, env, ctx);
     }
-    if (isAdminPath(pathOf(request.url), settings.adminPrefix)) {
-      const shard = (name: string) => env.CACHE_SHARD.get(env.CACHE_SHARD.idFromName(name));
-      return handleAdminRequest(request, settings.adminPrefix, {
-        adminToken: env.ADMIN_TOKEN,
-        localDev: env.SHARDCACHE_LOCAL_DEV === "true",
-        timingSafeEqual: (a, b) => crypto.subtle.timingSafeEqual(a, b),
-        clientAddress: request.headers.get("cf-connecting-ip") ?? "unknown",
-        loginThrottle: state.loginThrottle,
-        config,
-        configVersion: loaded.version,
-        configSource: loaded.source,
-        hrw: hrwFor(state, loaded.version, settings),
-        shard: (name) => ({ purge: (target, soft) => shard(name).purge(target, soft), stats: () => shard(name).stats(), minutes: (since) => shard(name).minutes(since) }),
-        readStoredConfig: () => env.CONFIG.get(CONFIG_KV_KEY),
-        writeStoredConfig: (text) => env.CONFIG.put(CONFIG_KV_KEY, text),
-        history: env.CONFIG,
-        writePurgeRecord: (record) => writePurgeRecord(env.CONFIG, record),
-        notePurge: (record) => state.purges.note(record),
-        deleteLocalEdgeCopy: (key) => state.edgeTier.delete(key),
-        zone: zonePurgerFrom(env),
-        now: state.now,
-        events: env.EVENT_LOG.get(env.EVENT_LOG.idFromName("events")),
-        rateStatus: (name) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(name)).status(),
-        slmSnapshot: () => slmMonitor(env).snapshot(config.slmClasses),
-        shardHealth: () => state.shardHealth.snapshot(state.now()),
-        edgeCounters: async (since) => {
-          await state.counter.flush();
-          return metricsCollector(env).read(since);
-        },
-        healthSnapshot: () => env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health")).snapshot(),
-        healthDetails: () => env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health")).details(),
-      });
-    }
+    if (isAdminPath(pathOf(request.url), settings.adminPrefix)) return handleAdminRequest(request, settings.adminPrefix, adminDeps(state, loaded, request, env));
     if (config.compiledRules.usesSlm) {
       const refreshing = state.slmStates.refresh(now);
       if (refreshing !== null) ctx.waitUntil(refreshing);
     }
-    return handleEdgeRequest(request, {
-      purges,
-      slmState: (name) => state.slmStates.stateOf(name),
-      config,
-      settings,
-      hrw: hrwFor(state, loaded.version, settings),
-      shards: env.CACHE_SHARD,
-      shardGate: shardGateFor(state, settings, env, ctx),
-      edgeTier: state.edgeTier,
-      flights: state.flights,
-      origin: settings.origin ?? env.ORIGIN_URL,
-      colo: (incoming.cf?.colo as string | undefined) ?? "local",
+    // Per request, only what this request knows; everything else was built for the config version.
+    return handleEdgeRequest(edgeDepsFor(state, loaded, (incoming.cf?.colo as string | undefined) ?? "local", env), {
+      request,
+      receivedAt: now,
       clientIp: request.headers.get("cf-connecting-ip"),
       country: (incoming.cf?.country as string | undefined) ?? null,
-      clusterToken: env.CLUSTER_TOKEN,
-      pools: state.pools,
-      admitRate: (name, cls, ref, req) => state.rateGate.admit(name, cls, ref, req),
-      admitRateFromLease: (ref, req) => {
-        const cls = config.rateClasses[ref.name];
-        return cls !== undefined && state.rateGate.admitFromLease(ref.name, cls, ref, req);
-      },
-      reportTtfb: (slmClass, ttfbMs) => {
-        const cls = config.slmClasses[slmClass];
-        if (cls !== undefined) flushSlm(state.slm.record(slmClass, ttfbMs, cls.targetMs), state, config, env, ctx);
-      },
-      observe: (answer) => {
-        if (settings.accessLog) console.log(accessLogLine(accessLogEntry(request, answer, now, state.now())));
-        if (state.countingOff) return;
-        state.counter.count(answer.rule, answer.outcome, answer.bytes, now, (promise) => ctx.waitUntil(promise));
-        // Workers Analytics Engine, when bound: one data point per request, queryable with SQL.
-        env.ANALYTICS?.writeDataPoint({ indexes: [answer.rule], blobs: [answer.outcome, answer.rule, answer.upstream.shard ?? "", answer.upstream.shardName ?? ""], doubles: [1, answer.bytes] });
-      },
+      purges,
       waitUntil: (promise) => ctx.waitUntil(promise),
-      now: state.now,
     });
   },
 

@@ -10,10 +10,8 @@ import type { ConfigDocument } from "../config/document";
 import type { Settings } from "../config/settings";
 import type { EpochMillis } from "../lib/units";
 import { failpoolChain, type Pool } from "../config/pools";
-import type { RateClass } from "../config/rates";
-import type { ContextRequest } from "../rates/context";
-import type { RateClassRef, SlmStateName } from "../rules/schema";
-import { tooManyRequests, type RateVerdict } from "./rate-gate";
+import type { SlmStateName } from "../rules/schema";
+import { tooManyRequests, type RateGate } from "./rate-gate";
 import { ok, type Result } from "../lib/result";
 import { buildOriginRequest, fetchOrigin, originUrlFor, type OriginFailure } from "../origin/fetch-origin";
 import type { PoolFetcher } from "../origin/pool-fetch";
@@ -32,7 +30,9 @@ import { withKnownLength } from "../serve/known-length";
 import { respondFromStored } from "../serve/stored-response";
 import type { EdgeTier } from "./edge-tier";
 import type { PurgeIndex } from "./purge-log";
-import { attemptOrder, callShards, type ShardAttempt, type ShardGate } from "./shard-client";
+import { attemptOrder, callShards, type ShardAttempt, type ShardGate, type WaitUntil } from "./shard-client";
+import type { EdgeObserver } from "./edge-observer";
+import type { SlmReports } from "./slm-reporter";
 import { copyWhole, followerResponse, mayShareFlight, shareableLength, type SharedMiss } from "./shared-miss";
 import type { Led, SingleFlight } from "./single-flight";
 import { teeForEdge } from "./tee";
@@ -64,6 +64,10 @@ export const EDGE_CACHE_NAME = "shardcache-edge";
 /** The product-targeted cache-control field (RFC 9213), never sent on to clients. */
 const TARGETED_FIELD = "shardcache-cache-control";
 
+/**
+ * What the edge path needs that is the same for every request under one config version in one
+ * isolate: built once per version (src/index.ts memoises it on the loaded config), never per request.
+ */
 export interface EdgeDeps {
   config: ConfigDocument;
   settings: Settings;
@@ -74,71 +78,79 @@ export interface EdgeDeps {
   flights: SingleFlight<SharedMiss>;
   /** Origin base URL used when no pool applies. */
   origin: string;
-  /** Name of this data centre, for the trace. */
+  /** Name of this data centre, for the trace (an isolate runs in one). */
   colo: string;
-  /** The client's address and country as the platform reports them (rules match on them). */
-  clientIp: string | null;
-  country: string | null;
   clusterToken: string | undefined;
   /** This isolate's node choice and passive health for origin pools (direct fetches from the edge). */
   pools: PoolFetcher;
-  /** The cluster-wide rate-class check (RateGate). */
-  admitRate(className: string, cls: RateClass, ref: RateClassRef, req: ContextRequest): Promise<RateVerdict>;
-  /** Admits from this isolate's lease without waiting, when it holds a token (the hot path); false means ask admitRate. */
-  admitRateFromLease(ref: RateClassRef, req: ContextRequest): boolean;
+  /** The cluster-wide rate-class check: this isolate's leases, then the RateLimiter objects. */
+  rateGate: Pick<RateGate, "admit" | "admitFromLease">;
   /** An SLM class's state as this isolate last saw it, for rules that match on it (`match.slm`). */
   slmState?: (className: string) => SlmStateName;
-  /** Counts one response's time to first byte for an SLM class. */
-  reportTtfb(slmClass: string, ttfbMs: number): void;
-  /** This isolate's shard health: failing shards are skipped for a while (src/health/shard-health.ts). */
-  shardGate?: ShardGate;
-  /** Told every answer of this edge once (counters, src/observe/edge-tally.ts; the access log). */
-  observe(answer: EdgeAnswer): void;
-  /** Recent purges (KV purge log): an edge copy stored before a matching purge is a miss. */
-  purges: PurgeIndex;
-  waitUntil(promise: Promise<unknown>): void;
+  /** Counts each response's time to first byte for its SLM class and sends the counts in batches. */
+  slm: Pick<SlmReports, "report">;
+  /** This isolate's shard health: failing shards are skipped for a while (src/edge/shard-gate.ts). */
+  shardGate: ShardGate;
+  /** Told every answer of this edge once (counters, the access log: src/edge/edge-observer.ts). */
+  observer: Pick<EdgeObserver, "observe">;
   now(): EpochMillis;
+}
+
+/** What only this request knows: the only values built per request. */
+export interface RequestScope {
+  /** The request as it arrived (its target normalised), for the access log. */
+  request: Request;
+  receivedAt: EpochMillis;
+  /** The client's address and country as the platform reports them (rules match on them). */
+  clientIp: string | null;
+  country: string | null;
+  /** Recent purges (KV purge log, memoised apart from the config): an edge copy stored before a matching purge is a miss. */
+  purges: PurgeIndex;
+  waitUntil: WaitUntil;
 }
 
 /** How long the shard waits for origin headers: the edge waits a little longer for the shard. */
 const ORIGIN_TIMEOUT_MARGIN_MS = 1_000;
 
-export async function handleEdgeRequest(incoming: Request, deps: EdgeDeps): Promise<Response> {
+export async function handleEdgeRequest(deps: EdgeDeps, scope: RequestScope): Promise<Response> {
+  const incoming = scope.request;
   const headers = stripClientInternalHeaders(incoming.headers, deps.clusterToken);
   const cleaned = headers === incoming.headers ? incoming : new Request(incoming, { headers });
-  const matched: RuleRequest = { method: cleaned.method, url: new URL(cleaned.url), headers: cleaned.headers, clientIp: deps.clientIp, country: deps.country, slm: deps.slmState };
+  const matched: RuleRequest = { method: cleaned.method, url: new URL(cleaned.url), headers: cleaned.headers, clientIp: scope.clientIp, country: scope.country, slm: deps.slmState };
   const rule = deps.config.compiledRules.evaluate(matched);
   // Redirect / deny answer here; rewrite and request header edits change what everything below sees.
   const acted = applyRequestActions(cleaned, matched, rule);
-  if (acted !== null && "answer" in acted) return finish(acted.answer, deps, rule, acted.outcome);
+  if (acted !== null && "answer" in acted) return finish(acted.answer, deps, scope, rule, acted.outcome);
   const { request, ruleRequest } = acted ?? { request: cleaned, ruleRequest: matched };
   const started = deps.now();
-  if (rule.actions.rateClass !== undefined && !deps.admitRateFromLease(rule.actions.rateClass, ruleRequest)) {
-    const refused = await checkRateClass(rule, ruleRequest, deps);
+  const rateRef = rule.actions.rateClass;
+  const rateClass = rateRef === undefined ? undefined : deps.config.rateClasses[rateRef.name];
+  if (rateRef !== undefined && rateClass !== undefined && !deps.rateGate.admitFromLease(rateRef.name, rateClass, rateRef, ruleRequest)) {
+    const refused = await checkRateClass(rule, ruleRequest, deps, scope);
     if (refused !== null) return refused;
   }
-  if (isWebSocketUpgrade(request)) return passWebSocket(request, rule, deps);
-  const response = await serve(request, ruleRequest, rule, deps);
-  if (rule.actions.slmClass !== undefined) deps.reportTtfb(rule.actions.slmClass, deps.now() - started);
+  if (isWebSocketUpgrade(request)) return passWebSocket(request, rule, deps, scope);
+  const response = await serve(request, ruleRequest, rule, deps, scope);
+  if (rule.actions.slmClass !== undefined) deps.slm.report(rule.actions.slmClass, deps.now() - started, deps.config, scope.waitUntil);
   return response;
 }
 
 /** The request as shards and the origin see it: unkeyed headers removed, forwarding fields the edge's own. */
-function upstream(request: Request, rule: RuleResult, deps: EdgeDeps): Request {
-  return requestForUpstream(request, { unkeyed: deps.settings.unkeyedRequestHeaders, keyed: keyedHeaderNames(rule.actions.cacheKey), clientIp: deps.clientIp });
+function upstream(request: Request, rule: RuleResult, deps: EdgeDeps, scope: RequestScope): Request {
+  return requestForUpstream(request, { unkeyed: deps.settings.unkeyedRequestHeaders, keyed: keyedHeaderNames(rule.actions.cacheKey), clientIp: scope.clientIp });
 }
 
-async function serve(request: Request, ruleRequest: RuleRequest, rule: RuleResult, deps: EdgeDeps): Promise<Response> {
-  if (request.method !== "GET" && request.method !== "HEAD") return passUnsafeMethod(upstream(request, rule, deps), ruleRequest, rule, deps);
-  if (rule.actions.pass === true) return passByRule(upstream(request, rule, deps), rule, deps);
+async function serve(request: Request, ruleRequest: RuleRequest, rule: RuleResult, deps: EdgeDeps, scope: RequestScope): Promise<Response> {
+  if (request.method !== "GET" && request.method !== "HEAD") return passUnsafeMethod(upstream(request, rule, deps, scope), ruleRequest, rule, deps, scope);
+  if (rule.actions.pass === true) return passByRule(upstream(request, rule, deps, scope), rule, deps, scope);
   const req: RequestLike = { method: request.method, url: request.url, headers: request.headers };
   const key = cacheKeyFor(ruleRequest, rule.actions.cacheKey);
   const now = deps.now();
 
   // Memory again after the shared tier's await: a single-flight that closed meanwhile left its copy there.
   let copy = deps.edgeTier.lookupMemory(key, now) ?? (await deps.edgeTier.lookupShared(key, now)) ?? deps.edgeTier.lookupMemory(key, deps.now());
-  if (copy !== null && deps.purges.purges({ key, tags: copy.meta.tags, storedAt: copy.storedAt })) {
-    deps.waitUntil(deps.edgeTier.delete(key).catch(() => {}));
+  if (copy !== null && scope.purges.purges({ key, tags: copy.meta.tags, storedAt: copy.storedAt })) {
+    scope.waitUntil(deps.edgeTier.delete(key).catch(() => {}));
     copy = null;
   }
   let fwd: ForwardReason = "uri-miss";
@@ -148,22 +160,22 @@ async function serve(request: Request, ruleRequest: RuleRequest, rule: RuleResul
     if (decision?.kind === "fresh") {
       const ttlSeconds = Math.floor((Math.min(copy.edgeExpireAt, copy.meta.staleAt) - now) / 1000);
       // Built here, so its headers are ours to change: finish it in place (the hit path is the hot path).
-      return finish(respondFromStored(copy.meta, copy.body, req, now), deps, rule, { kind: "hit", ttlSeconds }, "", NO_UPSTREAM, true);
+      return finish(respondFromStored(copy.meta, copy.body, req, now), deps, scope, rule, { kind: "hit", ttlSeconds }, "", NO_UPSTREAM, true);
     }
     fwd = decision === undefined ? "vary-miss" : forwardReasonFor(decision);
   }
-  if (rule.actions.skipSharding === true) return viaOriginDirectly(upstream(request, rule, deps), fwd, [], rule, deps, "skip-sharding");
-  return viaShards(upstream(request, rule, deps), key, fwd, rule, deps);
+  if (rule.actions.skipSharding === true) return viaOriginDirectly(upstream(request, rule, deps, scope), fwd, [], rule, deps, scope, "skip-sharding");
+  return viaShards(upstream(request, rule, deps, scope), key, fwd, rule, deps, scope);
 }
 
 /** The rule's rate class, checked before anything else (edge hits count too): null when admitted, else the 429. */
-async function checkRateClass(rule: RuleResult, ruleRequest: RuleRequest, deps: EdgeDeps): Promise<Response | null> {
+async function checkRateClass(rule: RuleResult, ruleRequest: RuleRequest, deps: EdgeDeps, scope: RequestScope): Promise<Response | null> {
   const ref = rule.actions.rateClass;
   const cls = ref === undefined ? undefined : deps.config.rateClasses[ref.name];
   if (ref === undefined || cls === undefined) return null;
-  const verdict = await deps.admitRate(ref.name, cls, ref, ruleRequest);
+  const verdict = await deps.rateGate.admit(ref.name, cls, ref, ruleRequest);
   if (verdict.admitted) return null;
-  return finish(withErrorPage(tooManyRequests(ref.name, verdict.retryAfterMs), deps.settings.errorPages, null), deps, rule, { kind: "rate-limited", rateClass: ref.name });
+  return finish(withErrorPage(tooManyRequests(ref.name, verdict.retryAfterMs), deps.settings.errorPages, null), deps, scope, rule, { kind: "rate-limited", rateClass: ref.name });
 }
 
 /**
@@ -171,22 +183,22 @@ async function checkRateClass(rule: RuleResult, ruleRequest: RuleRequest, deps: 
  * one's call (src/edge/single-flight.ts) and answer from what it shares; a follower the shared copy
  * does not answer, or whose leader shared nothing, failed or was too slow, makes its own call.
  */
-async function viaShards(request: Request, key: string, fwd: ForwardReason, rule: RuleResult, deps: EdgeDeps): Promise<Response> {
-  if (!mayShareFlight(request.headers)) return (await callShardsFor(request, key, fwd, rule, deps, false)).result;
+async function viaShards(request: Request, key: string, fwd: ForwardReason, rule: RuleResult, deps: EdgeDeps, scope: RequestScope): Promise<Response> {
+  if (!mayShareFlight(request.headers)) return (await callShardsFor(request, key, fwd, rule, deps, scope, false)).result;
   return deps.flights.run(
     key,
     deps.settings.collapseTimeoutMs,
-    () => callShardsFor(request, key, fwd, rule, deps, true),
+    () => callShardsFor(request, key, fwd, rule, deps, scope, true),
     async (shared) => {
       const follower = shared === null ? null : followerResponse(shared, { method: request.method, url: request.url, headers: request.headers }, deps.now());
-      if (follower !== null) return finish(follower, deps, rule, { kind: "collapsed", fwd, onto: "shared-copy" }, `, ${shared!.trace}`, NO_UPSTREAM, true);
-      return (await callShardsFor(request, key, fwd, rule, deps, false)).result;
+      if (follower !== null) return finish(follower, deps, scope, rule, { kind: "collapsed", fwd, onto: "shared-copy" }, `, ${shared!.trace}`, NO_UPSTREAM, true);
+      return (await callShardsFor(request, key, fwd, rule, deps, scope, false)).result;
     },
   );
 }
 
 /** One call into the shards (primary, then fallbacks, then the origin directly); with `share`, what followers may use. */
-async function callShardsFor(request: Request, key: string, fwd: ForwardReason, rule: RuleResult, deps: EdgeDeps, share: boolean): Promise<Led<Response, SharedMiss>> {
+async function callShardsFor(request: Request, key: string, fwd: ForwardReason, rule: RuleResult, deps: EdgeDeps, scope: RequestScope, share: boolean): Promise<Led<Response, SharedMiss>> {
   const { settings } = deps;
   const ranked = deps.hrw.rank(key, settings.primaries + settings.fallback);
   const order = attemptOrder(ranked, settings.primaries, Math.random() * settings.primaries);
@@ -200,8 +212,9 @@ async function callShardsFor(request: Request, key: string, fwd: ForwardReason, 
     checkShardResult,
     settings.shardTimeoutMs,
     deps.shardGate,
+    scope.waitUntil,
   );
-  if (!result.ok) return { result: await viaOriginDirectly(request, fwd, result.attempts, rule, deps, "shards-unavailable"), shared: NOTHING_SHARED };
+  if (!result.ok) return { result: await viaOriginDirectly(request, fwd, result.attempts, rule, deps, scope, "shards-unavailable"), shared: NOTHING_SHARED };
 
   const { trace: shardTrace, edgeCopy: meta, member } = result.value;
   let response = result.value.response;
@@ -220,7 +233,7 @@ async function callShardsFor(request: Request, key: string, fwd: ForwardReason, 
       const headers = response.headers;
       response = new Response(toClient, response);
       if (ttlSeconds > 0) {
-        deps.waitUntil(copy.then((body) => (body === null ? undefined : deps.edgeTier.store(key, meta, body, ttlSeconds, deps.now(), requestedAt))).catch(() => {}));
+        scope.waitUntil(copy.then((body) => (body === null ? undefined : deps.edgeTier.store(key, meta, body, ttlSeconds, deps.now(), requestedAt))).catch(() => {}));
         const length = declaredLength(response.headers);
         storedAtEdge = length === null ? undefined : length <= settings.maxObjectBytes;
       }
@@ -230,7 +243,7 @@ async function callShardsFor(request: Request, key: string, fwd: ForwardReason, 
   const trail = traceTrail(result.attempts, shardTrace);
   // The shard's body arrives as a stream: frame it with the stored Content-Length again (RFC 9110 §8.6).
   return {
-    result: finish(withKnownLength(response), deps, rule, { kind: "from-shard", fwd, storedAtEdge }, trail, {
+    result: finish(withKnownLength(response), deps, scope, rule, { kind: "from-shard", fwd, storedAtEdge }, trail, {
       shard: result.value.outcome,
       shardName: result.shard,
       origin: result.value.origin,
@@ -252,29 +265,29 @@ function shardContext(key: string, shard: string, rule: RuleResult, deps: EdgeDe
 const NOTHING_SHARED: Promise<null> = Promise.resolve(null);
 
 /** Every shard failed (or a rule skips sharding): the origin answers directly, uncached. */
-async function viaOriginDirectly(request: Request, fwd: ForwardReason, attempts: ShardAttempt[], rule: RuleResult, deps: EdgeDeps, detail: "shards-unavailable" | "skip-sharding"): Promise<Response> {
-  const { result, host } = await fetchDirect(request, rule, deps, false);
+async function viaOriginDirectly(request: Request, fwd: ForwardReason, attempts: ShardAttempt[], rule: RuleResult, deps: EdgeDeps, scope: RequestScope, detail: "shards-unavailable" | "skip-sharding"): Promise<Response> {
+  const { result, host } = await fetchDirect(request, rule, deps, scope, false);
   const trail = traceTrail(attempts, `origin:${host}`);
   const route = { why: detail } as const;
-  if (!result.ok) return finish(directFailure(result.error, deps), deps, rule, { kind: "origin-failed", fwd, failure: result.error, route }, trail);
-  return finish(result.value, deps, rule, { kind: "passed", fwd, fwdStatus: result.value.status, ...route }, trail, originOnly(host));
+  if (!result.ok) return finish(directFailure(result.error, deps), deps, scope, rule, { kind: "origin-failed", fwd, failure: result.error, route }, trail);
+  return finish(result.value, deps, scope, rule, { kind: "passed", fwd, fwdStatus: result.value.status, ...route }, trail, originOnly(host));
 }
 
 /** RFC 9111 §4.4: unsafe methods reach the origin untouched, then invalidate the URIs they changed. */
-async function passUnsafeMethod(request: Request, ruleRequest: RuleRequest, rule: RuleResult, deps: EdgeDeps): Promise<Response> {
+async function passUnsafeMethod(request: Request, ruleRequest: RuleRequest, rule: RuleResult, deps: EdgeDeps, scope: RequestScope): Promise<Response> {
   const req: RequestLike = { method: request.method, url: request.url, headers: request.headers };
   const requestTime = deps.now();
-  const { result, host } = await fetchDirect(request, rule, deps, true);
+  const { result, host } = await fetchDirect(request, rule, deps, scope, true);
   const trail = `, origin:${host}`;
   const route = { why: "method", method: request.method } as const;
-  if (!result.ok) return finish(directFailure(result.error, deps), deps, rule, { kind: "origin-failed", fwd: "method", failure: result.error, route }, trail);
+  if (!result.ok) return finish(directFailure(result.error, deps), deps, scope, rule, { kind: "origin-failed", fwd: "method", failure: result.error, route }, trail);
   const keys = invalidationTargets(req, result.value).map((url) => cacheKeyOfGet(url, ruleRequest, deps.config.compiledRules).key);
   const adoption = adoptionFor(req, result.value, ruleRequest, deps, { requestTime, responseTime: deps.now() });
   const response = adoption === null ? result.value : adoption.response;
   // Invalidate first, then store the POST's response as the URI's new representation (RFC 9110 §9.3.3).
   const invalidated = keys.length > 0 ? invalidate(keys, deps) : Promise.resolve();
-  deps.waitUntil(invalidated.then(() => adoption?.store()).catch(() => {}));
-  return finish(response, deps, rule, { kind: "passed", fwd: "method", fwdStatus: result.value.status, ...route }, trail, originOnly(host));
+  scope.waitUntil(invalidated.then(() => adoption?.store()).catch(() => {}));
+  return finish(response, deps, scope, rule, { kind: "passed", fwd: "method", fwdStatus: result.value.status, ...route }, trail, originOnly(host));
 }
 
 /**
@@ -314,7 +327,7 @@ export function isWebSocketUpgrade(request: Request): boolean {
  * is never cached or sharded. A 101 answer is returned as it came: it carries the socket, which a
  * copied Response would drop. An origin that refuses the upgrade is answered like any pass.
  */
-async function passWebSocket(request: Request, rule: RuleResult, deps: EdgeDeps): Promise<Response> {
+async function passWebSocket(request: Request, rule: RuleResult, deps: EdgeDeps, scope: RequestScope): Promise<Response> {
   const clientUrl = new URL(request.url);
   const build = (origin: string) => {
     // Not buildOriginRequest: it drops hop-by-hop fields, and Upgrade / Connection are the handshake.
@@ -328,24 +341,24 @@ async function passWebSocket(request: Request, rule: RuleResult, deps: EdgeDeps)
   const result =
     pool === undefined
       ? await fetchOrigin(build(deps.origin), deps.settings.shardTimeoutMs)
-      : await deps.pools.fetch(pool.name, pool.config, "GET", build, { idempotent: true, now: deps.now, waitUntil: deps.waitUntil, failpools: pool.failpools, session: { cookie: null, clientIp: deps.clientIp } });
+      : await deps.pools.fetch(pool.name, pool.config, "GET", build, { idempotent: true, now: deps.now, waitUntil: scope.waitUntil, failpools: pool.failpools, session: { cookie: null, clientIp: scope.clientIp } });
   const trail = `, origin:${host}`;
-  if (!result.ok) return finish(directFailure(result.error, deps), deps, rule, { kind: "origin-failed", fwd: "bypass", failure: result.error, route: { why: "websocket" } }, trail);
+  if (!result.ok) return finish(directFailure(result.error, deps), deps, scope, rule, { kind: "origin-failed", fwd: "bypass", failure: result.error, route: { why: "websocket" } }, trail);
   if (result.value.status === 101) return result.value;
-  return finish(result.value, deps, rule, { kind: "passed", fwd: "bypass", fwdStatus: result.value.status, why: "websocket" }, trail);
+  return finish(result.value, deps, scope, rule, { kind: "passed", fwd: "bypass", fwdStatus: result.value.status, why: "websocket" }, trail);
 }
 
 /** A rule says pass: the origin answers, nothing is stored, no shard is involved. */
-async function passByRule(request: Request, rule: RuleResult, deps: EdgeDeps): Promise<Response> {
-  const { result, host } = await fetchDirect(request, rule, deps, false);
+async function passByRule(request: Request, rule: RuleResult, deps: EdgeDeps, scope: RequestScope): Promise<Response> {
+  const { result, host } = await fetchDirect(request, rule, deps, scope, false);
   const trail = `, origin:${host}`;
   const route = { why: "rule", rules: rule.matched } as const;
-  if (!result.ok) return finish(directFailure(result.error, deps), deps, rule, { kind: "origin-failed", fwd: "bypass", failure: result.error, route }, trail);
-  return finish(result.value, deps, rule, { kind: "passed", fwd: "bypass", fwdStatus: result.value.status, ...route }, trail, originOnly(host));
+  if (!result.ok) return finish(directFailure(result.error, deps), deps, scope, rule, { kind: "origin-failed", fwd: "bypass", failure: result.error, route }, trail);
+  return finish(result.value, deps, scope, rule, { kind: "passed", fwd: "bypass", fwdStatus: result.value.status, ...route }, trail, originOnly(host));
 }
 
 /** Sends the request from the edge itself to the rule's pool (or the default origin), bypassing the shards. */
-async function fetchDirect(request: Request, rule: RuleResult, deps: EdgeDeps, forwardBody: boolean): Promise<{ result: Result<Response, OriginFailure>; host: string }> {
+async function fetchDirect(request: Request, rule: RuleResult, deps: EdgeDeps, scope: RequestScope, forwardBody: boolean): Promise<{ result: Result<Response, OriginFailure>; host: string }> {
   const options = { firstByteTimeoutMs: deps.settings.shardTimeoutMs, forwardBody };
   const pool = poolFor(rule, deps.config);
   if (pool === undefined) {
@@ -365,10 +378,10 @@ async function fetchDirect(request: Request, rule: RuleResult, deps: EdgeDeps, f
   const result = await deps.pools.fetch(pool.name, pool.config, request.method, build, {
     idempotent,
     now: deps.now,
-    waitUntil: deps.waitUntil,
+    waitUntil: scope.waitUntil,
     failpools: pool.failpools,
     bodyIdleMs: deps.settings.originBodyIdleMs,
-    session: { cookie: sessionCookie, clientIp: deps.clientIp },
+    session: { cookie: sessionCookie, clientIp: scope.clientIp },
     onNode: (_pool, node) => (served = node),
   });
   if (!result.ok || persistence?.mode !== "cookie" || served === null || nodeToken(served) === sessionCookie) return { result, host };
@@ -452,12 +465,12 @@ function pickShardSettings(settings: Settings) {
  * Adds the edge's Cache-Status member, X-Cache-Info (verbose) and X-Cluster-Trace (trace), all rendered
  * from `outcome` (src/serve/outcome.ts). `trail`: the trace after the edge's own word (", shard-2->MISS, origin:…").
  */
-function finish(response: Response, deps: EdgeDeps, rule: RuleResult, outcome: Outcome, trail = "", upstream: Upstream = NO_UPSTREAM, headersAreOurs = false): Response {
+function finish(response: Response, deps: EdgeDeps, scope: RequestScope, rule: RuleResult, outcome: Outcome, trail = "", upstream: Upstream = NO_UPSTREAM, headersAreOurs = false): Response {
   const out = headersAreOurs ? response : new Response(response.body, response);
   // The edge hit is the hot path: its member, line, word and label without the general renderer's objects.
   const rendered = outcome.kind === "hit" ? null : renderOutcome("edge", outcome);
   // The one place every edge answer passes: observed once (declared body length; a HEAD sends none).
-  deps.observe({ rule: ruleLabel(rule.matched), outcome: rendered?.label ?? "hit", status: out.status, bytes: out.body === null ? 0 : Number(out.headers.get("content-length")) || 0, upstream });
+  deps.observer.observe({ rule: ruleLabel(rule.matched), outcome: rendered?.label ?? "hit", status: out.status, bytes: out.body === null ? 0 : Number(out.headers.get("content-length")) || 0, upstream }, scope);
   const mine = outcome.kind === "hit" ? hitMemberText(EDGE_CACHE_NAME, outcome.ttlSeconds) : renderCacheStatus([{ cache: EDGE_CACHE_NAME, ...rendered!.member }]);
   const info = rendered === null ? HIT_INFO : rendered.info;
   const earlier = out.headers.get("cache-status");

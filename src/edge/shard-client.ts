@@ -18,13 +18,18 @@ export interface ShardAttempt {
   error?: "timeout" | "error" | "unhealthy";
 }
 
-/** This isolate's view of shard health (ShardHealth bound to the clock and settings). */
+/** Keeps work going after the response is sent (the request's `ctx.waitUntil`). */
+export type WaitUntil = (promise: Promise<unknown>) => void;
+
+/** This isolate's view of shard health (src/edge/shard-gate.ts: ShardHealth bound to the clock and settings). */
 export interface ShardGate {
   admit(shard: string): Admission;
-  record(shard: string, outcome: ShardCallOutcome): void;
+  /** `waitUntil` keeps alive what a state change sets off (its event). */
+  record(shard: string, outcome: ShardCallOutcome, waitUntil: WaitUntil): void;
 }
 
 const ALWAYS: ShardGate = { admit: () => "try", record: () => {} };
+const NOTHING_TO_KEEP: WaitUntil = () => {};
 
 export type ShardCallResult<T> = { ok: true; value: T; shard: string; attempts: ShardAttempt[] } | { ok: false; attempts: ShardAttempt[] };
 
@@ -54,9 +59,16 @@ async function withTimeout<T>(work: Promise<T>, timeoutMs: Millis): Promise<T | 
 /**
  * Tries `call` on each shard in order (skipping those `gate` says to) until one answers within
  * `timeoutMs` with a value `check` accepts (an answer it refuses, such as a result of another
- * version, counts as that shard's error).
+ * version, counts as that shard's error). Each outcome is recorded on the gate with `waitUntil`.
  */
-export async function callShards<T>(order: readonly Shard[], call: (shard: Shard) => Promise<unknown>, check: (answer: unknown) => T | null, timeoutMs: Millis, gate: ShardGate = ALWAYS): Promise<ShardCallResult<T>> {
+export async function callShards<T>(
+  order: readonly Shard[],
+  call: (shard: Shard) => Promise<unknown>,
+  check: (answer: unknown) => T | null,
+  timeoutMs: Millis,
+  gate: ShardGate = ALWAYS,
+  waitUntil: WaitUntil = NOTHING_TO_KEEP,
+): Promise<ShardCallResult<T>> {
   const attempts: ShardAttempt[] = [];
   for (const shard of order) {
     if (gate.admit(shard.name) === "skip") {
@@ -66,21 +78,21 @@ export async function callShards<T>(order: readonly Shard[], call: (shard: Shard
     try {
       const outcome = await withTimeout(call(shard), timeoutMs);
       if (outcome === "timeout") {
-        gate.record(shard.name, "timeout");
+        gate.record(shard.name, "timeout", waitUntil);
         attempts.push({ shard: shard.name, error: "timeout" });
         continue;
       }
       const value = check(outcome);
       if (value === null) {
-        gate.record(shard.name, "error");
+        gate.record(shard.name, "error", waitUntil);
         attempts.push({ shard: shard.name, error: "error" });
         continue;
       }
-      gate.record(shard.name, "ok");
+      gate.record(shard.name, "ok", waitUntil);
       attempts.push({ shard: shard.name });
       return { ok: true, value, shard: shard.name, attempts };
     } catch {
-      gate.record(shard.name, "error");
+      gate.record(shard.name, "error", waitUntil);
       attempts.push({ shard: shard.name, error: "error" });
     }
   }

@@ -5,8 +5,11 @@
  * `FLUSH_EVERY_MS` (a timer kept alive by that request's `waitUntil`), a full batch asks for a flush
  * at once, and a batch whose send failed is put back to go with the next one.
  */
+import type { RateClasses, SlmClasses } from "../config/rates";
+import type { Clock } from "../lib/clock";
 import type { EpochMillis, Millis } from "../lib/units";
 import { addSample, emptyStats, mergeStats, type TtfbStats } from "../slm/stats";
+import type { WaitUntil } from "./shard-client";
 
 export type SlmBatchEntry = { cls: string; within: number; total: number; stats: TtfbStats };
 export type SlmCounts = SlmBatchEntry[];
@@ -68,5 +71,62 @@ export class SlmReporter {
       this.#counts.set(cls, entry);
     }
     return entry;
+  }
+}
+
+/** The classes a batch is judged by: the config in use when its send was scheduled. */
+export interface SlmConfig {
+  slmClasses: SlmClasses;
+  rateClasses: RateClasses;
+}
+
+/** Sends one batch to the SlmMonitor object. */
+export type SendSlmBatch = (batch: SlmCounts, config: SlmConfig) => Promise<void>;
+
+const sleep = (ms: Millis) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * This isolate's SLM reporting: counts each response into the SlmReporter and sends when it says so,
+ * at once for a full batch, after FLUSH_EVERY_MS for the first sample of a new one (so the last
+ * samples of a burst are sent even if no request follows). A failed send puts the batch back and tries
+ * again a period later, while the reporter keeps it (KEEP_FAILED_MS).
+ */
+export class SlmReports {
+  readonly #reporter = new SlmReporter();
+
+  constructor(
+    private readonly send: SendSlmBatch,
+    private readonly clock: Clock,
+    /** The flush timer (a test passes its own). */
+    private readonly wait: (ms: Millis) => Promise<void> = sleep,
+  ) {}
+
+  /** Counts one response's time to first byte for `slmClass`; a class the config does not define is not counted. */
+  report(slmClass: string, ttfbMs: Millis, config: SlmConfig, waitUntil: WaitUntil): void {
+    const cls = config.slmClasses[slmClass];
+    if (cls === undefined) return;
+    const step = this.#reporter.record(slmClass, ttfbMs, cls.targetMs);
+    if (step === "none") return;
+    const send = this.#sender(config);
+    waitUntil(step === "flush-now" ? send() : this.wait(FLUSH_EVERY_MS).then(send));
+  }
+
+  /** Samples counted and not yet sent. */
+  get pending(): number {
+    return this.#reporter.pending;
+  }
+
+  #sender(config: SlmConfig): () => Promise<void> {
+    const send = async (): Promise<void> => {
+      const batch = this.#reporter.take();
+      if (batch.length === 0) return;
+      const sentAt = this.clock.now();
+      try {
+        await this.send(batch, config);
+      } catch {
+        if (this.#reporter.restore(batch, sentAt, this.clock.now()) !== "none") await this.wait(FLUSH_EVERY_MS).then(send);
+      }
+    };
+    return send;
   }
 }

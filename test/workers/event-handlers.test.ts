@@ -1,13 +1,14 @@
 /**
  * Event handlers on workerd: several webhooks, each receiving only the events its filter selects,
  * the legacy `eventsWebhook` still receiving everything, a failing handler backing off without
- * holding up the others, and the admin test event. Webhooks are sinks on the test origin
+ * holding up the others (its retries run by alarm, time moved), and the admin test event. Webhooks are sinks on the test origin
  * (POST /__hook/<name>, read back with GET).
  */
 import { createExecutionContext, createScheduledController, env, runDurableObjectAlarm, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { admin } from "../helpers/admin";
+import { advanceTime } from "../helpers/clock";
 import { putConfig } from "../helpers/config";
 import { originUrl, uniquePath } from "../helpers/origin";
 
@@ -73,6 +74,30 @@ describe("event handlers", () => {
     const state = await eventLog().deliveries();
     expect(state.find((d) => d.name === "chat")).toMatchObject({ attempts: 0 });
     expect(await received(h.broken)).toEqual([]);
+  });
+
+  it("retries a failing handler only once its backoff has passed, the delay doubling each time", async () => {
+    // From here every alarm the EventLog sets lies a day past the wall clock: it runs only when the test runs it.
+    await advanceTime(24 * 3600_000);
+    const h = hooks();
+    await putConfig({ settings: { eventHandlers: [{ name: "broken", url: `${originUrl}/__hook${h.broken}?fail=1` }] } });
+    await runCron();
+    const attempts = async () => (await eventLog().deliveries()).find((d) => d.name === "broken")?.attempts;
+    await admin("POST", "/events/test", { text: "retried" });
+    expect(await runDurableObjectAlarm(eventLog())).toBe(true);
+    expect(await attempts()).toBe(1);
+    // The first retry is due 1 s after the failure, the next 2 s after that one (src/events/events.ts nextRetryDelayMs).
+    // The test clock is the wall clock plus what the test moves it, so each check keeps half a delay of margin.
+    for (const [moveMs, after] of [
+      [500, 1],
+      [600, 2],
+      [1000, 2],
+      [1100, 3],
+    ] as const) {
+      await advanceTime(moveMs);
+      expect(await runDurableObjectAlarm(eventLog())).toBe(true);
+      expect(await attempts()).toBe(after);
+    }
   });
 
   it("refuses a malformed test event and handler settings with their paths", async () => {

@@ -31,4 +31,36 @@ describe("ByteLru", () => {
       }),
     );
   });
+
+  it("tells onEvict of every entry dropped for the budget, not of deletes or of a value refused for its size", () => {
+    const evicted: [string, string, number][] = [];
+    const lru = new ByteLru<string, string>(10, (key, value, bytes) => evicted.push([key, value, bytes]));
+    lru.set("a", "A", 4);
+    lru.set("b", "B", 4);
+    lru.delete("b");
+    lru.set("big", "X", 11);
+    lru.set("c", "C", 4);
+    lru.set("d", "D", 4);
+    lru.resize(4);
+    expect(evicted).toEqual([
+      ["a", "A", 4],
+      ["c", "C", 4],
+    ]);
+    expect(lru.budgetBytes).toBe(4);
+  });
+
+  it("replace changes a held value and its size in place, without making it more recently used", () => {
+    const lru = new ByteLru<string, string>(10);
+    lru.set("a", "A", 4);
+    lru.set("b", "B", 4);
+    expect(lru.replace("a", "A2", 5)).toBe(true);
+    expect(lru.bytes).toBe(9);
+    expect(lru.replace("missing", "M", 1)).toBe(false);
+    expect(lru.peek("missing")).toBeUndefined();
+    lru.set("c", "C", 1);
+    // "a" is still the least recently used: the next entry over budget evicts it, not "b".
+    lru.set("d", "D", 1);
+    expect(lru.peek("a")).toBeUndefined();
+    expect(lru.peek("b")).toBe("B");
+  });
 });
