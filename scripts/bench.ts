@@ -71,6 +71,7 @@ const plan = quick
       rulesRepeats: 3,
       fixedMs: 2_000,
       fixedConnections: 64,
+      countingPairs: 4,
       steadyRate: 100,
       steadyMs: 10_000,
       steadyDelayMs: 150,
@@ -95,6 +96,7 @@ const plan = quick
       rulesRepeats: 5,
       fixedMs: 5_000,
       fixedConnections: 64,
+      countingPairs: 10,
       steadyRate: 100,
       steadyMs: 20_000,
       steadyDelayMs: 150,
@@ -443,8 +445,8 @@ function scaleReport(r: Results): string {
     const proven = minShard > budget && unbounded.storageEvictions === 0;
     rows.push([
       `Zipf s=1, ${plan.zipfObjects.toLocaleString("en")} objects × 2 KiB, ${plan.zipfRate} req/s × ${plan.budgetZipfMs / 1000} s, edge tier off, storageBudgetBytes ${budget.toLocaleString("en")} (${kib(budget)}) per shard`,
-      `hit ratio ${fmt.pct(budgeted.hitRatio)}; most stored in one shard **${budgeted.maxShardStoredBytes.toLocaleString("en")}** bytes over ${budgeted.samples} samples of all ${shards} shards; ${budgeted.storageEvictions} evictions; ${budgeted.finalObjects.reduce((a, x) => a + x, 0)} objects kept`,
-      `unbounded, same request sequence: hit ratio ${fmt.pct(unbounded.hitRatio)}; working set ${unbounded.distinctObjects} distinct objects = ${kib(workingSet)} stored over ${shards} shards, per shard ${kib(minShard)}–${kib(Math.max(...unbounded.finalStoredBytes))} (every shard ${(minShard / budget).toFixed(1)}× its budget or more); ${unbounded.storageEvictions} evictions`,
+      `${budgeted.sent} completed (${budgeted.errors} errors, ${budgeted.dropped} dropped), hit ratio ${fmt.pct(budgeted.hitRatio)}; most stored in one shard **${budgeted.maxShardStoredBytes.toLocaleString("en")}** bytes over ${budgeted.samples} samples of all ${shards} shards; ${budgeted.storageEvictions} evictions; ${budgeted.finalObjects.reduce((a, x) => a + x, 0)} objects kept`,
+      `unbounded, same request sequence: ${unbounded.sent} completed (${unbounded.errors} errors, ${unbounded.dropped} dropped), hit ratio ${fmt.pct(unbounded.hitRatio)}; working set ${unbounded.distinctObjects} distinct objects = ${kib(workingSet)} stored over ${shards} shards, per shard ${kib(minShard)}–${kib(Math.max(...unbounded.finalStoredBytes))} (every shard ${(minShard / budget).toFixed(1)}× its budget or more); ${unbounded.storageEvictions} evictions`,
       `working set > budget in every shard: ${met(proven)}; stored never above the budget: ${met(budgeted.maxShardStoredBytes <= budget)}`,
     ]);
   }

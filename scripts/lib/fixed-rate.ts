@@ -195,8 +195,10 @@ export async function fixedRate(opts: { url: string; rate: number; durationMs: n
     tick();
   });
   const sendingMs = performance.now() - started;
-  const unsent = backlog.length - backlogHead;
-  backlogHead = backlog.length; // an overloaded run sends no more
+  // An overloaded run sends no more; otherwise requests still queued for a connection go out as
+  // connections free up, and their wait is in their latency (dropping them would hide the tail).
+  const unsent = overloaded ? backlog.length - backlogHead : 0;
+  if (overloaded) backlogHead = backlog.length;
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, opts.drainMs ?? 5_000);
     onIdle = () => {

@@ -149,6 +149,8 @@ export interface RuntimeOptions {
   persistRoot?: string;
   /** Ports for the entry and every worker's socket (`--ports=A-B`); null: the OS picks. */
   ports?: PortRange | null;
+  /** Open workerd's inspector (Chrome DevTools Protocol) on this port, for CPU profiles. */
+  inspectorPort?: number;
 }
 
 export async function startRuntime(bundle: Bundle, originUrl: string, workers: readonly WorkerSpec[], opts: RuntimeOptions = {}): Promise<Runtime> {
@@ -183,7 +185,13 @@ export async function startRuntime(bundle: Bundle, originUrl: string, workers: r
     } as WorkerOptions);
   }
   const before = new Set(descendantPids("workerd"));
-  const mf = new Miniflare({ workers: workerOptions, host: "127.0.0.1", port: ports === null ? 0 : await ports.take(), ...(opts.persistRoot === undefined ? {} : { defaultPersistRoot: opts.persistRoot }) });
+  const mf = new Miniflare({
+    workers: workerOptions,
+    host: "127.0.0.1",
+    port: ports === null ? 0 : await ports.take(),
+    ...(opts.inspectorPort === undefined ? {} : { inspectorPort: opts.inspectorPort }),
+    ...(opts.persistRoot === undefined ? {} : { defaultPersistRoot: opts.persistRoot }),
+  });
   await mf.ready;
   const pids = descendantPids("workerd").filter((pid) => !before.has(pid));
   for (const spec of workers) {

@@ -121,6 +121,8 @@ export async function steadyHotObject(origin: DemoOrigin, url: string, prefix: s
 export interface BudgetedZipfResult {
   sent: number;
   errors: number;
+  /** Requests not sent because 256 were outstanding (the runtime fell behind). */
+  dropped: number;
   hitRatio: number;
   /** Distinct objects the run asked for (its working set, in objects). */
   distinctObjects: number;
@@ -171,6 +173,7 @@ export async function budgetedZipf(runtime: Runtime, worker: string, owner: stri
   return {
     sent: run.samples.length,
     errors: run.samples.length - ok.length,
+    dropped: run.dropped,
     hitRatio: ok.length === 0 ? 0 : hits / ok.length,
     distinctObjects: new Set(run.samples.map((s) => s.tag)).size,
     maxShardStoredBytes: maxStored,

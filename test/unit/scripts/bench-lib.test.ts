@@ -9,6 +9,7 @@ import { bodyEnd, fixedRate, parseResponseHead } from "../../../scripts/lib/fixe
 import { PortRange } from "../../../scripts/lib/free-port";
 import { cpuMillis, descendantPids, parseProcStat } from "../../../scripts/lib/proc-cpu";
 import { classifyAnswer } from "../../../scripts/lib/scale";
+import { moduleLines, summariseProfile } from "../../../scripts/bench-profile";
 
 describe("parseProcStat", () => {
   it("reads pid, comm, ppid and utime + stime", () => {
@@ -101,6 +102,17 @@ describe("fixedRate", () => {
     expect(result.p50Ms).toBeLessThan(50);
   });
 
+  it("still sends, and measures, the requests queued for a connection when sending ends", async () => {
+    // One connection, 10 ms per answer, 200 due per second: about half the requests are still
+    // queued when the last one comes due; each is sent and counted, its wait in its latency.
+    const url = await listen((_req, res) => setTimeout(() => res.end("ok"), 10));
+    const result = await fixedRate({ url, rate: 200, durationMs: 500, connections: 1, drainMs: 5_000 });
+    expect(result.overloaded).toBe(false);
+    expect(result.notSent).toBe(0);
+    expect(result.completed).toBe(100);
+    expect(result.maxMs).toBeGreaterThan(200);
+  });
+
   it("counts a stall from each request's due time (no coordinated omission)", async () => {
     // One 300 ms stall of the only connection: the requests that came due meanwhile waited for it,
     // and a closed loop would have measured one slow request; the open loop measures them all.
@@ -157,5 +169,37 @@ describe("classifyAnswer (steady load: who waited on the origin)", () => {
     ["", "other"],
   ])("%s → %s", (cacheStatus, kind) => {
     expect(classifyAnswer(cacheStatus)).toBe(kind);
+  });
+});
+
+describe("the CPU profile summary (bench:profile)", () => {
+  it("names each bundle line with the module esbuild wrote it from", () => {
+    const where = moduleLines(["// src/a.ts", "function a() {}", "", "// durable/b.ts", "function b() {}"].join("\n"));
+    expect(where(1)).toBe("src/a.ts");
+    expect(where(4)).toBe("durable/b.ts");
+    expect(moduleLines("x")(0)).toBe("(bundle)");
+  });
+
+  it("adds self time per function and inclusive time once per sample, recursion included", () => {
+    const frame = (functionName: string) => ({ functionName, url: "index.js", lineNumber: 0, columnNumber: 0 });
+    // root → handler → handler (recursion) → lookup; samples: lookup twice, the inner handler once, root once.
+    const profile = {
+      nodes: [
+        { id: 1, callFrame: frame("(root)"), children: [2] },
+        { id: 2, callFrame: frame("handler"), children: [3] },
+        { id: 3, callFrame: frame("handler"), children: [4] },
+        { id: 4, callFrame: frame("lookup") },
+      ],
+      startTime: 0,
+      endTime: 4000,
+      samples: [4, 4, 3, 1],
+      timeDeltas: [1000, 1000, 1000, 1000],
+    };
+    const { sampledMs, rows } = summariseProfile(profile, () => "m");
+    const row = (name: string) => rows.find((r) => r.name === `${name} m`)!;
+    expect(sampledMs).toBe(4);
+    expect(row("lookup")).toEqual({ name: "lookup m", selfMs: 2, totalMs: 2 });
+    expect(row("handler")).toEqual({ name: "handler m", selfMs: 1, totalMs: 3 });
+    expect(row("(root)").totalMs).toBe(4);
   });
 });
