@@ -134,7 +134,7 @@ export class HealthMonitor extends DurableObject<Env> {
     for (const { poolName, node, monitorName, monitor, result, tookMs } of results) {
       const health = this.#state.nodes[nodeKey(poolName, node)]!;
       const verdict = evaluateProbe(result, monitor);
-      if (this.#state.verbose === true) events.push(probeLogEvent(poolName, node, monitorName, monitor.type, verdict, tookMs, now));
+      if (this.#state.verbose === true) events.push(probeLogEvent({ pool: poolName, node, monitorName, type: monitor.type }, verdict, { tookMs, now }));
       const next = recordProbe(health.active[monitorName] ?? initialActiveState, verdict.ok, monitor);
       health.active[monitorName] = next.state;
       health.lastProbeAt[monitorName] = now;
@@ -211,6 +211,7 @@ function probePlan(pool: Pool | undefined, monitor: Monitor | undefined): string
 }
 
 /** Verbose mode's record of one probe, whatever its outcome (state changes get their own event as well). */
-function probeLogEvent(pool: string, node: string, monitorName: string, type: Monitor["type"], verdict: { ok: boolean; reason: string }, tookMs: number, now: EpochMillis): NewEvent {
-  return { time: now, level: "INFO", section: `pools/${pool}`, tag: "probe", text: `Probe ${monitorName} (${type}) of ${node}: ${verdict.ok ? "ok" : "failed"} in ${Math.max(0, tookMs)} ms: ${verdict.reason}` };
+function probeLogEvent(probe: { pool: string; node: string; monitorName: string; type: Monitor["type"] }, verdict: { ok: boolean; reason: string }, timing: { tookMs: number; now: EpochMillis }): NewEvent {
+  const { pool, node, monitorName, type } = probe;
+  return { time: timing.now, level: "INFO", section: `pools/${pool}`, tag: "probe", text: `Probe ${monitorName} (${type}) of ${node}: ${verdict.ok ? "ok" : "failed"} in ${Math.max(0, timing.tookMs)} ms: ${verdict.reason}` };
 }

@@ -141,9 +141,9 @@ function responseHeaders(url: URL, bodyBytes: number, streamed: boolean, clockOf
   const headers: Record<string, string | string[]> = { "content-type": "text/plain; charset=utf-8", date: new Date(Date.now() + clockOffsetMs).toUTCString() };
   const cc = q.has("cc") ? q.get("cc")! : "public, max-age=60";
   if (cc !== "") headers["cache-control"] = cc;
-  if (q.has("etag")) headers["etag"] = q.get("etag")!;
+  if (q.has("etag")) headers.etag = q.get("etag")!;
   if (q.has("lm")) headers["last-modified"] = q.get("lm")!;
-  if (q.has("vary")) headers["vary"] = q.get("vary")!;
+  if (q.has("vary")) headers.vary = q.get("vary")!;
   if (q.get("cl-self") === "1") headers["content-location"] = url.pathname + url.search;
   for (const name of new Set(q.keys())) {
     if (!name.startsWith("h-")) continue;

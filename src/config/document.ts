@@ -7,7 +7,7 @@ import * as z from "zod";
 import { err, ok, type Result } from "../lib/result";
 import { compileRules, type CompiledRules } from "../rules/match";
 import { ruleSchema } from "../rules/schema";
-import { MAX_RESPONSE_RULES } from "../rules/response-rules";
+import { MAX_RESPONSE_RULES } from "../rules/response-schema";
 import { normaliseSettings, settingsSchema, type Settings } from "./settings";
 import { crossCheck, formatPath, type ConfigError, zodIssuesToErrors } from "./errors";
 import { monitorsSchema, poolsSchema, unknownMonitorIssues } from "./pools";

@@ -1,7 +1,7 @@
 /** The access log entry of one edge answer (the line itself: src/observe/access-log.ts). */
 import type { EpochMillis } from "../lib/units";
 import type { AccessLogEntry } from "../observe/access-log";
-import type { EdgeAnswer } from "./handler";
+import type { EdgeAnswer } from "./request-scope";
 
 export function accessLogEntry(request: Request, answer: EdgeAnswer, receivedAt: EpochMillis, answeredAt: EpochMillis): AccessLogEntry {
   const url = new URL(request.url);

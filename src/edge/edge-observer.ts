@@ -8,7 +8,7 @@ import type { Clock } from "../lib/clock";
 import { accessLogLine } from "../observe/access-log";
 import { accessLogEntry } from "./access-log";
 import type { EdgeCounter } from "./edge-counter";
-import type { EdgeAnswer, RequestScope } from "./handler";
+import type { EdgeAnswer, RequestScope } from "./request-scope";
 
 export interface EdgeObserverParts {
   /** This isolate's counters; null when counting is off (EDGE_COUNTING=off, the bench's reference run only). */

@@ -29,8 +29,7 @@ import { CACHE_INFO_HEADER, stripClientInternalHeaders, TRACE_HEADER, withoutInt
 import { withKnownLength } from "../serve/known-length";
 import { respondFromStored } from "../serve/stored-response";
 import type { EdgeTier } from "./edge-tier";
-import type { PurgeIndex } from "./purge-log";
-import { attemptOrder, callShards, type ShardAttempt, type ShardGate, type WaitUntil } from "./shard-client";
+import { attemptOrder, callShards, type ShardAttempt, type ShardGate } from "./shard-client";
 import type { EdgeObserver } from "./edge-observer";
 import type { SlmReports } from "./slm-reporter";
 import { copyWhole, followerResponse, mayShareFlight, shareableLength, type SharedMiss } from "./shared-miss";
@@ -38,24 +37,11 @@ import type { Led, SingleFlight } from "./single-flight";
 import { teeForEdge } from "./tee";
 import { applyRequestActions } from "./request-actions";
 import { keyedHeaderNames, requestForUpstream } from "./forwarding";
-import { ruleLabel, type EdgeOutcome, type ShardOutcome } from "../observe/outcomes";
+import { ruleLabel } from "../observe/outcomes";
 import { HIT_INFO, HIT_WORD, hitMemberText, renderOutcome, type Outcome } from "../serve/outcome";
+import type { EdgeAnswer, RequestScope, Upstream } from "./request-scope";
 
-/** One answer of the edge, as the counters and the access log see it. */
-export interface EdgeAnswer {
-  rule: string;
-  outcome: EdgeOutcome;
-  status: number;
-  bytes: number;
-  /** Who answered behind the edge: the shard (its name and outcome) and the origin, when any did. */
-  upstream: Upstream;
-}
-
-export interface Upstream {
-  shard: ShardOutcome | null;
-  shardName: string | null;
-  origin: string | null;
-}
+export type { EdgeAnswer, RequestScope, Upstream };
 
 const NO_UPSTREAM: Upstream = { shard: null, shardName: null, origin: null };
 const originOnly = (origin: string): Upstream => ({ shard: null, shardName: null, origin });
@@ -94,19 +80,6 @@ export interface EdgeDeps {
   /** Told every answer of this edge once (counters, the access log: src/edge/edge-observer.ts). */
   observer: Pick<EdgeObserver, "observe">;
   now(): EpochMillis;
-}
-
-/** What only this request knows: the only values built per request. */
-export interface RequestScope {
-  /** The request as it arrived (its target normalised), for the access log. */
-  request: Request;
-  receivedAt: EpochMillis;
-  /** The client's address and country as the platform reports them (rules match on them). */
-  clientIp: string | null;
-  country: string | null;
-  /** Recent purges (KV purge log, memoised apart from the config): an edge copy stored before a matching purge is a miss. */
-  purges: PurgeIndex;
-  waitUntil: WaitUntil;
 }
 
 /** How long the shard waits for origin headers: the edge waits a little longer for the shard. */

@@ -50,6 +50,7 @@ export class EdgeTally {
     }
     const i = OUTCOME_INDEX[outcome];
     counts[i] = counts[i]! + 1;
+    // biome-ignore lint/complexity/useMathMinMax: a NaN byte count must add 0, and Math.max(NaN, 0) is NaN
     counts[WIDTH + i] = counts[WIDTH + i]! + (bytes > 0 ? bytes : 0);
     const opened = !this.#pending;
     this.#pending = true;

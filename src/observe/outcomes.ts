@@ -24,7 +24,7 @@ export function edgeOutcomeOf(member: Omit<CacheOutcome, "cache">): EdgeOutcome 
   const detail = member.detail;
   // A rate class's 429 and a rule's deny (or an unsafe redirect it refused) turn the client away.
   if (detail === "rate-limited" || detail === "rule-deny" || detail === "rule-refused") return "refused";
-  if (detail !== undefined && detail.startsWith("origin-")) return "error";
+  if (detail?.startsWith("origin-")) return "error";
   if (detail === "shards-unavailable") return "origin";
   if (detail === "skip-sharding" || member.fwd === "bypass" || member.fwd === "method") return "pass";
   return "miss";

@@ -4,7 +4,7 @@
  * Nothing here touches the runtime; every value is JSON-serialisable so the shard's SQLite store,
  * its memory LRU and the edge tier keep the same record.
  */
-import type { EpochMillis, Seconds } from "../lib/units";
+import type { Seconds } from "../lib/units";
 
 /** The parts of a request the policy reads. `Headers` is web-standard, so Node and workerd both have it. */
 export interface RequestLike {

@@ -7,7 +7,7 @@ import { linearRegex, type LinearRegex } from "../lib/linear-regex";
 import { parseCidr, type Cidr } from "./cidr";
 import type { Actions, Match, PathMatch, Rule, SlmStateName } from "./schema";
 import { compileValueCondition, type ValueCondition, type ValueTest } from "./value-condition";
-import { responseRuleWire, type ResponseRuleWire } from "./response-rules";
+import { responseRuleWire, type ResponseRuleWire } from "./response-schema";
 
 /** How a rule tests the path (a const object rather than an enum: isolatedModules-safe and erasable). */
 export const PathKind = {

@@ -9,7 +9,7 @@ import { cidrContains, parseIpInto } from "./cidr";
 import { parseCookies } from "./cookies";
 import { compileRule, firstSegment, PathKind, SlotTable, type CompiledRule, type Condition, type RuleResult, type SlmCondition, type Slots } from "./compile";
 import type { Actions, Rule, SlmStateName } from "./schema";
-import type { ResponseRuleWire } from "./response-rules";
+import type { ResponseRuleWire } from "./response-schema";
 import { valueMeets } from "./value-condition";
 import { EMPTY_BUCKET, EMPTY_LIST, indexCandidates, RuleCursor, type Bucket, type Candidates } from "./rule-index";
 

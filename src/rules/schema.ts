@@ -9,7 +9,7 @@ import { parseCidr } from "./cidr";
 import { parseTemplate } from "./template";
 import { valueConditionSchema } from "./value-condition";
 import { denySchema, redirectSchema, requestHeaderEditsSchema, rewriteSchema } from "./request-actions";
-import { RESPONSE_ACTIONS, responseActionsShape, responseMatchSchema } from "./response-rules";
+import { RESPONSE_ACTIONS, responseActionsShape, responseMatchSchema } from "./response-schema";
 
 /** One value, or a non-empty list of them (any one may match). */
 const oneOrMany = <T extends z.ZodType>(item: T, what: string) => z.union([item, z.array(item).min(1)], { error: `expected ${what} or a non-empty array of them` });

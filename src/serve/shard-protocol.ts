@@ -9,7 +9,7 @@ import type { Pool } from "../config/pools";
 import type { Settings } from "../config/settings";
 import { checkStoredMeta } from "../rfc9111/stored-record";
 import type { CacheOutcome, PolicyOverrides, StoredMeta } from "../rfc9111/types";
-import type { ResponseRuleWire } from "../rules/response-rules";
+import type { ResponseRuleWire } from "../rules/response-schema";
 
 export type ShardSettings = Pick<
   Settings,

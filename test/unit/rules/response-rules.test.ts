@@ -6,7 +6,8 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../../src/config/document";
 import { canStore } from "../../../src/rfc9111";
-import { checkResponseRules, MAX_RESPONSE_RULES, mediaType, responsePhase, withResponseRules, type ResponseRuleWire } from "../../../src/rules/response-rules";
+import { mediaType, responsePhase, withResponseRules } from "../../../src/rules/response-rules";
+import { checkResponseRules, MAX_RESPONSE_RULES, type ResponseRuleWire } from "../../../src/rules/response-schema";
 import { ruleSchema } from "../../../src/rules/schema";
 import { req, rules } from "./helpers";
 
