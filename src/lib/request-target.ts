@@ -18,16 +18,22 @@
  *   cache while the origin reads them as one.
  * - A `?` with nothing after it is no query (`/a?` → `/a`); the query itself is left as sent (the
  *   cache key reads it through URLSearchParams, which decodes every parameter).
- * - A `%` not followed by two hex digits is left as it is (there is nothing to decode).
+ * - A `%` not followed by two hex digits is data, and is written `%25`. Left bare, it could pair with the
+ *   characters a decoding brings next to it: `/%6%31dmin` would become `/%61dmin`, which the origin reads
+ *   as `/admin` while the rules saw a segment `%61dmin`, and `/%2%45%2E/` would become a `..` segment
+ *   for the origin alone. With every `%` starting a complete encoding, decoding can form no new one, so
+ *   the normal form is a fixed point (normalising it again changes nothing: a property test holds it).
  * Paths stay case-sensitive (RFC 3986 §6.2.2.1); the admin prefix check alone ignores case.
  */
 
 const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
-const PERCENT_ENCODING = /%([0-9A-Fa-f]{2})/g;
+/** A complete percent-encoding (group 1: its hex digits), or a `%` that starts none (no group). */
+const PERCENT_SIGN = /%([0-9A-Fa-f]{2})?/g;
 /** Anything that the steps below could change: a percent sign, a run of slashes, a dot segment. */
 const NEEDS_WORK = /%|\/\/|\/\.\.?(?:\/|$)/;
 
-function normaliseEncoding(_match: string, hex: string): string {
+function normaliseEncoding(_match: string, hex: string | undefined): string {
+  if (hex === undefined) return "%25";
   const char = String.fromCharCode(Number.parseInt(hex, 16));
   return UNRESERVED.test(char) ? char : `%${hex.toUpperCase()}`;
 }
@@ -53,7 +59,7 @@ function removeDotSegments(path: string): string {
 /** The normalised form of an absolute path (see the module comment). Returns `path` itself when nothing changes. */
 export function normalisePath(path: string): string {
   if (!NEEDS_WORK.test(path)) return path;
-  const decoded = path.includes("%") ? path.replace(PERCENT_ENCODING, normaliseEncoding) : path;
+  const decoded = path.includes("%") ? path.replace(PERCENT_SIGN, normaliseEncoding) : path;
   return removeDotSegments(decoded.replace(/\/{2,}/g, "/"));
 }
 

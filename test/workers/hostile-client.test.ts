@@ -7,6 +7,7 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import defaultConfig from "../../config/default.json";
+import { normalisePath } from "../../src/lib/request-target";
 import { putConfig } from "../helpers/config";
 import { fetchVia, isHit, members } from "../helpers/http";
 import { originCount, uniquePath } from "../helpers/origin";
@@ -29,6 +30,17 @@ describe("key confusion: percent-encoding, dot segments and slashes", () => {
     }
     // The origin was asked for the normal form, twice: the rule that passed it is the one that matched.
     expect(await originCount(`/admin/${name}`)).toBe(2);
+  });
+
+  it.each([
+    ["/%6%31dmin/", "a stray % next to an encoded digit (the origin would read /admin/)"],
+    ["/a/%2%45%2E/", "a stray % that would spell an encoded dot segment"],
+  ])("%s: the origin receives exactly the form the rules saw, one that normalising again leaves alone (%s)", async (hostile) => {
+    await putConfig(defaultConfig);
+    const seen = await echoed(`/__echo${uniquePath("stray")}${hostile}x?cc=${encodeURIComponent("public, max-age=60")}`);
+    const received = new URL(seen.url, "http://origin").pathname;
+    expect(normalisePath(received)).toBe(received);
+    expect(received).toContain("%25");
   });
 
   const encodeFirst = (p: string) => `/%${p.charCodeAt(1).toString(16)}${p.slice(2)}`;
