@@ -42,7 +42,8 @@ export default defineConfig({
           name: "workers",
           include: ["test/workers/**/*.test.ts"],
           globalSetup: ["test/helpers/global-setup.ts"],
-          setupFiles: ["test/helpers/setup-workers.ts"],
+          // SLEEP_METER=1 adds the sleep meter: how long each file's test code waits (test/helpers/sleep-meter.ts).
+          setupFiles: ["test/helpers/setup-workers.ts", ...(process.env.SLEEP_METER ? ["test/helpers/sleep-meter.ts"] : [])],
           testTimeout: 20_000,
         },
       },

@@ -27,7 +27,8 @@ export interface Flight {
   waiters: number;
 }
 
-interface OpenFlight extends Flight {
+/** The leader's handle on its flight: only the one who opened it can settle it. */
+export interface OpenFlight extends Flight {
   resolve(outcome: FlightOutcome): void;
 }
 
@@ -50,7 +51,7 @@ export class Flights {
   }
 
   /** Opens a flight for `key`; the caller (the leader) must `settle` it and later `close` it. */
-  open(key: string): Flight {
+  open(key: string): OpenFlight {
     if (this.#open.has(key)) throw new Error(`a flight for ${key} is already open`);
     let resolve!: (outcome: FlightOutcome) => void;
     const outcome = new Promise<FlightOutcome>((r) => (resolve = r));
@@ -60,8 +61,8 @@ export class Flights {
   }
 
   /** Publishes the leader's outcome to every waiter. */
-  settle(flight: Flight, outcome: FlightOutcome): void {
-    (flight as OpenFlight).resolve(outcome);
+  settle(flight: OpenFlight, outcome: FlightOutcome): void {
+    flight.resolve(outcome);
   }
 
   /** Removes the flight, so the next request for `key` looks in the store (or starts a new fetch). */

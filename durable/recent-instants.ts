@@ -15,4 +15,12 @@ export class RecentInstants {
     this.#instants.set(key, at);
     if (this.#instants.size > this.capacity) this.#instants.delete(this.#instants.keys().next().value!);
   }
+
+  delete(key: string): void {
+    this.#instants.delete(key);
+  }
+
+  clear(): void {
+    this.#instants.clear();
+  }
 }

@@ -19,8 +19,11 @@ export interface ShardMinute {
   originFetches: number;
 }
 
-const STAT_NAMES = Object.keys(newShardStats()) as (keyof ShardStats)[];
-const emptyRequests = (): ShardRequests => Object.fromEntries(SHARD_OUTCOMES.map((o) => [o, 0])) as ShardRequests;
+const STAT_NAMES = Object.keys(newShardStats());
+const emptyRequests = (): ShardRequests => ({ hit: 0, stale: 0, miss: 0, coalesced: 0, revalidated: 0, pass: 0, error: 0 });
+/** Series names come back from SQLite: each is checked against the names this code writes, never cast. */
+const isShardOutcome = (name: string): name is ShardOutcome => (SHARD_OUTCOMES as readonly string[]).includes(name);
+const isStatName = (name: string): name is keyof ShardStats => STAT_NAMES.includes(name);
 
 /** Counts wait in memory at most this long before one SQLite write (an object is only evicted after far longer idle). */
 const FLUSH_AFTER_MS = 1_000;
@@ -65,9 +68,9 @@ export class ShardCounters {
     const requests = emptyRequests();
     for (const [series, value] of this.#table.totals()) {
       if (series.startsWith("requests.")) {
-        const outcome = series.slice("requests.".length) as ShardOutcome;
-        if (outcome in requests) requests[outcome] = value;
-      } else if (series in stats) stats[series as keyof ShardStats] = value;
+        const outcome = series.slice("requests.".length);
+        if (isShardOutcome(outcome)) requests[outcome] = value;
+      } else if (isStatName(series)) stats[series] = value;
     }
     return { ...stats, requests };
   }
@@ -81,8 +84,8 @@ export class ShardCounters {
       if (row === undefined) byMinute.set(minute, (row = { minute, requests: emptyRequests(), originFetches: 0 }));
       if (series === "originFetches") row.originFetches = value;
       else if (series.startsWith("requests.")) {
-        const outcome = series.slice("requests.".length) as ShardOutcome;
-        if (outcome in row.requests) row.requests[outcome] = value;
+        const outcome = series.slice("requests.".length);
+        if (isShardOutcome(outcome)) row.requests[outcome] = value;
       }
     }
     return [...byMinute.values()];

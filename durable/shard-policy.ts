@@ -20,16 +20,16 @@ export function isResponseCaused(reason: NotStorableReason): boolean {
   return !["method", "request-body", "request-no-store", "authorization"].includes(reason.code);
 }
 
-export function buildMeta(
-  req: RequestLike,
-  response: Response,
-  timing: { requestTime: number; responseTime: number },
-  verdict: Extract<StoreVerdict, { store: true }>,
-  limits: StoreLimits,
-  ctx: ShardRequestContext,
-  contentLength: number | null,
-): StoredMeta {
-  const meta = buildStoredMeta(req, response, timing, verdict, { limits, bodyBytes: contentLength ?? 0, ...(ctx.overrides ? { overrides: ctx.overrides } : {}) });
+/** The request a store decision is about: the policy's view of it (a HEAD as the GET it was fetched as) and the edge's context. */
+export interface StoreTarget {
+  req: RequestLike;
+  ctx: ShardRequestContext;
+}
+
+/** The record to store for `response`, with the rule's extra tags merged into the origin's. */
+export function buildMeta(target: StoreTarget, response: Response, facts: { timing: { requestTime: number; responseTime: number }; verdict: Extract<StoreVerdict, { store: true }>; contentLength: number | null }): StoredMeta {
+  const { ctx } = target;
+  const meta = buildStoredMeta(target.req, response, facts.timing, facts.verdict, { limits: limitsFor(ctx.settings), bodyBytes: facts.contentLength ?? 0, ...(ctx.overrides ? { overrides: ctx.overrides } : {}) });
   if (ctx.tags === undefined || ctx.tags.length === 0) return meta;
   return { ...meta, tags: [...new Set([...meta.tags, ...ctx.tags])] };
 }

@@ -309,7 +309,7 @@ function adoptionFor(req: RequestLike, response: Response, like: RuleRequest, de
     await Promise.all(
       owners.map((shard) => {
         const stored = new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
-        return deps.shards.get(deps.shards.idFromName(shard.name)).adopt(new Request(asGet.url, { headers: asGet.headers }), stored, shardContext(key, shard.name, getRule, deps), timing);
+        return deps.shards.get(deps.shards.idFromName(shard.name)).adopt(new Request(asGet.url, { headers: asGet.headers }), stored, { ctx: shardContext(key, shard.name, getRule, deps), timing });
       }),
     );
   };

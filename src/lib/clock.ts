@@ -18,21 +18,36 @@ export interface Clock {
  */
 export class OffsetClock implements Clock {
   #offset: Millis = 0;
+  #heldAt: EpochMillis | null = null;
 
   constructor(private readonly base: Clock) {}
 
   now(): EpochMillis {
-    return this.base.now() + this.#offset;
+    return this.#heldAt ?? this.base.now() + this.#offset;
   }
 
-  /** How far this clock is ahead of its base. */
+  /** How far this clock is ahead of its base (while it runs). */
   get offsetMs(): Millis {
     return this.#offset;
   }
 
-  /** Moves the clock `ms` forward (a whole number ≥ 0). */
+  /** Moves the clock `ms` forward (a whole number ≥ 0), held or not. */
   advance(ms: Millis): void {
     if (!Number.isSafeInteger(ms) || ms < 0) throw new RangeError(`a clock moves forward by a whole number of milliseconds, not ${ms}`);
     this.#offset += ms;
+    if (this.#heldAt !== null) this.#heldAt += ms;
+  }
+
+  /**
+   * Stops the clock where it is: until release() only advance() moves it, so spacing a test asks for
+   * is exact however slow the machine is. Releasing lets it run on with its base again, a jump forward
+   * by the time it was held (never backwards: the offset only grows).
+   */
+  hold(): void {
+    this.#heldAt ??= this.now();
+  }
+
+  release(): void {
+    this.#heldAt = null;
   }
 }

@@ -114,44 +114,52 @@ export function hitMemberText(name: string, ttlSeconds: number): string {
 export function renderOutcome(tier: "shard", outcome: Outcome): Rendered<ShardOutcome>;
 export function renderOutcome(tier: "edge", outcome: Outcome): Rendered<EdgeOutcome>;
 export function renderOutcome(tier: Tier, outcome: Outcome): Rendered<ShardOutcome | EdgeOutcome> {
-  const { member, info, word } = describe(outcome);
-  if (tier === "shard") return { member, info, word, label: SHARD_LABEL[word] };
-  return { member, info, word: edgeWord(outcome) ?? word, label: edgeOutcomeOf(member) };
+  const rendered: Rendered<ShardOutcome | EdgeOutcome> = describe(outcome);
+  if (tier === "shard") return rendered;
+  // Adjusted in place, not copied: one result object per rendering (the hit paths count objects).
+  rendered.word = edgeWord(outcome) ?? rendered.word;
+  rendered.label = edgeOutcomeOf(rendered.member);
+  return rendered;
 }
 
-type Described = { member: Member; info: string | null; word: ShardWord };
+/** A rendering as the shard says it (its word and label); the edge adjusts word and label. */
+type Described = Rendered<ShardOutcome>;
+
+function described(member: Member, info: string | null, word: ShardWord): Described {
+  return { member, info, word, label: SHARD_LABEL[word] };
+}
 
 function describe(o: Outcome): Described {
   switch (o.kind) {
     case "hit":
-      return { member: { hit: true, ttlSeconds: o.ttlSeconds }, info: HIT_INFO, word: HIT_WORD };
+      return described({ hit: true, ttlSeconds: o.ttlSeconds }, HIT_INFO, HIT_WORD);
     case "refresh-ahead":
-      return { member: { hit: true, ttlSeconds: o.ttlSeconds, detail: "refresh-ahead" }, info: cacheInfo({ kind: "refresh-ahead" }), word: "HIT" };
+      return described({ hit: true, ttlSeconds: o.ttlSeconds, detail: "refresh-ahead" }, cacheInfo({ kind: "refresh-ahead" }), "HIT");
     case "stale":
       return stale(o.why, o.ttlSeconds);
     case "stale-on-error":
-      return { member: { hit: true, detail: o.why }, info: cacheInfo({ kind: o.why }), word: "STALE" };
+      return described({ hit: true, detail: o.why }, cacheInfo({ kind: o.why }), "STALE");
     case "stored":
-      return { member: { hit: false, fwd: o.fwd, fwdStatus: o.fwdStatus, ttlSeconds: o.ttlSeconds, ...storedParam(o.sizeKnown) }, info: cacheInfo({ kind: "stored" }), word: "MISS" };
+      return described({ hit: false, fwd: o.fwd, fwdStatus: o.fwdStatus, ttlSeconds: o.ttlSeconds, ...storedParam(o.sizeKnown) }, cacheInfo({ kind: "stored" }), "MISS");
     case "revalidated":
-      return { member: { hit: false, fwd: o.fwd, fwdStatus: 304, detail: "revalidated" }, info: cacheInfo({ kind: "revalidated" }), word: "REVALIDATED" };
+      return described({ hit: false, fwd: o.fwd, fwdStatus: 304, detail: "revalidated" }, cacheInfo({ kind: "revalidated" }), "REVALIDATED");
     case "collapsed":
       return collapsed(o);
     case "from-shard":
       // The edge relays the shard's answer: the shard's X-Cache-Info line stands.
-      return { member: { hit: false, fwd: o.fwd, ...(o.storedAtEdge === undefined ? {} : { stored: o.storedAtEdge }) }, info: null, word: "MISS" };
+      return described({ hit: false, fwd: o.fwd, ...(o.storedAtEdge === undefined ? {} : { stored: o.storedAtEdge }) }, null, "MISS");
     case "not-stored":
-      return { member: { hit: false, fwd: o.fwd, fwdStatus: o.fwdStatus, stored: false, detail: o.reason.code }, info: reasonText(o.reason), word: "PASS" };
+      return described({ hit: false, fwd: o.fwd, fwdStatus: o.fwdStatus, stored: false, detail: o.reason.code }, reasonText(o.reason), "PASS");
     case "passed":
       return passed(o);
     case "origin-failed":
-      return { member: { hit: false, fwd: o.fwd, detail: `origin-${o.failure.kind}` }, info: `not cached; ${describeFailure(o.failure).text}`, word: "ERROR" };
+      return described({ hit: false, fwd: o.fwd, detail: `origin-${o.failure.kind}` }, `not cached; ${describeFailure(o.failure).text}`, "ERROR");
     case "only-if-cached-miss":
-      return { member: { hit: false, fwd: "miss", detail: "only-if-cached" }, info: cacheInfo({ kind: "only-if-cached-miss" }), word: "ERROR" };
+      return described({ hit: false, fwd: "miss", detail: "only-if-cached" }, cacheInfo({ kind: "only-if-cached-miss" }), "ERROR");
     case "rate-limited":
-      return { member: { hit: false, fwd: "bypass", detail: "rate-limited" }, info: `not cached; rate class "${o.rateClass}" is over its limit`, word: "ERROR" };
+      return described({ hit: false, fwd: "bypass", detail: "rate-limited" }, `not cached; rate class "${o.rateClass}" is over its limit`, "ERROR");
     case "rule-answered":
-      return { member: { hit: false, fwd: "bypass", detail: `rule-${o.action}` }, info: `not cached; rule ${o.rules.join("+")} answered ${o.status} (${o.action})`, word: "PASS" };
+      return described({ hit: false, fwd: "bypass", detail: `rule-${o.action}` }, `not cached; rule ${o.rules.join("+")} answered ${o.status} (${o.action})`, "PASS");
     default:
       return unreachable(o);
   }
@@ -170,12 +178,12 @@ function stale(why: StaleGrant, ttlSeconds: number): Described {
   switch (why) {
     case "refresh-time":
       // `fwd=stale`: the stale copy is why one request goes (or went) forward to refresh it.
-      return { member: { hit: true, fwd: "stale", ttlSeconds, detail: "refresh-time" }, info: cacheInfo({ kind: "refresh-time" }), word: "STALE" };
+      return described({ hit: true, fwd: "stale", ttlSeconds, detail: "refresh-time" }, cacheInfo({ kind: "refresh-time" }), "STALE");
     case "stale-while-revalidate":
-      return { member: { hit: true, ttlSeconds, detail: "stale-while-revalidate" }, info: cacheInfo({ kind: "stale-while-revalidate" }), word: "STALE" };
+      return described({ hit: true, ttlSeconds, detail: "stale-while-revalidate" }, cacheInfo({ kind: "stale-while-revalidate" }), "STALE");
     case "max-stale":
       // The client asked for stale (RFC 9111 §5.2.1.2): the shard counts it as the hit it asked for.
-      return { member: { hit: true, ttlSeconds, detail: "max-stale" }, info: cacheInfo({ kind: "stale-allowed" }), word: "HIT" };
+      return described({ hit: true, ttlSeconds, detail: "max-stale" }, cacheInfo({ kind: "stale-allowed" }), "HIT");
     default:
       return unreachable(why);
   }
@@ -184,12 +192,12 @@ function stale(why: StaleGrant, ttlSeconds: number): Described {
 function collapsed(o: Extract<Outcome, { kind: "collapsed" }>): Described {
   switch (o.onto) {
     case "fetch":
-      return { member: { hit: false, fwd: o.fwd, collapsed: true, ...storedParam(o.sizeKnown) }, info: cacheInfo({ kind: "collapsed" }), word: "COLLAPSED" };
+      return described({ hit: false, fwd: o.fwd, collapsed: true, ...storedParam(o.sizeKnown) }, cacheInfo({ kind: "collapsed" }), "COLLAPSED");
     case "revalidation":
-      return { member: { hit: false, fwd: o.fwd, collapsed: true, fwdStatus: 304 }, info: cacheInfo({ kind: "collapsed-revalidated" }), word: "COLLAPSED" };
+      return described({ hit: false, fwd: o.fwd, collapsed: true, fwdStatus: 304 }, cacheInfo({ kind: "collapsed-revalidated" }), "COLLAPSED");
     case "shared-copy":
       // The edge follower's answer keeps the X-Cache-Info its leader's shard sent.
-      return { member: { hit: false, fwd: o.fwd, collapsed: true }, info: null, word: "COLLAPSED" };
+      return described({ hit: false, fwd: o.fwd, collapsed: true }, null, "COLLAPSED");
     default:
       return unreachable(o);
   }
@@ -197,23 +205,22 @@ function collapsed(o: Extract<Outcome, { kind: "collapsed" }>): Described {
 
 function passed(o: Extract<Outcome, { kind: "passed" }>): Described {
   const base = { hit: false, fwd: o.fwd, fwdStatus: o.fwdStatus, stored: false };
-  const word = "PASS";
   switch (o.why) {
     case "hit-for-pass":
-      return { member: { ...base, detail: o.why }, info: cacheInfo({ kind: "hit-for-pass" }), word };
+      return described({ ...base, detail: o.why }, cacheInfo({ kind: "hit-for-pass" }), "PASS");
     case "collapse-timeout":
     case "collapse-released":
-      return { member: { ...base, detail: o.why }, info: `not cached; ${o.why}`, word };
+      return described({ ...base, detail: o.why }, `not cached; ${o.why}`, "PASS");
     case "rule":
-      return { member: base, info: cacheInfo({ kind: "rule-pass" }), word };
+      return described(base, cacheInfo({ kind: "rule-pass" }), "PASS");
     case "method":
-      return { member: base, info: reasonText({ code: "method", method: o.method }), word };
+      return described(base, reasonText({ code: "method", method: o.method }), "PASS");
     case "websocket":
-      return { member: { ...base, detail: o.why }, info: "not cached; WebSocket upgrade refused by the origin", word };
+      return described({ ...base, detail: o.why }, "not cached; WebSocket upgrade refused by the origin", "PASS");
     case "skip-sharding":
-      return { member: { ...base, detail: o.why }, info: "not cached; rule says skip sharding", word };
+      return described({ ...base, detail: o.why }, "not cached; rule says skip sharding", "PASS");
     case "shards-unavailable":
-      return { member: { ...base, detail: o.why }, info: "not cached; no shard answered, fetched from origin directly", word };
+      return described({ ...base, detail: o.why }, "not cached; no shard answered, fetched from origin directly", "PASS");
     default:
       return unreachable(o);
   }

@@ -18,6 +18,20 @@ export async function advanceTime(ms: number): Promise<void> {
   await syncOriginClock();
 }
 
+/**
+ * Runs `work` with the worker's clock held still, so only advanceTime moves it (exact spacing, e.g. for
+ * a rate limit, on a loaded machine). Afterwards the clock runs on from the wall clock again. Hold it
+ * only around work that never waits for the clock itself to pass a moment (a queue-mode rate class does).
+ */
+export async function holdingTime<T>(work: () => Promise<T>): Promise<T> {
+  testClock.hold();
+  try {
+    return await work();
+  } finally {
+    testClock.release();
+  }
+}
+
 /** Tells the demo origin the worker's current offset (each test file starts with a fresh isolate, so at 0). */
 export async function syncOriginClock(): Promise<void> {
   const response = await fetch(`${originUrl}/__clock?offset=${testClock.offsetMs}`, { method: "POST" });

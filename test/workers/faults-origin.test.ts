@@ -5,7 +5,8 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { putConfig } from "../helpers/config";
-import { failOrigin, fetchVia, members, sleep, withQuery } from "../helpers/http";
+import { advanceTime } from "../helpers/clock";
+import { failOrigin, fetchVia, members, withQuery } from "../helpers/http";
 import { originCount, uniquePath } from "../helpers/origin";
 
 const failing: string[] = [];
@@ -40,7 +41,7 @@ async function storedThenStale(name: string, cc: string, mode: Parameters<typeof
   const path = withQuery(prefix, { cc: `public, max-age=1${cc}` });
   const first = await fetchVia(path);
   expect(first.status).toBe(200);
-  await sleep(2100);
+  await advanceTime(2100);
   await fail(prefix, mode);
   return path;
 }
@@ -67,7 +68,7 @@ describe("grace: a stale copy answers while the origin fails", () => {
     const prefix = uniquePath("grace-smaxage");
     const path = withQuery(prefix, { cc: "public, s-maxage=1" });
     expect((await fetchVia(path)).status).toBe(200);
-    await sleep(2100);
+    await advanceTime(2100);
     await fail(prefix, "reset");
     expect((await fetchVia(path)).status).toBe(502);
   });

@@ -11,7 +11,8 @@ import { createHrw } from "../../src/routing/hrw";
 import { defaultCacheKey } from "../../src/rules/cache-key";
 import { admin } from "../helpers/admin";
 import { putConfig } from "../helpers/config";
-import { BASE, sleep, withQuery } from "../helpers/http";
+import { advanceTime } from "../helpers/clock";
+import { BASE, withQuery } from "../helpers/http";
 import { uniquePath } from "../helpers/origin";
 
 const hrw = createHrw(defaultSettings.shards);
@@ -62,7 +63,7 @@ describe("shard health at the edge", () => {
 
     // The shard recovers; after the skip period ONE request probes it and it is healthy again.
     await stub(shard).setFault({ mode: "none" });
-    await sleep(2100);
+    await advanceTime(2100);
     const probe = await timed(pathOn(shard, "hung"));
     expect(probe.trace).not.toContain("SKIP");
     expect(probe.trace).toContain(`${shard}->MISS`);

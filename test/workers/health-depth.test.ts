@@ -8,9 +8,9 @@ import { describe, expect, it } from "vitest";
 import type { ClusterEvent } from "../../src/events/events";
 import { putConfig } from "../helpers/config";
 import { originCount, originUrl, uniquePath } from "../helpers/origin";
+import { eventually } from "../helpers/wait";
 
 const BASE = "http://cache.test";
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const healthMonitor = () => env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health"));
 
 async function failNode(prefix: string, mode: "cut" | "off"): Promise<void> {
@@ -20,12 +20,6 @@ async function failNode(prefix: string, mode: "cut" | "off"): Promise<void> {
 async function eventsFor(pool: string): Promise<ClusterEvent[]> {
   const all = await env.EVENT_LOG.get(env.EVENT_LOG.idFromName("events")).list({ limit: 1000 });
   return all.filter((e) => e.section === `pools/${pool}`);
-}
-
-/** Polls `check` every 100 ms until it holds or `ms` pass; returns whether it held. */
-async function eventually(check: () => Promise<boolean>, ms: number): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(100)) if (await check()) return true;
-  return check();
 }
 
 /** A loopback port nothing listens on (the origin's port + 1 is not used by the test setup). */

@@ -8,6 +8,7 @@ import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
 import { ShardCounters } from "../../durable/shard-counters";
 import { admin } from "../helpers/admin";
+import { advanceTime } from "../helpers/clock";
 import { putConfig } from "../helpers/config";
 import { uniquePath } from "../helpers/origin";
 
@@ -52,9 +53,10 @@ describe("request counters", () => {
     const before = await stats();
     const path = `${uniquePath("swr")}?cc=${encodeURIComponent("public, max-age=1, stale-while-revalidate=60")}`;
     await get(`${BASE}${path}`);
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await advanceTime(1_100);
     // Stale at both tiers: the shard answers stale and revalidates in the background (not a request).
     await get(`${BASE}${path}`);
+    // A fixed wait: a revalidation that wrongly counted as a request would have been counted by now.
     await new Promise((resolve) => setTimeout(resolve, 200));
     const after = await stats();
     expect(delta(after.cluster.edge, before.cluster.edge)).toMatchObject({ miss: 2 });

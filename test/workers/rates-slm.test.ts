@@ -3,11 +3,13 @@
  * RateLimiter objects (reject and queue modes, independent contexts), SLM state changes with one
  * event each, and a rate class following an SLM class down and back up.
  */
-import { createExecutionContext, createScheduledController, env, SELF, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createScheduledController, env, runDurableObjectAlarm, SELF, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
+import { advanceTime, holdingTime } from "../helpers/clock";
 import { putConfig } from "../helpers/config";
 import { uniquePath } from "../helpers/origin";
+import { eventually } from "../helpers/wait";
 
 const BASE = "http://cache.test";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -19,11 +21,24 @@ async function runCron(): Promise<void> {
   await waitOnExecutionContext(ctx);
 }
 
-/** Sends `count` GETs spread evenly over `overMs`, each with the given headers; resolves with their statuses. */
-async function spread(path: string, count: number, overMs: number, headers: Record<string, string> = {}): Promise<Response[]> {
-  const requests = Array.from({ length: count }, (_, i) => sleep((i * overMs) / count).then(() => SELF.fetch(`${BASE}${path}`, { headers })));
-  const responses = await Promise.all(requests);
-  await Promise.all(responses.map((r) => r.arrayBuffer()));
+/**
+ * Sends `count` rounds of GETs spread evenly over `overMs` of the worker's clock, one GET per header
+ * set in each round (sent together), and resolves with each header set's responses. The clock is held
+ * and moved between rounds, so the limiter sees exactly this spacing however loaded the machine is
+ * (spread over the wall clock, the admitted count drifted with the load).
+ */
+async function spread(path: string, count: number, overMs: number, headerSets: Record<string, string>[] = [{}]): Promise<Response[][]> {
+  const responses: Response[][] = headerSets.map(() => []);
+  await holdingTime(async () => {
+    for (let i = 0; i < count; i++) {
+      const round = await Promise.all(headerSets.map((headers) => SELF.fetch(`${BASE}${path}`, { headers })));
+      for (const [j, response] of round.entries()) {
+        await response.arrayBuffer();
+        responses[j]!.push(response);
+      }
+      await advanceTime(Math.round(((i + 1) * overMs) / count) - Math.round((i * overMs) / count));
+    }
+  });
   return responses;
 }
 
@@ -34,7 +49,7 @@ describe("rate classes", () => {
     const cls = unique("reject");
     const prefix = uniquePath("limited");
     await putConfig({ rateClasses: { [cls]: { perSecond: 10, mode: "reject" } }, rules: [{ match: { path: `${prefix}/**` }, actions: { rateClass: { name: cls } } }] });
-    const responses = await spread(`${prefix}/item`, 100, 2000);
+    const [responses] = (await spread(`${prefix}/item`, 100, 2000)) as [Response[]];
     const admitted = responses.filter((r) => r.status === 200).length;
     expect(admitted).toBeGreaterThanOrEqual(18);
     expect(admitted).toBeLessThanOrEqual(22);
@@ -78,7 +93,7 @@ describe("rate classes", () => {
     const cls = unique("ctx");
     const prefix = uniquePath("per-user");
     await putConfig({ rateClasses: { [cls]: { perSecond: 5, mode: "reject", context: { header: "x-user" } } }, rules: [{ match: { path: `${prefix}/**` }, actions: { rateClass: { name: cls } } }] });
-    const [alice, bob] = await Promise.all([spread(`${prefix}/a`, 12, 500, { "x-user": "alice" }), spread(`${prefix}/a`, 12, 500, { "x-user": "bob" })]);
+    const [alice, bob] = (await spread(`${prefix}/a`, 12, 500, [{ "x-user": "alice" }, { "x-user": "bob" }])) as [Response[], Response[]];
     for (const responses of [alice, bob]) {
       const admitted = responses.filter((r) => r.status === 200).length;
       expect(admitted).toBeGreaterThanOrEqual(4);
@@ -93,7 +108,7 @@ describe("service level monitoring and rate shaping", () => {
     const shaped = unique("shaped");
     const prefix = uniquePath("slm");
     await putConfig({
-      slmClasses: { [slm]: { targetMs: 250, minSamples: 5, windowSeconds: 3 } },
+      slmClasses: { [slm]: { targetMs: 250, minSamples: 5, windowSeconds: 10 } },
       rateClasses: { [shaped]: { perSecond: 1000, followSlm: { slmClass: slm, decreaseFactor: 0.5, recoverStep: 0.25 } } },
       rules: [{ match: { path: `${prefix}/**` }, actions: { slmClass: slm } }],
     });
@@ -105,9 +120,14 @@ describe("service level monitoring and rate shaping", () => {
     expect(snapshot.states[slm]?.state).toBe("serious");
     expect(snapshot.factors[shaped]).toBe(0.5);
 
-    // Fast origin once the slow samples have left the 3 s window. The edge's last unsent slow sample
-    // arrives with the first fast batch, so enough fast responses are needed to reach 95%.
-    await sleep(3100);
+    // Fast origin once the slow samples have left the 10 s window. Every slow sample reaches the monitor before time moves past them (the edge sends the last of a
+    // batch FLUSH_EVERY_MS later). The 10 s window holds all ten (3 s of slow responses) while we wait.
+    const classes = { [slm]: { targetMs: 250, minSamples: 5, windowSeconds: 10, warningPercent: 95, seriousPercent: 80 } };
+    expect(await eventually(async () => (await slmMonitor().snapshot(classes)).states[slm]?.samples === 10, 3000)).toBe(true);
+    await advanceTime(10_100);
+    // The SlmMonitor's own alarm (every second) would have judged the emptied window during a 10 s sleep;
+    // time moved at once, so run it by hand before the fast traffic, as it would have run.
+    await runDurableObjectAlarm(slmMonitor());
     for (let i = 0; i < 40; i++) await (await SELF.fetch(`${BASE}${prefix}/fast?cc=no-store`)).text();
     await sleep(100);
     await runCron();

@@ -6,7 +6,10 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { putConfig } from "../helpers/config";
+import { advanceTime } from "../helpers/clock";
+import { fetchVia } from "../helpers/http";
 import { originCount, uniquePath } from "../helpers/origin";
+import { eventually, untilFresh } from "../helpers/wait";
 
 const BASE = "http://cache.test";
 const ORIGIN_DELAY_MS = 300;
@@ -26,17 +29,18 @@ describe("refresh time", () => {
     await putConfig({ settings: { refreshTimeSeconds: 10, verbose: true } });
     const path = `${uniquePath("refresh")}${maxAge("public, max-age=1")}`;
     await timed(path);
-    await sleep(1100); // stale now
+    await advanceTime(1100); // stale now
     const stale = await timed(path);
     expect(stale.ms).toBeLessThan(ORIGIN_DELAY_MS);
     expect(stale.response.headers.get("cache-status")).toMatch(/shardcache-shard;hit;fwd=stale;ttl=-?\d+;detail=refresh-time/);
     expect(stale.response.headers.get("x-cache-info")).toBe("cached; stale, within refresh time (one request refreshes it)");
-    await sleep(ORIGIN_DELAY_MS + 200); // the background refresh lands
+    expect(await untilFresh(path)).toBe(true); // the background refresh landed
     expect(await originCount(path)).toBe(2);
     // Stale again a second later: still answered at once, and no second refresh within the refresh time.
-    await sleep(1100);
+    await advanceTime(1100);
     const again = await Promise.all(Array.from({ length: 5 }, () => timed(path)));
     expect(again.every((r) => r.ms < ORIGIN_DELAY_MS)).toBe(true);
+    // Nothing to wait for but a refresh that must not happen: one origin delay is when it would have arrived.
     await sleep(ORIGIN_DELAY_MS + 100);
     expect(await originCount(path)).toBe(2);
   });
@@ -45,7 +49,7 @@ describe("refresh time", () => {
     await putConfig({ settings: { refreshTimeSeconds: 10, verbose: true } });
     const path = `${uniquePath("refresh-mr")}${maxAge("public, max-age=1, must-revalidate")}`;
     await timed(path);
-    await sleep(1100);
+    await advanceTime(1100);
     const stale = await timed(path);
     expect(stale.ms).toBeGreaterThanOrEqual(ORIGIN_DELAY_MS);
     expect(stale.response.headers.get("cache-status")).not.toMatch(/refresh-time/);
@@ -56,14 +60,14 @@ describe("refresh time", () => {
     await putConfig({ settings: { refreshTimeSeconds: 10 } });
     const path = `${uniquePath("refresh-smaxage")}${maxAge("public, s-maxage=1")}`;
     await timed(path);
-    await sleep(1100);
+    await advanceTime(1100);
     expect((await timed(path)).ms).toBeGreaterThanOrEqual(ORIGIN_DELAY_MS);
   });
 
   it("is off by default: a stale object makes the client wait", async () => {
     const path = `${uniquePath("refresh-off")}${maxAge("public, max-age=1")}`;
     await timed(path);
-    await sleep(1100);
+    await advanceTime(1100);
     const stale = await timed(path);
     expect(stale.ms).toBeGreaterThanOrEqual(ORIGIN_DELAY_MS);
     expect(stale.response.headers.get("cache-status")).toMatch(/shardcache-shard;fwd=stale/);
@@ -74,7 +78,7 @@ describe("refresh time", () => {
     await putConfig({ rules: [{ name: "refreshed", match: { path: `${prefix}/**` }, actions: { refreshTime: 10 } }] });
     const path = `${prefix}/x${maxAge("public, max-age=1")}`;
     await timed(path);
-    await sleep(1100);
+    await advanceTime(1100);
     const stale = await timed(path);
     expect(stale.ms).toBeLessThan(ORIGIN_DELAY_MS);
     expect(stale.response.headers.get("cache-status")).toMatch(/detail=refresh-time/);
@@ -86,14 +90,16 @@ describe("refresh-ahead", () => {
     await putConfig({ settings: { refreshAheadRatio: 0.5, verbose: true } });
     const path = `${uniquePath("ahead")}${maxAge("public, max-age=4")}&etag=v1`;
     await timed(path);
-    await sleep(2500); // in the last half of the lifetime (Date has whole seconds); the edge copy ended where that half began
+    await advanceTime(2500); // in the last half of the lifetime (Date has whole seconds); the edge copy ended where that half began
     const late = await timed(path);
     expect(late.ms).toBeLessThan(ORIGIN_DELAY_MS);
     expect(late.response.headers.get("cache-status")).toMatch(/shardcache-shard;hit;ttl=\d+;detail=refresh-ahead/);
-    await sleep(ORIGIN_DELAY_MS + 200);
+    // The background revalidation landed: the stored copy's age starts again (it was 2 s or more).
+    const ageNow = async () => Number((await fetchVia(path, { headers: { "cache-control": "only-if-cached" } })).headers.get("age"));
+    expect(await eventually(async () => (await ageNow()) < 2)).toBe(true);
     expect(await originCount(path)).toBe(2);
     // After the first copy's expiry the refreshed copy is still fresh: nobody waits.
-    await sleep(1200);
+    await advanceTime(1200);
     expect((await timed(path)).ms).toBeLessThan(ORIGIN_DELAY_MS);
   });
 });

@@ -10,7 +10,8 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { putConfig } from "../helpers/config";
-import { BASE, members, sleep, withQuery } from "../helpers/http";
+import { advanceTime } from "../helpers/clock";
+import { BASE, members, withQuery } from "../helpers/http";
 import { originCount, originUrl, uniquePath } from "../helpers/origin";
 
 /** How workerd frames `body` on the wire: its Content-Length, or "chunked". */
@@ -40,7 +41,7 @@ describe("Content-Length on responses served from cache (RFC 9110 §8.6, RFC 911
     await putConfig({ rules: [{ match: { path: `${prefix}/**` }, actions: { edgeTtl: 1 } }] });
     const path = withQuery(`${prefix}/object`, { cc: "max-age=60", size: "5000" });
     await (await get(path)).arrayBuffer();
-    await sleep(1100);
+    await advanceTime(1100);
     const hit = await get(path);
     expect(members(hit).shard?.params.hit).toBe(true);
     expect(members(hit).edge?.params.stored).toBe(true);
@@ -78,7 +79,7 @@ describe("Content-Length on responses served from cache (RFC 9110 §8.6, RFC 911
   it("after a 304 updated the stored headers, the stored length stays (§3.2, §4.3.4)", async () => {
     const path = withQuery(uniquePath("cl-304"), { cc: "max-age=3", etag: '"v1"', size: "2500" });
     await (await get(path)).arrayBuffer();
-    await sleep(3100);
+    await advanceTime(3100);
     const revalidated = await get(path);
     expect(members(revalidated).shard?.params["fwd-status"]).toBe(304);
     expect(revalidated.headers.get("content-length")).toBe("2500");

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { putConfig } from "../helpers/config";
-import { fetchVia, httpDate, isHit, members, sleep, withQuery } from "../helpers/http";
+import { advanceTime } from "../helpers/clock";
+import { fetchVia, httpDate, isHit, members, withQuery } from "../helpers/http";
 import { originCount, uniquePath } from "../helpers/origin";
 
 describe("RFC 9111 §4.2.1: freshness lifetime", () => {
@@ -13,7 +14,7 @@ describe("RFC 9111 §4.2.1: freshness lifetime", () => {
     const path = withQuery(uniquePath("max-age"), { cc: "max-age=1" });
     const first = await fetchVia(path);
     expect(members(first).shard?.params).toMatchObject({ stored: true });
-    await sleep(1200);
+    await advanceTime(1200);
     const stale = await fetchVia(path);
     expect(isHit(stale)).toBe(false);
     expect(members(stale).shard?.params.fwd).toBe("stale");
@@ -41,7 +42,7 @@ describe("RFC 9111 §4.2.1: freshness lifetime", () => {
   it("s-maxage beats max-age for a shared cache (shorter)", async () => {
     const path = withQuery(uniquePath("smaxage-short"), { cc: "max-age=600, s-maxage=1" });
     await fetchVia(path);
-    await sleep(1200);
+    await advanceTime(1200);
     expect(isHit(await fetchVia(path))).toBe(false);
     expect(await originCount(path)).toBe(2);
   });
@@ -55,7 +56,7 @@ describe("RFC 9111 §4.2.1: freshness lifetime", () => {
 
     const both = withQuery(uniquePath("expires-maxage"), { cc: "max-age=1", "h-Expires": httpDate(600) });
     await fetchVia(both);
-    await sleep(1200);
+    await advanceTime(1200);
     expect(isHit(await fetchVia(both))).toBe(false);
     expect(await originCount(both)).toBe(2);
   });
@@ -90,7 +91,7 @@ describe("RFC 9213: targeted cache-control fields", () => {
   it("CDN-Cache-Control's lifetime wins over Cache-Control's", async () => {
     const path = withQuery(uniquePath("cdn-cc-short"), { cc: "max-age=600", "h-CDN-Cache-Control": "max-age=1" });
     await fetchVia(path);
-    await sleep(1200);
+    await advanceTime(1200);
     expect(isHit(await fetchVia(path))).toBe(false);
     expect(await originCount(path)).toBe(2);
   });
@@ -141,11 +142,11 @@ describe("RFC 9111 §4.2.3 / §5.1: Age", () => {
     const path = withQuery(uniquePath("age"), { cc: "max-age=60" });
     const first = await fetchVia(path);
     expect(Number(first.headers.get("age"))).toBe(0);
-    await sleep(1100);
+    await advanceTime(1100);
     const edgeHit = await fetchVia(path);
     expect(members(edgeHit).edge?.params.hit).toBe(true);
     expect(Number(edgeHit.headers.get("age"))).toBeGreaterThanOrEqual(1);
-    await sleep(1100);
+    await advanceTime(1100);
     const later = await fetchVia(path);
     expect(Number(later.headers.get("age"))).toBeGreaterThanOrEqual(2);
     expect(Number(later.headers.get("age"))).toBeLessThanOrEqual(4);
@@ -156,7 +157,7 @@ describe("RFC 9111 §4.2.3 / §5.1: Age", () => {
     await putConfig({ settings: { edgeTtlCapSeconds: 0 } });
     const path = withQuery(uniquePath("age-shard"), { cc: "max-age=60" });
     await fetchVia(path);
-    await sleep(1100);
+    await advanceTime(1100);
     const hit = await fetchVia(path);
     expect(members(hit).shard?.params.hit).toBe(true);
     expect(members(hit).edge?.params.hit).toBeUndefined();

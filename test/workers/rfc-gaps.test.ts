@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { putConfig } from "../helpers/config";
-import { fetchVia, isHit, members, sleep, withQuery } from "../helpers/http";
+import { advanceTime } from "../helpers/clock";
+import { fetchVia, isHit, members, withQuery } from "../helpers/http";
 import { originCount, uniquePath } from "../helpers/origin";
 
 describe("RFC 9111 §5.1: an invalid Age does not make a fresh response unusable", () => {
@@ -42,7 +43,7 @@ describe("RFC 9111 §4.2: a stored 204 with explicit freshness is not reused onc
     const fresh = await fetchVia(path);
     expect(members(fresh).shard?.params.hit).toBe(true);
     expect(await originCount(path)).toBe(1);
-    await sleep(1200);
+    await advanceTime(1200);
     const stale = await fetchVia(path);
     expect(stale.status).toBe(204);
     expect(isHit(stale)).toBe(false);

@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { putConfig } from "../helpers/config";
-import { fetchVia, isHit, members, sleep, withQuery } from "../helpers/http";
+import { advanceTime } from "../helpers/clock";
+import { fetchVia, isHit, members, withQuery } from "../helpers/http";
 import { originCount, uniquePath } from "../helpers/origin";
 
 describe("RFC 9111 §5.2.1: request directives", () => {
@@ -65,7 +66,7 @@ describe("RFC 9111 §5.2.1: request directives", () => {
     await putConfig({ settings: { verbose: true } });
     const path = withQuery(uniquePath("req-maxstale"), { cc: "max-age=1" });
     const first = await fetchVia(path);
-    await sleep(1300);
+    await advanceTime(1300);
     const stale = await fetchVia(path, { headers: { "cache-control": "max-stale=60" } });
     expect(stale.status).toBe(200);
     expect(stale.text_).toBe(first.text_);
@@ -80,7 +81,7 @@ describe("RFC 9111 §5.2.1: request directives", () => {
   it("max-stale does not serve a must-revalidate response stale", async () => {
     const path = withQuery(uniquePath("req-maxstale-mr"), { cc: "max-age=1, must-revalidate" });
     await fetchVia(path);
-    await sleep(1300);
+    await advanceTime(1300);
     const response = await fetchVia(path, { headers: { "cache-control": "max-stale=60" } });
     expect(isHit(response)).toBe(false);
     expect(await originCount(path)).toBe(2);
@@ -104,7 +105,7 @@ describe("RFC 9111 §5.2.1: request directives", () => {
   it("only-if-cached with only a stale entry: 504 without contacting the origin; with max-stale the stale entry", async () => {
     const path = withQuery(uniquePath("req-oic-stale"), { cc: "max-age=1", etag: '"o1"' });
     const first = await fetchVia(path);
-    await sleep(1300);
+    await advanceTime(1300);
     const stale = await fetchVia(path, { headers: { "cache-control": "only-if-cached" } });
     expect(stale.status).toBe(504);
     expect(await originCount(path)).toBe(1);

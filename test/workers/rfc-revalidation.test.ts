@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { putConfig } from "../helpers/config";
-import { fetchVia, isHit, members, sleep, withQuery } from "../helpers/http";
+import { advanceTime } from "../helpers/clock";
+import { fetchVia, isHit, members, withQuery } from "../helpers/http";
 import { originCount, uniquePath } from "../helpers/origin";
 
 /** One cache entry for every URL under `base`, whatever the origin-shaping parameters say. */
@@ -21,7 +22,7 @@ describe("RFC 9111 §4.3: revalidation", () => {
     // check right after it must not race the last second of a 1 s lifetime on a loaded machine.
     const path = withQuery(uniquePath("reval"), { cc: "max-age=2", etag: '"v1"' });
     const first = await fetchVia(path);
-    await sleep(2300);
+    await advanceTime(2300);
     const revalidated = await fetchVia(path);
     expect(revalidated.status).toBe(200);
     expect(revalidated.text_).toBe(first.text_);
@@ -38,7 +39,7 @@ describe("RFC 9111 §4.3: revalidation", () => {
     // max-age=2: the third request must come while the replaced entry is fresh, with room for a loaded machine.
     const path = withQuery(uniquePath("reval-lm"), { cc: "max-age=2", lm: new Date(Date.now() - 86_400_000).toUTCString() });
     const first = await fetchVia(path);
-    await sleep(2300);
+    await advanceTime(2300);
     const second = await fetchVia(path);
     expect(members(second).shard?.params).toMatchObject({ fwd: "stale", "fwd-status": 200, stored: true });
     expect(second.text_).not.toBe(first.text_);
@@ -57,7 +58,7 @@ describe("RFC 9111 §4.3: revalidation", () => {
       const v2 = withQuery(base, { cc: "max-age=60", etag: '"u1"', "h-X-Version": "2" });
       const first = await fetchVia(v1);
       expect(first.headers.get("x-version")).toBe("1");
-      await sleep(1300);
+      await advanceTime(1300);
       const revalidated = await fetchVia(v2);
       expect(members(revalidated).shard?.params).toMatchObject({ fwd: "stale", "fwd-status": 304 });
       expect(revalidated.headers.get("x-version")).toBe("2");
@@ -78,13 +79,13 @@ describe("RFC 9111 §4.3: revalidation", () => {
     await keyIgnoring(base, ["cc"]);
     const long = withQuery(base, { cc: "max-age=1", etag: '"s1"' });
     await fetchVia(long);
-    await sleep(1300);
+    await advanceTime(1300);
     // Revalidated: the 304 says max-age=2 now.
     const short = withQuery(base, { cc: "max-age=2", etag: '"s1"' });
     const revalidated = await fetchVia(short);
     expect(members(revalidated).shard?.params["fwd-status"]).toBe(304);
     expect(isHit(await fetchVia(long))).toBe(true);
-    await sleep(2300);
+    await advanceTime(2300);
     const after = await fetchVia(long);
     expect(isHit(after)).toBe(false);
     expect(members(after).shard?.params.fwd).toBe("stale");
@@ -96,7 +97,7 @@ describe("RFC 9111 §4.3: revalidation", () => {
     const old = withQuery(base, { cc: "max-age=1", etag: '"old"' });
     const fresh = withQuery(base, { cc: "max-age=60", etag: '"new"' });
     const first = await fetchVia(old);
-    await sleep(1300);
+    await advanceTime(1300);
     const replaced = await fetchVia(fresh);
     expect(replaced.status).toBe(200);
     expect(members(replaced).shard?.params).toMatchObject({ fwd: "stale", "fwd-status": 200, stored: true });

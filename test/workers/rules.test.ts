@@ -5,11 +5,11 @@
  */
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { advanceTime } from "../helpers/clock";
 import { putConfig } from "../helpers/config";
 import { originCount, uniquePath } from "../helpers/origin";
 
 const BASE = "http://cache.test";
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function twice(path: string, init?: RequestInit): Promise<[Response, Response]> {
   const first = await SELF.fetch(`${BASE}${path}`, init);
@@ -123,7 +123,7 @@ describe("actions", () => {
     const path = `${prefix}/a?cc=max-age%3D1`;
     const fresh = await SELF.fetch(`${BASE}${path}`);
     const body = await fresh.text();
-    await sleep(1300);
+    await advanceTime(1300);
     await fetch(`${env.TEST_ORIGIN_URL}/__fail?mode=503&prefix=${encodeURIComponent(prefix)}`, { method: "POST" });
     try {
       const stale = await SELF.fetch(`${BASE}${path}`);

@@ -163,3 +163,18 @@ describe("the edge copy", () => {
     }
   });
 });
+
+describe("a HEAD miss", () => {
+  it("is fetched, decided and stored as the GET it stands for, and answered without a body", async () => {
+    const name = `head-${uniquePath("s")}`;
+    const url = `${BASE}${uniquePath("head-miss")}`;
+    const ctx: ShardRequestContext = { key: defaultCacheKey(new URL(url)), shard: name, origin: originUrl, settings: SETTINGS };
+    const head = await shard(name).handle(new Request(url, { method: "HEAD" }), ctx);
+    expect(head.response.headers.get("cache-status")).toMatch(/^shardcache-shard;fwd=uri-miss;fwd-status=200;ttl=\d+;stored$/);
+    expect(await head.response.text()).toBe("");
+    await sleep(50); // the store write follows the body
+    const get = await shard(name).handle(new Request(url), ctx);
+    expect(get.response.headers.get("cache-status")).toMatch(/^shardcache-shard;hit/);
+    expect((await get.response.text()).length).toBeGreaterThan(0);
+  });
+});

@@ -25,4 +25,23 @@ describe("OffsetClock", () => {
     expect(() => moved.advance(ms)).toThrow(RangeError);
     expect(moved.offsetMs).toBe(7);
   });
+
+  it("held, stands still but for advance; released, runs on from its base without going back", () => {
+    const { clock, tick } = base(1_000);
+    const moved = new OffsetClock(clock);
+    moved.advance(500);
+    moved.hold();
+    tick(300);
+    expect(moved.now()).toBe(1_500);
+    moved.advance(20);
+    tick(300);
+    expect(moved.now()).toBe(1_520);
+    moved.release();
+    expect(moved.now()).toBe(2_120);
+    expect(moved.offsetMs).toBe(520);
+    moved.hold();
+    moved.hold(); // a second hold keeps the first instant
+    tick(5);
+    expect(moved.now()).toBe(2_120);
+  });
 });

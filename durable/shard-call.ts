@@ -1,37 +1,66 @@
 /**
- * A shard's answer to the edge: the response dressed with its Cache-Status member and X-Cache-Info
- * (when verbose), inside the typed `ShardResult` with its part of the trace and (for a stored, full
- * response) the record the edge tier needs to keep a copy. The caller says what happened (an
- * `Outcome`); `renderOutcome` derives every header, the trace word and the counters' label from it,
- * so they always agree with each other and with what the shard did.
+ * One request inside the shard, from arrival to answer: the per-request object the read path and the
+ * write path hand each other (like undici's cache handler). It holds the request as the edge sent it,
+ * its RequestLike view, the edge's context, and what the read path learned on the way (why it goes
+ * forward, the stored copy a revalidation or an origin failure falls back on). It also dresses its own
+ * answer: the caller says what happened (an `Outcome`) and `renderOutcome` derives the Cache-Status
+ * member, X-Cache-Info, the trace word and the counters' label, so they always agree with each other
+ * and with what the shard did.
  */
-import { failureResponse } from "../src/serve/origin-failure";
-import { renderCacheStatus } from "../src/rfc9111/cache-status";
-import type { RequestLike, StoredMeta } from "../src/rfc9111/types";
-import { CACHE_INFO_HEADER } from "../src/serve/internal-headers";
+import { defaultSettings } from "../src/config/settings";
 import type { ShardOutcome } from "../src/observe/outcomes";
+import { renderCacheStatus } from "../src/rfc9111/cache-status";
+import type { ForwardReason, RequestLike, StoredMeta } from "../src/rfc9111/types";
+import { CACHE_INFO_HEADER } from "../src/serve/internal-headers";
+import { failureResponse } from "../src/serve/origin-failure";
 import { renderOutcome, type Outcome } from "../src/serve/outcome";
 import { SHARD_RESULT_VERSION, type ShardRequestContext, type ShardResult } from "../src/serve/shard-protocol";
+import { originHost } from "./shard-policy";
+import type { StoredObject } from "./object-store";
 
 export const SHARD_CACHE_NAME = "shardcache-shard";
 
 /** The outcomes a shard answers with its own response (no origin response to relay). */
 export type ShardFailure = Extract<Outcome, { kind: "origin-failed" | "only-if-cached-miss" }>;
 
-export class ShardReply {
+/** Where a call's answer is counted: the shard's request counters, or nothing (a background revalidation is no request). */
+export interface CallCounter {
+  count(name: `requests.${ShardOutcome}`): void;
+}
+
+export class ShardCall {
+  readonly req: RequestLike;
+  /** Why the request goes forward to the origin (Cache-Status `fwd`); the read path sets it. */
+  fwd: ForwardReason = "uri-miss";
+  /** The stored copy the request may revalidate, or serve when the origin fails. */
+  stale: StoredObject | undefined = undefined;
+  /** The origin host, once the call asked the origin (for the trace). */
   #originHost: string | null = null;
 
   constructor(
-    private readonly ctx: ShardRequestContext,
-    private readonly req: RequestLike,
-    /** Told the outcome of every reply once (the shard's request counters); null for background work. */
-    private readonly onOutcome: ((outcome: ShardOutcome) => void) | null = null,
-  ) {}
+    readonly request: Request,
+    readonly ctx: ShardRequestContext,
+    private readonly counter: CallCounter | null,
+  ) {
+    this.req = { method: request.method, url: request.url, headers: request.headers };
+  }
 
-  /** Records that this reply involved the origin, for the trace. */
-  fromOrigin(host: string): this {
-    this.#originHost = host;
-    return this;
+  /** The same request again, in the background, for revalidating `stored`: its answer reaches no client and counts no request. */
+  inBackground(stored: StoredObject): ShardCall {
+    const call = new ShardCall(this.request, this.ctx, null);
+    call.fwd = "stale";
+    call.stale = stored;
+    return call;
+  }
+
+  /** An edge from before grace existed sends no graceSeconds: the default applies. */
+  get graceSeconds(): number {
+    return this.ctx.settings.graceSeconds ?? defaultSettings.graceSeconds;
+  }
+
+  /** Records that this call asked the origin, for the trace. */
+  askedOrigin(): void {
+    this.#originHost = originHost(this.ctx.origin);
   }
 
   /** A response built from a stored (or being-stored) object. */
@@ -62,7 +91,7 @@ export class ShardReply {
 
   #dress(response: Response, outcome: Outcome): ShardResult {
     const { member, info, word, label } = renderOutcome("shard", outcome);
-    this.onOutcome?.(label);
+    this.counter?.count(`requests.${label}`);
     const out = new Response(response.body, response);
     const mine = renderCacheStatus([{ cache: SHARD_CACHE_NAME, ...member }]);
     const upstream = out.headers.get("cache-status");
