@@ -11,9 +11,9 @@ import type { ClusterEvent } from "../../src/events/events";
 import { advanceTime } from "../helpers/clock";
 import { putConfig } from "../helpers/config";
 import { originCount, originUrl, uniquePath } from "../helpers/origin";
+import { eventually } from "../helpers/wait";
 
 const BASE = "http://cache.test";
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Two node prefixes no other test uses, and a switch to make one of them fail. */
 function nodes(name: string) {
@@ -60,11 +60,12 @@ describe("origin pools", () => {
     expect(await originCount(`${a}${path}`)).toBe(3);
 
     await failNode(a, "off");
-    await sleep(1100);
+    await advanceTime(1100);
     for (let i = 0; i < 4; i++) await (await SELF.fetch(`${BASE}${path}`)).text();
     expect(await originCount(`${a}${path}`)).toBeGreaterThanOrEqual(4);
 
-    await sleep(100);
+    // The events are appended in the background (waitUntil).
+    await eventually(async () => (await eventsFor(pool)).some((e) => e.tag === "nodeok"));
     const events = await eventsFor(pool);
     expect(events.filter((e) => e.tag === "nodefail").map((e) => e.text)).toEqual([expect.stringContaining(urlA)]);
     expect(events.filter((e) => e.tag === "nodeok").map((e) => e.text)).toEqual([expect.stringContaining(urlA)]);
@@ -119,7 +120,7 @@ describe("origin pools", () => {
     expect(body).toContain(a);
 
     await putConfig({ settings: { defaultPool: pool, edgeTtlCapSeconds: 0, verbose: true }, pools: { [pool]: { nodes: [{ url: urlA, state: "disabled" }], nodeFailTimeSeconds: 30 } } });
-    await sleep(1100);
+    await advanceTime(1100);
     const stale = await SELF.fetch(`${BASE}${path}`);
     expect(stale.status).toBe(200);
     expect(await stale.text()).toBe(body);

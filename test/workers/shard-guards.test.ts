@@ -8,6 +8,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { defaultCacheKey } from "../../src/rules/cache-key";
 import type { ShardRequestContext, ShardSettings } from "../../src/serve/shard-protocol";
+import { advanceTime } from "../helpers/clock";
 import { failOrigin, sleep, withQuery } from "../helpers/http";
 import { originCount, originUrl, uniquePath } from "../helpers/origin";
 
@@ -152,7 +153,7 @@ describe("the edge copy", () => {
     expect((await ask()).edgeCopy).toBeDefined();
     await sleep(50); // the store write follows the body
     expect((await ask()).edgeCopy).toBeDefined();
-    await sleep(1300);
+    await advanceTime(1300);
     await failOrigin(prefix, "503");
     try {
       const stale = await ask();
