@@ -9,6 +9,7 @@ import { defaultCacheKey } from "../../src/rules/cache-key";
 import { defaultSettings } from "../../src/config/settings";
 import { putConfig } from "../helpers/config";
 import { originCount, uniquePath } from "../helpers/origin";
+import { shardSettings } from "../helpers/shard-settings";
 
 const BASE = "http://cache.test";
 
@@ -123,19 +124,7 @@ describe("shard persistence", () => {
       key: defaultCacheKey(new URL(url)),
       shard: "persist-test-shard",
       origin: env.TEST_ORIGIN_URL,
-      settings: {
-        maxObjectBytes: 10_000_000,
-        memoryBudgetBytes: 1_000_000,
-        storageBudgetBytes: 100_000_000,
-        maxTtlSeconds: 86_400,
-        refreshTimeSeconds: 0,
-        refreshAheadRatio: 0,
-        maxVariants: 4,
-        collapseTimeoutMs: 5000,
-        hitForPassSeconds: 30,
-        verbose: false,
-        originTimeoutMs: 5000,
-      },
+      settings: shardSettings({ maxObjectBytes: 10_000_000, verbose: false }),
     };
     const { response: first } = await shardStub("persist-test-shard").handle(new Request(url), ctx);
     const firstBody = await first.arrayBuffer();

@@ -8,25 +8,14 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { defaultCacheKey } from "../../src/rules/cache-key";
 import type { ShardRequestContext, ShardSettings } from "../../src/serve/shard-protocol";
+import { shardSettings } from "../helpers/shard-settings";
 import { advanceTime } from "../helpers/clock";
 import { failOrigin, sleep, withQuery } from "../helpers/http";
 import { originCount, originUrl, uniquePath } from "../helpers/origin";
 
 const BASE = "http://cache.test";
 
-const SETTINGS: ShardSettings = {
-  maxObjectBytes: 1_000_000,
-  memoryBudgetBytes: 1_000_000,
-  storageBudgetBytes: 100_000_000,
-  maxTtlSeconds: 86_400,
-  refreshTimeSeconds: 0,
-  refreshAheadRatio: 0,
-  maxVariants: 4,
-  collapseTimeoutMs: 5000,
-  hitForPassSeconds: 30,
-  verbose: true,
-  originTimeoutMs: 5000,
-};
+const SETTINGS = shardSettings();
 
 function shard(name: string) {
   return env.CACHE_SHARD.get(env.CACHE_SHARD.idFromName(name));

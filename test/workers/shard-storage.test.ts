@@ -9,6 +9,7 @@ import { ShardStore } from "../../durable/shard-store";
 import { TOUCH_INTERVAL_MS } from "../../durable/sqlite-object-store";
 import { defaultCacheKey } from "../../src/rules/cache-key";
 import type { ShardRequestContext, ShardSettings } from "../../src/serve/shard-protocol";
+import { shardSettings } from "../helpers/shard-settings";
 import type { StoredMeta } from "../../src/rfc9111/types";
 import { advanceTime } from "../helpers/clock";
 import { storedMeta } from "../helpers/stored-meta";
@@ -17,19 +18,7 @@ import { originCount, originUrl, uniquePath } from "../helpers/origin";
 const BASE = "http://cache.test";
 const KiB = 1024;
 
-const SETTINGS: ShardSettings = {
-  maxObjectBytes: 1_000_000,
-  memoryBudgetBytes: 1_000_000,
-  storageBudgetBytes: 100_000_000,
-  maxTtlSeconds: 86_400,
-  refreshTimeSeconds: 0,
-  refreshAheadRatio: 0,
-  maxVariants: 4,
-  collapseTimeoutMs: 5000,
-  hitForPassSeconds: 30,
-  verbose: true,
-  originTimeoutMs: 5000,
-};
+const SETTINGS = shardSettings();
 
 function shard(name: string) {
   return env.CACHE_SHARD.get(env.CACHE_SHARD.idFromName(name));
