@@ -22,9 +22,13 @@
  *   standing for one node of a pool) fail that way, for health checks, grace and the fault suite:
  *   reset (connection destroyed, no response), 503, 500 (a CACHEABLE 500: max-age=600), hang (no
  *   headers for 60 s), stall (headers and a first chunk, then silence for 60 s), reset-body (headers
- *   and half the body, then the connection is destroyed), cut (see below, not storable); off clears it;
+ *   and half the body, then the connection is destroyed), cut (see below, not storable), hold (the
+ *   request waits, at most 60 s, until the prefix's mode changes, and is then answered as usual: a test
+ *   sees what the cache does while its origin request is unanswered, with no timing); off clears it;
  *   POST /__clock?offset=MS sets the Date header to the wall clock plus MS (≥ 0), so the test suite's moved
  *   clock and the origin's Date agree (RFC 9111 §4.2.3: apparent age = response time − Date; test/helpers/clock.ts).
+ *   A request's own X-Test-Clock-Offset: MS wins over it: the workers tests send their file's offset with
+ *   every request (two files run at once, each with its own clock; test/helpers/setup-workers.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createHash } from "node:crypto";
@@ -40,9 +44,9 @@ export interface DemoOrigin {
 }
 
 /** `cut`: headers promising 1000 bytes, then 10 bytes and a dropped connection (a body cut short, no-store). */
-const FAIL_MODES = ["reset", "503", "cut", "500", "hang", "stall", "reset-body"] as const;
+const FAIL_MODES = ["reset", "503", "cut", "500", "hang", "stall", "reset-body", "hold"] as const;
 type FailMode = "off" | (typeof FAIL_MODES)[number];
-/** How long hang and stall hold a connection before giving up on it (bounded, so tests always end). */
+/** How long hang, stall and hold keep a request before giving up on it (bounded, so tests always end). */
 const HOLD_MS = 60_000;
 
 interface OriginState {
@@ -55,6 +59,8 @@ interface OriginState {
   hooks: Map<string, unknown[]>;
   /** How far the Date header is ahead of the wall clock (POST /__clock). */
   clockOffsetMs: number;
+  /** Requests in `hold` mode, each released once its path's mode is no longer hold. */
+  held: Set<{ pathname: string; release: () => void }>;
 }
 
 function failModeFor(state: OriginState, pathname: string): FailMode {
@@ -115,6 +121,7 @@ function handleControl(req: IncomingMessage, res: ServerResponse, url: URL, stat
     const prefix = url.searchParams.get("prefix") ?? "";
     if ((FAIL_MODES as readonly string[]).includes(mode ?? "")) state.failModes.set(prefix, mode as FailMode);
     else state.failModes.delete(prefix);
+    for (const entry of [...state.held]) if (failModeFor(state, entry.pathname) !== "hold") entry.release();
     res.writeHead(204, { "cache-control": "no-store" }).end();
     return true;
   }
@@ -125,6 +132,28 @@ function handleControl(req: IncomingMessage, res: ServerResponse, url: URL, stat
 function holdThenDestroy(req: IncomingMessage, res: ServerResponse): void {
   const timer = setTimeout(() => req.socket.destroy(), HOLD_MS);
   res.on("close", () => clearTimeout(timer));
+}
+
+/** The Date offset for this request: its own X-Test-Clock-Offset (whole ms ≥ 0), else the one POST /__clock set. */
+function clockOffsetFor(req: IncomingMessage, state: OriginState): number {
+  const own = Number(req.headers["x-test-clock-offset"] ?? Number.NaN);
+  return Number.isSafeInteger(own) && own >= 0 ? own : state.clockOffsetMs;
+}
+
+/** Waits until `pathname`'s mode is no longer hold (POST /__fail), or HOLD_MS have passed. */
+function heldUntilReleased(state: OriginState, pathname: string): Promise<void> {
+  return new Promise((resolve) => {
+    const entry = {
+      pathname,
+      release: () => {
+        clearTimeout(timer);
+        state.held.delete(entry);
+        resolve();
+      },
+    };
+    const timer = setTimeout(entry.release, HOLD_MS).unref();
+    state.held.add(entry);
+  });
 }
 
 /** Body text for one response: names the path and the response's serial number, padded to `size`. */
@@ -174,6 +203,7 @@ function echo(req: IncomingMessage, res: ServerResponse, url: URL, requestBody: 
 async function handle(req: IncomingMessage, res: ServerResponse, requestBody: Buffer, state: OriginState): Promise<void> {
   const url = new URL(req.url ?? "/", "http://origin.local");
   if (handleControl(req, res, url, state, requestBody)) return;
+  const clockOffsetMs = clockOffsetFor(req, state);
   const counted = url.pathname + url.search;
   state.requests.set(counted, (state.requests.get(counted) ?? 0) + 1);
   state.total += 1;
@@ -182,6 +212,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, requestBody: Bu
   if (url.pathname.startsWith("/__echo")) return echo(req, res, url, requestBody);
 
   const failMode = failModeFor(state, url.pathname);
+  if (failMode === "hold") await heldUntilReleased(state, url.pathname);
   if (failMode === "reset" || q.get("fail") === "reset") return void req.socket.destroy();
   if (failMode === "503") return void res.writeHead(503, { "retry-after": "1" }).end("origin failing on purpose\n");
   if (failMode === "cut") {
@@ -201,17 +232,17 @@ async function handle(req: IncomingMessage, res: ServerResponse, requestBody: Bu
 
   const etag = q.get("etag");
   if (etag !== null && req.headers["if-none-match"] === etag) {
-    const headers = responseHeaders(url, 0, true, state.clockOffsetMs);
+    const headers = responseHeaders(url, 0, true, clockOffsetMs);
     return void res.writeHead(304, headers).end();
   }
   const sizeParam = q.get("size");
   const body = bodyFor(url, serial, sizeParam === null ? null : Math.max(0, Number(sizeParam) | 0));
   const chunks = Math.max(1, Number(q.get("chunks") ?? 1) | 0);
   const partLength = Number(q.get("part") ?? 0) | 0;
-  if (partLength > 0) return sendPart(res, url, body.length, partLength, state.requests.get(counted) ?? 1, state.clockOffsetMs);
+  if (partLength > 0) return sendPart(res, url, body.length, partLength, state.requests.get(counted) ?? 1, clockOffsetMs);
   const status = Number(q.get("status") ?? 200);
   if (q.get("early") === "1") res.writeEarlyHints({ link: "</early.css>; rel=preload" });
-  res.writeHead(status, responseHeaders(url, body.length, chunks > 1, state.clockOffsetMs));
+  res.writeHead(status, responseHeaders(url, body.length, chunks > 1, clockOffsetMs));
   if (req.method === "HEAD") return void res.end();
   await writeBody(res, body, chunks, Number(q.get("chunkDelay") ?? 0));
 }
@@ -260,7 +291,7 @@ function acceptWebSocket(req: IncomingMessage, socket: Socket, state: OriginStat
 
 /** Start the demo origin on loopback. Port 0 picks a free port. */
 export async function startDemoOrigin(port = 0, host = "127.0.0.1"): Promise<DemoOrigin> {
-  const state: OriginState = { requests: new Map(), total: 0, serial: 0, failModes: new Map(), hooks: new Map(), clockOffsetMs: 0 };
+  const state: OriginState = { requests: new Map(), total: 0, serial: 0, failModes: new Map(), hooks: new Map(), clockOffsetMs: 0, held: new Set() };
   const server: Server = createServer((req, res) => {
     // Read any request body first so pass-through uploads complete (and can be echoed) before we answer.
     const chunks: Buffer[] = [];

@@ -4,7 +4,9 @@
  * plus an offset. A test file, SELF and the Durable Objects share one isolate and module graph, so the
  * object imported here is the one they read. The demo origin's Date header is moved with it: RFC 9111
  * computes a response's apparent age from Date (§4.2.3), so an origin left behind would make every
- * fresh response look as old as the offset.
+ * fresh response look as old as the offset. Each request to the origin carries this file's offset
+ * (test/helpers/setup-workers.ts), since another file may be running with its own; the origin's shared
+ * offset (syncOriginClock) is kept in step as well, for anything that reaches it without one.
  */
 import { testClock } from "../../src/index";
 import { originUrl } from "./origin";

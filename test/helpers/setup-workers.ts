@@ -1,12 +1,24 @@
 /**
  * Runs before every workers test: storage is not rolled back between tests in this pool version, so
  * each test starts from the built-in default config (no document, no last good one, no history) unless it writes its own.
- * Before each file: the demo origin's Date is put back in step with this file's clock (a fresh isolate starts
- * at offset 0; the previous file may have moved the origin's).
+ * Every request this isolate sends the demo origin (the worker's, its Durable Objects', the test's own)
+ * carries this file's clock offset (X-Test-Clock-Offset), so the origin dates its answer by this file's
+ * clock: two files run at once, each with its own clock, and one origin. Before each file the origin's
+ * shared offset is put back in step too (for anything that reaches it without the field).
  */
 import { env } from "cloudflare:test";
 import { beforeAll, beforeEach } from "vitest";
+import { testClock } from "../../src/index";
 import { syncOriginClock } from "./clock";
+import { originUrl } from "./origin";
+
+// The test file, the worker and its Durable Objects share this isolate's globals, so this is the fetch they all call.
+const untagged = globalThis.fetch;
+globalThis.fetch = ((input: RequestInfo | URL, init?: RequestInit) => {
+  const request = new Request(input, init);
+  if (request.url.startsWith(`${originUrl}/`)) request.headers.set("x-test-clock-offset", String(testClock.offsetMs));
+  return untagged(request);
+}) as typeof fetch;
 
 beforeAll(syncOriginClock);
 

@@ -25,4 +25,14 @@ describe("demo origin clock offset", () => {
     expect((await dateOf("/c")) - Date.now()).toBeGreaterThan(110_000);
     await setOffset("0");
   });
+
+  it("dates a request by its own X-Test-Clock-Offset over the shared one, and ignores one that is no offset", async () => {
+    expect(await setOffset("0")).toBe(204);
+    const dated = async (offset: string) => Date.parse((await fetch(`${origin.url}/d`, { headers: { "x-test-clock-offset": offset } })).headers.get("date") ?? "") - Date.now();
+    expect(await dated("7200000")).toBeGreaterThan(7_190_000);
+    expect(await setOffset("3600000")).toBe(204);
+    expect(Math.abs(await dated("0"))).toBeLessThan(2_000);
+    for (const bad of ["-5", "1.5", "soon"]) expect(await dated(bad)).toBeGreaterThan(3_590_000);
+    await setOffset("0");
+  });
 });
