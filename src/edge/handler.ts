@@ -5,7 +5,7 @@
  * the origin and invalidate what they change.
  */
 import type { CacheShard } from "../../durable/cache-shard";
-import { checkShardResult, type ShardRequestContext } from "../serve/shard-protocol";
+import { checkShardResult, type ShardRequestContext, type ShardSettings } from "../serve/shard-protocol";
 import type { ConfigDocument } from "../config/document";
 import type { Settings } from "../config/settings";
 import type { EpochMillis } from "../lib/units";
@@ -180,7 +180,8 @@ async function callShardsFor(request: Request, key: string, fwd: ForwardReason, 
   const result = await callShards(
     order,
     (shard) => {
-      return deps.shards.get(deps.shards.idFromName(shard.name)).handle(new Request(request), shardContext(key, shard.name, rule, deps));
+      // A GET or HEAD carries no body (src/edge/incoming.ts drops one), so the same Request goes to each shard tried.
+      return deps.shards.get(deps.shards.idFromName(shard.name)).handle(request.body === null ? request : new Request(request), shardContext(key, shard.name, rule, deps));
     },
     checkShardResult,
     settings.shardTimeoutMs,
@@ -228,8 +229,9 @@ async function callShardsFor(request: Request, key: string, fwd: ForwardReason, 
 /** What the edge tells a shard about one request for `key`: its settings and the matching rule's decisions. */
 function shardContext(key: string, shard: string, rule: RuleResult, deps: EdgeDeps): ShardRequestContext {
   const { settings } = deps;
-  const originTimeoutMs = Math.max(100, settings.shardTimeoutMs - ORIGIN_TIMEOUT_MARGIN_MS);
-  const ctx: ShardRequestContext = { key, shard, origin: deps.origin, settings: { ...pickShardSettings(settings), originTimeoutMs, ...refreshTimeOf(rule) }, ...ruleContext(rule, settings) };
+  const refreshTime = rule.actions.refreshTime;
+  const shardSettings = refreshTime === undefined ? shardSettingsOf(settings) : { ...shardSettingsOf(settings), refreshTimeSeconds: refreshTime };
+  const ctx: ShardRequestContext = { key, shard, origin: deps.origin, settings: shardSettings, ...ruleContext(rule, settings) };
   const pool = poolFor(rule, deps.config);
   if (pool !== undefined) ctx.pool = pool;
   return ctx;
@@ -406,11 +408,6 @@ export async function invalidate(keys: readonly string[], deps: Pick<EdgeDeps, "
   );
 }
 
-/** A rule's refreshTime replaces settings.refreshTimeSeconds for the objects it matches. */
-function refreshTimeOf(rule: RuleResult): { refreshTimeSeconds?: number } {
-  return rule.actions.refreshTime === undefined ? {} : { refreshTimeSeconds: rule.actions.refreshTime };
-}
-
 /**
  * The edge keeps a copy no longer than the cap (and a rule's edgeTtl), and never past the object's
  * own freshness; with refresh-ahead, only until its last part begins, so those requests reach the
@@ -429,9 +426,21 @@ function traceTrail(attempts: readonly ShardAttempt[], last: string): string {
   return `${trail}, ${last}`;
 }
 
-function pickShardSettings(settings: Settings) {
+/** The shard's part of each config version's settings, built once per version (settings objects are per version, never changed). */
+const shardSettingsMemo = new WeakMap<Settings, Readonly<ShardSettings>>();
+
+/** The settings every shard call under `settings` carries (a rule's refreshTime replaces refreshTimeSeconds, in shardContext). */
+function shardSettingsOf(settings: Settings): Readonly<ShardSettings> {
+  let picked = shardSettingsMemo.get(settings);
+  if (picked === undefined) shardSettingsMemo.set(settings, (picked = Object.freeze(pickShardSettings(settings))));
+  return picked;
+}
+
+function pickShardSettings(settings: Settings): ShardSettings {
   const { maxObjectBytes, memoryBudgetBytes, storageBudgetBytes, maxTtlSeconds, refreshTimeSeconds, refreshAheadRatio, maxVariants, collapseTimeoutMs, hitForPassSeconds, verbose, graceSeconds, originBodyIdleMs } = settings;
-  return { maxObjectBytes, memoryBudgetBytes, storageBudgetBytes, maxTtlSeconds, refreshTimeSeconds, refreshAheadRatio, maxVariants, collapseTimeoutMs, hitForPassSeconds, verbose, graceSeconds, originBodyIdleMs };
+  // The shard waits for origin headers a little less than the edge waits for the shard.
+  const originTimeoutMs = Math.max(100, settings.shardTimeoutMs - ORIGIN_TIMEOUT_MARGIN_MS);
+  return { maxObjectBytes, memoryBudgetBytes, storageBudgetBytes, maxTtlSeconds, refreshTimeSeconds, refreshAheadRatio, maxVariants, collapseTimeoutMs, hitForPassSeconds, verbose, graceSeconds, originBodyIdleMs, originTimeoutMs };
 }
 
 /**
