@@ -121,7 +121,10 @@ async function serve(request: Request, ruleRequest: RuleRequest, rule: RuleResul
   const now = deps.now();
 
   // Memory again after the shared tier's await: a single-flight that closed meanwhile left its copy there.
-  let copy = deps.edgeTier.lookupMemory(key, now) ?? (await deps.edgeTier.lookupShared(key, now)) ?? deps.edgeTier.lookupMemory(key, deps.now());
+  // An edge that keeps no copies (edgeTtlCapSeconds or the rule's edgeTtl 0) does not ask caches.default
+  // either (a cache round trip per request): what it may hold is from an earlier config, never needed.
+  const keepsCopies = deps.settings.edgeTtlCapSeconds > 0 && rule.actions.edgeTtl !== 0;
+  let copy = deps.edgeTier.lookupMemory(key, now) ?? (keepsCopies ? ((await deps.edgeTier.lookupShared(key, now)) ?? deps.edgeTier.lookupMemory(key, deps.now())) : null);
   if (copy !== null && scope.purges.purges({ key, tags: copy.meta.tags, storedAt: copy.storedAt })) {
     scope.waitUntil(deps.edgeTier.delete(key).catch(() => {}));
     copy = null;
