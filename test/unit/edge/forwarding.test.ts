@@ -9,7 +9,12 @@ import { DEFAULT_UNKEYED_REQUEST_HEADERS } from "../../../src/config/settings";
 import { forwardedField, keyedHeaderNames, requestForUpstream } from "../../../src/edge/forwarding";
 
 const NAMES = [...DEFAULT_UNKEYED_REQUEST_HEADERS, "accept", "cookie", "x-custom", "X-Forwarded-Host", "Accept-Language", "forwarded"];
-const caseOf = (name: string) => fc.constantFrom(name, name.toUpperCase(), name.replace(/^./, (c) => c.toUpperCase()));
+const caseOf = (name: string) =>
+  fc.constantFrom(
+    name,
+    name.toUpperCase(),
+    name.replace(/^./, (c) => c.toUpperCase()),
+  );
 const anyName = fc.constantFrom(...NAMES).chain(caseOf);
 const value = fc.stringMatching(/^[!-~]([ -~]{0,8}[!-~])?$/);
 
