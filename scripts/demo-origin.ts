@@ -25,15 +25,17 @@
  *   and half the body, then the connection is destroyed), cut (see below, not storable), hold (the
  *   request waits, at most 60 s, until the prefix's mode changes, and is then answered as usual: a test
  *   sees what the cache does while its origin request is unanswered, with no timing); off clears it;
- *   POST /__clock?offset=MS sets the Date header to the wall clock plus MS (≥ 0), so the test suite's moved
- *   clock and the origin's Date agree (RFC 9111 §4.2.3: apparent age = response time − Date; test/helpers/clock.ts).
- *   A request's own X-Test-Clock-Offset: MS wins over it: the workers tests send their file's offset with
- *   every request (two files run at once, each with its own clock; test/helpers/setup-workers.ts).
+ * A request with `X-Demo-Clock-Offset: MS` (whole milliseconds ≥ 0; anything else is a 400) is answered with a
+ *   Date MS ahead of the wall clock, so a test's moved clock and the origin's Date agree (RFC 9111 §4.2.3:
+ *   apparent age = response time − Date). It travels with each request, not as origin state, because test files
+ *   run in parallel, each with its own clock (test/helpers/setup-workers.ts adds it); the field is removed
+ *   before anything else reads the request, so echoes never show it.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createHash } from "node:crypto";
 import type { AddressInfo, Socket } from "node:net";
 import { pathToFileURL } from "node:url";
+import { CLOCK_OFFSET_FIELD } from "./lib/demo-clock";
 
 export interface DemoOrigin {
   url: string;
@@ -57,8 +59,6 @@ interface OriginState {
   failModes: Map<string, FailMode>;
   /** Webhook sinks: bodies POSTed to /__hook/<name>, readable with GET /__hook/<name> (event handler tests). */
   hooks: Map<string, unknown[]>;
-  /** How far the Date header is ahead of the wall clock (POST /__clock). */
-  clockOffsetMs: number;
   /** Requests in `hold` mode, each released once its path's mode is no longer hold. */
   held: Set<{ pathname: string; release: () => void }>;
 }
@@ -109,13 +109,6 @@ function handleControl(req: IncomingMessage, res: ServerResponse, url: URL, stat
     res.writeHead(204, { "cache-control": "no-store" }).end();
     return true;
   }
-  if (url.pathname === "/__clock" && req.method === "POST") {
-    const offset = Number(url.searchParams.get("offset"));
-    const valid = Number.isSafeInteger(offset) && offset >= 0;
-    if (valid) state.clockOffsetMs = offset;
-    res.writeHead(valid ? 204 : 400, { "cache-control": "no-store" }).end(valid ? undefined : "offset: whole milliseconds >= 0\n");
-    return true;
-  }
   if (url.pathname === "/__fail" && req.method === "POST") {
     const mode = url.searchParams.get("mode");
     const prefix = url.searchParams.get("prefix") ?? "";
@@ -132,12 +125,6 @@ function handleControl(req: IncomingMessage, res: ServerResponse, url: URL, stat
 function holdThenDestroy(req: IncomingMessage, res: ServerResponse): void {
   const timer = setTimeout(() => req.socket.destroy(), HOLD_MS);
   res.on("close", () => clearTimeout(timer));
-}
-
-/** The Date offset for this request: its own X-Test-Clock-Offset (whole ms ≥ 0), else the one POST /__clock set. */
-function clockOffsetFor(req: IncomingMessage, state: OriginState): number {
-  const own = Number(req.headers["x-test-clock-offset"] ?? Number.NaN);
-  return Number.isSafeInteger(own) && own >= 0 ? own : state.clockOffsetMs;
 }
 
 /** Waits until `pathname`'s mode is no longer hold (POST /__fail), or HOLD_MS have passed. */
@@ -200,10 +187,18 @@ function echo(req: IncomingMessage, res: ServerResponse, url: URL, requestBody: 
   res.end(body);
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, requestBody: Buffer, state: OriginState): Promise<void> {
+/** The Date offset `req` asks for (0 without the field), taken out of its headers; null when the field is malformed. */
+function takeClockOffset(req: IncomingMessage): number | null {
+  const field = req.headers[CLOCK_OFFSET_FIELD];
+  delete req.headers[CLOCK_OFFSET_FIELD];
+  if (field === undefined) return 0;
+  const offset = typeof field === "string" && /^\d+$/.test(field) ? Number(field) : Number.NaN;
+  return Number.isSafeInteger(offset) ? offset : null;
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, requestBody: Buffer, state: OriginState, clockOffsetMs: number): Promise<void> {
   const url = new URL(req.url ?? "/", "http://origin.local");
   if (handleControl(req, res, url, state, requestBody)) return;
-  const clockOffsetMs = clockOffsetFor(req, state);
   const counted = url.pathname + url.search;
   state.requests.set(counted, (state.requests.get(counted) ?? 0) + 1);
   state.total += 1;
@@ -291,13 +286,17 @@ function acceptWebSocket(req: IncomingMessage, socket: Socket, state: OriginStat
 
 /** Start the demo origin on loopback. Port 0 picks a free port. */
 export async function startDemoOrigin(port = 0, host = "127.0.0.1"): Promise<DemoOrigin> {
-  const state: OriginState = { requests: new Map(), total: 0, serial: 0, failModes: new Map(), hooks: new Map(), clockOffsetMs: 0, held: new Set() };
+  const state: OriginState = { requests: new Map(), total: 0, serial: 0, failModes: new Map(), hooks: new Map(), held: new Set() };
   const server: Server = createServer((req, res) => {
     // Read any request body first so pass-through uploads complete (and can be echoed) before we answer.
     const chunks: Buffer[] = [];
     req.on("error", () => res.destroy());
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => void handle(req, res, Buffer.concat(chunks), state).catch(() => res.destroy()));
+    req.on("end", () => {
+      const clockOffsetMs = takeClockOffset(req);
+      if (clockOffsetMs === null) return void res.writeHead(400, { "cache-control": "no-store" }).end(`${CLOCK_OFFSET_FIELD}: whole milliseconds >= 0\n`);
+      void handle(req, res, Buffer.concat(chunks), state, clockOffsetMs).catch(() => res.destroy());
+    });
   });
   server.keepAliveTimeout = 5_000;
   const upgraded = new Set<Socket>();

@@ -1,26 +1,25 @@
 /**
  * Runs before every workers test: storage is not rolled back between tests in this pool version, so
  * each test starts from the built-in default config (no document, no last good one, no history) unless it writes its own.
- * Every request this isolate sends the demo origin (the worker's, its Durable Objects', the test's own)
- * carries this file's clock offset (X-Test-Clock-Offset), so the origin dates its answer by this file's
- * clock: two files run at once, each with its own clock, and one origin. Before each file the origin's
- * shared offset is put back in step too (for anything that reaches it without the field).
+ * Every request this isolate (the test file, SELF, the Durable Objects) sends the demo origin carries the
+ * file's clock offset, so its Date follows this file's moved clock and no other's: test files run in
+ * parallel (vitest.config.ts), each with its own clock, against one demo origin.
  */
 import { env } from "cloudflare:test";
-import { beforeAll, beforeEach } from "vitest";
+import { beforeEach } from "vitest";
 import { testClock } from "../../src/index";
-import { syncOriginClock } from "./clock";
+import { CLOCK_OFFSET_FIELD } from "../../scripts/lib/demo-clock";
 import { originUrl } from "./origin";
 
-// The test file, the worker and its Durable Objects share this isolate's globals, so this is the fetch they all call.
-const untagged = globalThis.fetch;
-globalThis.fetch = ((input: RequestInfo | URL, init?: RequestInit) => {
+const demoOrigin = new URL(originUrl).host;
+const platformFetch = globalThis.fetch;
+globalThis.fetch = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
   const request = new Request(input, init);
-  if (request.url.startsWith(`${originUrl}/`)) request.headers.set("x-test-clock-offset", String(testClock.offsetMs));
-  return untagged(request);
-}) as typeof fetch;
-
-beforeAll(syncOriginClock);
+  if (new URL(request.url).host !== demoOrigin) return platformFetch(request);
+  const headers = new Headers(request.headers);
+  headers.set(CLOCK_OFFSET_FIELD, String(testClock.offsetMs));
+  return platformFetch(new Request(request, { headers }));
+};
 
 beforeEach(async () => {
   await env.CONFIG.delete("config");

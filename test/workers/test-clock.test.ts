@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { advanceTime, now } from "../helpers/clock";
-import { fetchVia, isHit, members, withQuery } from "../helpers/http";
-import { originCount, originUrl, uniquePath } from "../helpers/origin";
+import { fetchVia, members, withQuery } from "../helpers/http";
+import { originCount, uniquePath } from "../helpers/origin";
 
 describe("the test clock", () => {
   it("ages a stored response in the shard and the edge tier by the time moved, not by the time slept", async () => {
@@ -32,18 +32,6 @@ describe("the test clock", () => {
     const date = Date.parse(response.headers.get("date") ?? "");
     expect(Math.abs(date - now())).toBeLessThan(5_000);
     expect(date - Date.now()).toBeGreaterThan(3_500_000);
-  });
-
-  it("dates this file's origin answers by this file's clock while another file resets the origin's shared offset", async () => {
-    await advanceTime(3_600_000);
-    // What a test file starting alongside this one does (test/helpers/setup-workers.ts): its clock is at 0.
-    await (await fetch(`${originUrl}/__clock?offset=0`, { method: "POST" })).arrayBuffer();
-    const path = withQuery(uniquePath("clock-own"), { cc: "public, max-age=60" });
-    const stored = await fetchVia(path);
-    expect(Math.abs(Date.parse(stored.headers.get("date") ?? "") - now())).toBeLessThan(5_000);
-    // Not an hour old on arrival: the next request is a hit.
-    expect(isHit(await fetchVia(path))).toBe(true);
-    expect(await originCount(path)).toBe(1);
   });
 
   it("moves only forward", async () => {
