@@ -9,7 +9,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../src/env";
 import type { Clock } from "../src/lib/clock";
 import type { EpochMillis, Millis } from "../src/lib/units";
-import type { Surrender } from "../src/rates/lease";
+import { MAX_HOLD_MS, type Surrender } from "../src/rates/lease";
 import { backlog, currentRate, emptyLimiterState, release, reserve, tryAcquire, type LimiterState, type RateLimits } from "../src/rates/limiter";
 
 export interface LeaseRequest {
@@ -36,6 +36,9 @@ export class RateLimiter extends DurableObject<Env> {
   }
 
   async lease(request: LeaseRequest): Promise<{ granted: number; retryAfterMs: Millis; bookedAt: EpochMillis }> {
+    // The edge stops using the tokens at the end of the hold it asked for; a hold it could not have
+    // asked for is a bug there, refused rather than booked at some other instant.
+    if (!(request.holdMs >= 0 && request.holdMs <= MAX_HOLD_MS)) throw new RangeError(`lease hold must be 0..${MAX_HOLD_MS} ms, got ${request.holdMs}`);
     const now = this.#clock.now();
     let state = this.#state(request.context);
     for (const given of request.surrender) if (given.unused > 0) state = release(state, given.bookedAt, given.unused);

@@ -20,9 +20,9 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fixedRate, type FixedRateResult } from "./lib/fixed-rate";
+import { fixedRateInterleaved, type FixedRateResult } from "./lib/fixed-rate";
 import { throughput, type ThroughputResult } from "./lib/load";
-import { withCpu } from "./lib/proc-cpu";
+import { cpuMillis, withCpu } from "./lib/proc-cpu";
 import { BARE_DO_WORKER_SCRIPT, BARE_WORKER_SCRIPT, REPO_ROOT, type Runtime, type WorkerSpec } from "./lib/runtime";
 import { fmt, markdownTable, median } from "./lib/stats";
 
@@ -107,25 +107,16 @@ export interface ClosedSummary {
   runs: ClosedRun[];
 }
 
-export interface FixedRun extends Omit<FixedRateResult, "firstHeaders"> {
-  cpuMs: number | null;
+/**
+ * One workload at a fixed rate: its samples pooled over the interleaved slices it had the stream
+ * for (percentiles over all of them, not a median of per-run percentiles).
+ */
+export interface FixedSummary extends Omit<FixedRateResult, "firstHeaders"> {
+  name: string;
+  /** 1 s slices this workload had the stream for. */
+  slices: number;
   cpuUsPerRequest: number | null;
   cacheStatus: string | null;
-}
-
-export interface FixedSummary {
-  name: string;
-  rate: number;
-  p50Ms: number;
-  p99Ms: number;
-  p999Ms: number;
-  cpuUsPerRequest: number | null;
-  /** Runs that could not sustain the rate. */
-  overloadedRuns: number;
-  achievedRps: number;
-  generatorLagP99Ms: number;
-  errors: number;
-  runs: FixedRun[];
 }
 
 export interface HitResults {
@@ -148,7 +139,7 @@ export interface HitResults {
     atRate: Partial<Record<TargetId, FixedSummary>>;
     shardRate: number;
     atShardRate: Partial<Record<TargetId, FixedSummary>>;
-    /** Median over rounds of edge p99 / bare p99, and of the CPU per request ratios, at `rate`. */
+    /** Edge p99 / bare p99 and the CPU per request ratios at `rate`, from the pooled, interleaved samples. */
     edgeP99Ratio: number;
     edgeCpuRatio: number;
     countingCpuCost: number;
@@ -166,6 +157,11 @@ export interface HitPlan {
 }
 
 const IDLE_SAMPLE_MS = 2_000;
+/** The fixed-rate stream changes workload every slice (see fixedRateInterleaved). */
+const FIXED_SLICE_MS = 1_000;
+/** Samples per workload at a fixed rate, at least: a p99.9 needs 10,000 to rest on 10 (the quick plan settles for fewer). */
+const FIXED_MIN_SAMPLES = 10_000;
+const FIXED_MIN_SAMPLES_QUICK = 2_000;
 /** A fixed-rate run whose backlog passes this much traffic is reported overloaded (its latencies are a queue's). */
 const FIXED_MAX_BACKLOG_MS = 500;
 const cpuPer = (cpuMs: number | null, requests: number) => (cpuMs === null || requests === 0 ? null : (cpuMs * 1000) / requests);
@@ -254,19 +250,20 @@ export async function runHitPhase(runtime: Runtime, plan: HitPlan, progress: (te
   const countingPaired = { pairs: pairs.length, throughputCost: median(pairs.map((p) => p.throughput)), cpuCost: medianOf(pairs.map((p) => p.cpu)) };
   progress(`  counting, ${pairs.length} alternating 1 s pairs: costs ${fmt.pct(countingPaired.throughputCost)} of throughput, ${countingPaired.cpuCost === null ? "?" : fmt.pct(countingPaired.cpuCost)} of CPU per request`);
 
-  // (2) Fixed rate: half the bare worker's closed-loop throughput; then half the shard hit's own.
-  // Half the bare worker's closed-loop throughput; on a machine too busy to sustain that for the bare
-  // worker or the edge hit (a 2 s probe of each overloads), half again, at most three times: a rate
-  // they cannot keep up with would compare queues, not hits.
-  let rate = Math.max(100, Math.round(closed.bare.rps / 2 / 100) * 100);
-  let rateNote = "half the bare worker's closed-loop throughput";
+  // (2) Fixed rate. Half the closed-loop throughput of the slower of the two the goal compares (the
+  // bare worker and the edge hit): at half the bare worker's, the edge hit (slower per request, and
+  // sharing the cores with the Node generator, which wrk's closed loop does not) ran near or past
+  // saturation, and a p99 there is its queue, not the hit. On a machine too busy to sustain even that
+  // for either (a 2 s probe of each overloads), half again, at most three times.
+  const slower = Math.min(closed.bare.rps, closed.edgeProd.rps);
+  let rate = Math.max(100, Math.round(slower / 2 / 100) * 100);
+  let rateNote = `half the closed-loop throughput of the slower of the bare worker and the edge hit (${closed.bare.rps <= closed.edgeProd.rps ? "the bare worker" : "the edge hit"})`;
   for (let halvings = 0; halvings < 3; halvings++) {
-    const probes = [];
-    for (const id of ["bare", "edgeProd"] as const) probes.push(await fixedRate({ url: by[id].url, rate, durationMs: 2_000, connections: plan.fixedConnections, maxBacklogMs: 250 }));
-    if (!probes.some((p) => p.overloaded)) break;
-    progress(`  the bare worker or the edge hit does not keep up with ${rate} req/s on this machine now (a 2 s probe overloaded): halving it`);
+    const [probeBare, probeEdge] = await fixedRateInterleaved({ urls: [by.bare.url, by.edgeProd.url], rate, sliceMs: 1_000, slices: 1, connections: plan.fixedConnections, maxBacklogMs: 250 });
+    if (!probeBare!.overloaded && !probeEdge!.overloaded) break;
+    progress(`  the bare worker or the edge hit does not keep up with ${rate} req/s on this machine now (a probe overloaded): halving it`);
     rate = Math.max(100, Math.round(rate / 2 / 100) * 100);
-    rateNote = `1/${2 ** (halvings + 2)} of the bare worker's closed-loop throughput (a probe at the higher rate overloaded the machine)`;
+    rateNote = `1/${2 ** (halvings + 2)} of the slower closed-loop throughput (a probe at the higher rate overloaded the machine)`;
   }
   // workerd spends some CPU with no request at all (timers, the runtime's own upkeep): measured here and
   // taken off the fixed-rate figures, which at a low rate it would otherwise dominate.
@@ -274,44 +271,46 @@ export async function runHitPhase(runtime: Runtime, plan: HitPlan, progress: (te
   const idleCpuPerSecond = idle.cpuMs === null ? 0 : (idle.cpuMs * 1000) / IDLE_SAMPLE_MS;
   progress(`  workerd idle: ${idleCpuPerSecond.toFixed(1)} ms CPU per second`);
   const shardRate = Math.max(50, Math.round(closed.shard.rps / 2 / 50) * 50);
-  const fixedAt = async (ids: readonly TargetId[], r: number): Promise<{ summaries: Partial<Record<TargetId, FixedSummary>>; runs: Map<TargetId, FixedRun[]> }> => {
-    const runs = new Map<TargetId, FixedRun[]>(ids.map((id) => [id, []]));
-    for (let round = 0; round < plan.repeats; round++) {
-      for (const id of ids) {
-        const { value, cpuMs } = await withCpu(runtime.pids, () => fixedRate({ url: by[id].url, rate: r, durationMs: plan.fixedMs, connections: plan.fixedConnections, maxBacklogMs: FIXED_MAX_BACKLOG_MS }));
-        const { firstHeaders, ...rest } = value;
-        const netCpuMs = cpuMs === null ? null : Math.max(0, cpuMs - (idleCpuPerSecond * value.durationMs) / 1000);
-        const run: FixedRun = { ...rest, cpuMs, cpuUsPerRequest: cpuPer(netCpuMs, value.completed), cacheStatus: firstHeaders["cache-status"] ?? null };
-        runs.get(id)!.push(run);
-        progress(
-          `  ${r} req/s round ${round + 1} ${id}: ${run.overloaded ? `OVERLOADED (sustained ${fmt.int(run.achievedRps)} req/s), ` : ""}p50 ${fmt.ms(run.p50Ms)}, p99 ${fmt.ms(run.p99Ms)}, p99.9 ${fmt.ms(run.p999Ms)}, CPU ${run.cpuUsPerRequest?.toFixed(0) ?? "?"} µs/req, generator lag p99 ${fmt.ms(run.generatorLagP99Ms)}`,
-        );
-      }
-    }
+  const minSamples = plan.repeats > 1 ? FIXED_MIN_SAMPLES : FIXED_MIN_SAMPLES_QUICK;
+  const fixedAt = async (ids: readonly TargetId[], r: number): Promise<Partial<Record<TargetId, FixedSummary>>> => {
+    // As many 1 s slices per target as the plan's rounds × run length, more where the rate is too low
+    // for minSamples in that time (a p99.9 from fewer than 10,000 samples rests on a handful).
+    const slices = Math.max(Math.round((plan.repeats * plan.fixedMs) / FIXED_SLICE_MS), Math.ceil(minSamples / ((r * FIXED_SLICE_MS) / 1000)));
+    progress(`  ${ids.join(", ")} at ${r} req/s: ${slices} interleaved ${FIXED_SLICE_MS / 1000} s slices each (${ids.length * slices} s)`);
+    const cpu = new Map<number, number>();
+    let current = -1;
+    let mark = cpuMillis(runtime.pids);
+    const results = await fixedRateInterleaved({
+      urls: ids.map((id) => by[id].url),
+      rate: r,
+      sliceMs: FIXED_SLICE_MS,
+      slices,
+      connections: plan.fixedConnections,
+      maxBacklogMs: FIXED_MAX_BACKLOG_MS,
+      // workerd's CPU, read at each change of target and put on the target that had the stream.
+      onSlice: (index) => {
+        const reading = cpuMillis(runtime.pids);
+        if (current >= 0 && reading !== null && mark !== null) cpu.set(current, (cpu.get(current) ?? 0) + reading - mark);
+        mark = reading;
+        current = index;
+      },
+    });
     const summaries: Partial<Record<TargetId, FixedSummary>> = {};
-    for (const id of ids) {
-      const rs = runs.get(id)!;
-      summaries[id] = {
-        name: by[id].name,
-        rate: r,
-        p50Ms: median(rs.map((x) => x.p50Ms)),
-        p99Ms: median(rs.map((x) => x.p99Ms)),
-        p999Ms: median(rs.map((x) => x.p999Ms)),
-        cpuUsPerRequest: medianOf(rs.map((x) => x.cpuUsPerRequest)),
-        overloadedRuns: rs.filter((x) => x.overloaded).length,
-        achievedRps: median(rs.map((x) => x.achievedRps)),
-        generatorLagP99Ms: median(rs.map((x) => x.generatorLagP99Ms)),
-        errors: rs.reduce((a, x) => a + x.errors, 0),
-        runs: rs,
-      };
+    for (const [i, id] of ids.entries()) {
+      const { firstHeaders, ...run } = results[i]!;
+      const cpuMs = cpu.has(i) ? Math.max(0, cpu.get(i)! - (idleCpuPerSecond * run.durationMs) / 1000) : null;
+      summaries[id] = { ...run, name: by[id].name, slices, cpuUsPerRequest: cpuPer(cpuMs, run.completed), cacheStatus: firstHeaders["cache-status"] ?? null };
+      progress(
+        `  ${r} req/s ${id}: ${run.overloaded ? `OVERLOADED (sustained ${fmt.int(run.achievedRps)} req/s), ` : ""}${fmt.int(run.completed)} samples, p50 ${fmt.ms(run.p50Ms)}, p99 ${fmt.ms(run.p99Ms)}, p99.9 ${fmt.ms(run.p999Ms)}, CPU ${summaries[id]!.cpuUsPerRequest?.toFixed(0) ?? "?"} µs/req, generator lag p99 ${fmt.ms(run.generatorLagP99Ms)}, generator CPU ${run.generatorCpuUsPerRequest.toFixed(0)} µs/req`,
+      );
     }
-    return { summaries, runs };
+    return summaries;
   };
-  progress(`hit path, fixed rate ${rate} req/s (${rateNote}) × ${plan.fixedMs / 1000} s, ${plan.repeats} rounds`);
-  const atRate = await fixedAt(["bare", "edgeProd", "edgeUncounted", "shard"], rate);
+  progress(`hit path, fixed rate ${rate} req/s (${rateNote})`);
+  const atRate = await fixedAt(["bare", "edgeProd", "edgeUncounted"], rate);
   progress(`hit path, fixed rate ${shardRate} req/s (half the shard hit's closed-loop throughput)`);
   const atShardRate = await fixedAt(["bare", "bareDo", "shard"], shardRate);
-  const fixedRatio = (a: TargetId, b: TargetId, f: (x: FixedRun) => number | null) => medianOf(atRate.runs.get(a)!.map((x, i) => ratioOrNull(f(x), f(atRate.runs.get(b)![i]!)))) ?? Number.NaN;
+  const fixedRatio = (a: TargetId, b: TargetId, f: (x: FixedSummary) => number | null) => ratioOrNull(f(atRate[a]!), f(atRate[b]!)) ?? Number.NaN;
   const after = loadAverage();
   return {
     loadAverage: { before, after },
@@ -322,9 +321,9 @@ export async function runHitPhase(runtime: Runtime, plan: HitPlan, progress: (te
       idleCpuMsPerSecond: idleCpuPerSecond,
       rate,
       rateNote,
-      atRate: atRate.summaries,
+      atRate,
       shardRate,
-      atShardRate: atShardRate.summaries,
+      atShardRate,
       edgeP99Ratio: fixedRatio("edgeProd", "bare", (x) => x.p99Ms),
       edgeCpuRatio: fixedRatio("edgeProd", "bare", (x) => x.cpuUsPerRequest),
       countingCpuCost: 1 - 1 / fixedRatio("edgeProd", "edgeUncounted", (x) => x.cpuUsPerRequest),

@@ -36,4 +36,23 @@ describe("rate classes, refill ahead", () => {
     const [status] = await limiter.status();
     expect(status?.perMinute).toBeGreaterThan(64);
   });
+
+  it("requests that find the lease empty while a call ahead is in flight are all answered", async () => {
+    // Bursts of concurrent requests, each its own request on workerd: a burst uses the lease up past
+    // the point where a call ahead starts, and the rest of it finds the lease empty meanwhile. Had they
+    // waited on that call (its request answered already), workerd would cancel them as hung.
+    const cls = unique("burst");
+    const prefix = uniquePath("burst");
+    await putConfig({ rateClasses: { [cls]: { perSecond: 1_000_000, spread: 1 } }, rules: [{ match: { path: `${prefix}/**` }, actions: { rateClass: { name: cls } } }] });
+    const statuses: number[] = [];
+    for (let round = 0; round < 2; round++) {
+      const responses = await Promise.all(Array.from({ length: 80 }, () => SELF.fetch(`${BASE}${prefix}/hot`)));
+      for (const response of responses) {
+        await response.arrayBuffer();
+        statuses.push(response.status);
+      }
+    }
+    expect(statuses).toHaveLength(160);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+  });
 });

@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { rateClassSchema } from "../../../src/config/rates";
-import { MAX_CONTEXTS_PER_CLASS, RateGate, type LimiterStub } from "../../../src/edge/rate-gate";
+import { FACTORS_TTL_MS, MAX_CONTEXTS_PER_CLASS, RateGate, type LimiterStub } from "../../../src/edge/rate-gate";
 import type { LeaseRequest } from "../../../durable/rate-limiter";
 
 const req = { url: new URL("http://x/a"), headers: new Headers(), clientIp: "192.0.2.1" };
@@ -14,6 +14,8 @@ function gate(limiter: LimiterStub, errors: string[] = []) {
 }
 
 describe("RateGate", () => {
+  beforeEach(() => void kept.splice(0));
+
   it("admits from one lease without calling the limiter again until it runs low", async () => {
     const calls: LeaseRequest[] = [];
     const limiter: LimiterStub = { lease: async (r) => (calls.push(r), { granted: Math.min(r.want, 8), retryAfterMs: 0, bookedAt: 0 }), reserve: async () => ({ delayMs: 0 }) };
@@ -50,6 +52,54 @@ describe("RateGate", () => {
     expect(fromLease).toBe(2000);
     // Sized by the rate seen (2 per ms: 200 per batch), not one call per 64 requests.
     expect(calls).toBeLessThan(60);
+  });
+
+  it("never waits for a call ahead: a request finding its lease empty meanwhile makes its own call", async () => {
+    // Calls answer only when the test says so.
+    const pending: { want: number; answer: () => void }[] = [];
+    const limiter: LimiterStub = {
+      lease: (r) => new Promise((resolve) => pending.push({ want: r.want, answer: () => resolve({ granted: r.want, retryAfterMs: 0, bookedAt: 0 }) })),
+      reserve: async () => ({ delayMs: 0 }),
+    };
+    const { gate: g } = gate(limiter);
+    const cls = rateClassSchema.parse({ perSecond: 1000 });
+    const first = g.admit("c", cls, { name: "c" }, req, keep);
+    await new Promise((resolve) => setImmediate(resolve));
+    pending.shift()!.answer();
+    await first;
+    // Use the lease up: the first request from it that finds it low starts a call ahead, which stays unanswered.
+    while (g.admitFromLease("c", cls, { name: "c" }, req, keep));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(pending).toHaveLength(1);
+    let settled = false;
+    const waiting = g.admit("c", cls, { name: "c" }, req, keep).then((v) => ((settled = true), v));
+    await new Promise((resolve) => setImmediate(resolve));
+    // Its own call, not the call ahead.
+    expect(pending).toHaveLength(2);
+    pending[1]!.answer();
+    expect(await waiting).toEqual({ admitted: true, delayedMs: 0 });
+    expect(settled).toBe(true);
+    pending[0]!.answer();
+  });
+
+  it("reads the shaping factors once per FACTORS_TTL_MS, and uses the held ones while it reads them again", async () => {
+    let reads = 0;
+    let factor = 0.5;
+    const wants: number[] = [];
+    const limiter: LimiterStub = { lease: async (r) => (wants.push(r.limits.perSecond!), { granted: 1, retryAfterMs: 0, bookedAt: 0 }), reserve: async () => ({ delayMs: 0 }) };
+    let now = 1_000;
+    const g = new RateGate({ limiter: () => limiter, factors: async () => (reads++, { c: factor }), now: () => now });
+    const cls = rateClassSchema.parse({ perSecond: 100 });
+    for (let i = 0; i < 3; i++) await g.admit("c", cls, { name: "c" }, req, keep);
+    expect(reads).toBe(1);
+    now += FACTORS_TTL_MS;
+    factor = 1;
+    await g.admit("c", cls, { name: "c" }, req, keep);
+    await Promise.all(kept);
+    await g.admit("c", cls, { name: "c" }, req, keep);
+    expect(reads).toBe(2);
+    // Stale factors while the new read was in flight, the new ones after it.
+    expect(wants).toEqual([50, 50, 50, 50, 100]);
   });
 
   it("refuses with the limiter's retry time in reject mode", async () => {

@@ -25,7 +25,7 @@ interface SimResult {
   leaseCalls: number;
 }
 
-async function simulate(opts: { edges: number; perSecond: number; perEdgeRate: number; durationMs: number; seed: number; latencyMs: [number, number] }): Promise<SimResult> {
+async function simulate(opts: { edges: number; perSecond: number; perEdgeRate: number; durationMs: number; seed: number; latencyMs: [number, number]; burst?: number }): Promise<SimResult> {
   const r = seededRandom(opts.seed);
   let now = 0;
   const timers: { at: number; run: () => void }[] = [];
@@ -56,7 +56,8 @@ async function simulate(opts: { edges: number; perSecond: number; perEdgeRate: n
   const result: SimResult = { admitted: [], waited: [], refused: 0, leaseCalls: 0 };
   // Arrivals are many and known up front: kept apart from the few timers of calls in flight.
   const arrivals: { at: number; gate: RateGate }[] = [];
-  for (const gate of gates) for (let t = r() * 5; t < opts.durationMs; t += -Math.log(1 - r()) * (1000 / opts.perEdgeRate)) arrivals.push({ at: t, gate });
+  const burst = opts.burst ?? 1;
+  for (const gate of gates) for (let t = r() * 5; t < opts.durationMs; t += -Math.log(1 - r()) * ((1000 * burst) / opts.perEdgeRate)) for (let i = 0; i < burst; i++) arrivals.push({ at: t, gate });
   arrivals.sort((a, b) => a.at - b.at);
   const arrive = (gate: RateGate) => {
     if (gate.admitFromLease("c", cls, { name: "c" }, req, () => {})) return void result.admitted.push(now);
@@ -99,6 +100,21 @@ describe("the rate gate on several edges against one limiter", () => {
     const { admitted } = await simulate({ edges: 3, perSecond: 5, perEdgeRate: 20, durationMs: 4000, seed: 11, latencyMs: [1, 10] });
     expect(maxInWindow(admitted, 1000)).toBeLessThanOrEqual(5);
     expect(admitted.length).toBeGreaterThanOrEqual(5 * 4 * 0.75);
+  });
+
+  it("a slow limiter (round trips longer than the shortest hold) lengthens the hold instead of making every request wait", async () => {
+    const { admitted, waited, leaseCalls } = await simulate({ edges: 1, perSecond: 1_000_000, perEdgeRate: 4000, durationMs: 2000, seed: 5, latencyMs: [10, 40] });
+    expect(admitted.length).toBeGreaterThan(7500);
+    // The first batches, held for the shortest hold before a round trip was seen, expire on the way;
+    // after that, hardly a request waits (with the shortest hold every one of them did).
+    expect(waited.filter((w) => w.at > 300).length).toBeLessThan(admitted.length / 100);
+    expect(leaseCalls).toBeLessThan(100);
+  });
+
+  it("holds the bound with a slow limiter and bursts of requests at once", async () => {
+    const { admitted } = await simulate({ edges: 3, perSecond: 2000, perEdgeRate: 1500, durationMs: 3000, seed: 13, latencyMs: [10, 40], burst: 16 });
+    expect(maxInWindow(admitted, 1000)).toBeLessThanOrEqual(2000);
+    expect(admitted.length).toBeGreaterThanOrEqual(2000 * 3 * 0.7);
   });
 
   it("a steady stream under a roomy limit never waits for a refill once its lease is warm", async () => {

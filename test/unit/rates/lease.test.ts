@@ -1,12 +1,15 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { EdgeLease, FIRST_LEASE_SIZE, LEASE_TTL_MS, MAX_LEASE_SIZE, leaseCap, leaseSize } from "../../../src/rates/lease";
+import { EdgeLease, FIRST_LEASE_SIZE, LEASE_TTL_MS, MAX_HOLD_MS, MAX_LEASE_SIZE, holdFor, leaseCap, leaseSize } from "../../../src/rates/lease";
+
+/** A grant of the minimal hold, answered at once. */
+const fill = (lease: EdgeLease, requestedAt: number, granted: number, bookedAt: number, size = granted, answeredAt = requestedAt) => lease.fill({ requestedAt, answeredAt, granted, holdMs: LEASE_TTL_MS, bookedAt, size, usedAtOnce: 0 });
 
 describe("an edge lease", () => {
   it("a batch expires at the end of its hold, measured from the request", () => {
     const lease = new EdgeLease();
     expect(lease.needsRefill(0)).toBe(true);
-    lease.fill(1000, 3, LEASE_TTL_MS, 1060);
+    fill(lease, 1000, 3, 1060);
     expect(lease.take(1010)).toBe(true);
     expect(lease.remaining(1010)).toBe(2);
     expect(lease.needsRefill(1049)).toBe(false);
@@ -17,8 +20,8 @@ describe("an edge lease", () => {
 
   it("holds a batch asked for ahead beside the one in use, and uses the older one first", () => {
     const lease = new EdgeLease();
-    lease.fill(0, 2, LEASE_TTL_MS, 50);
-    lease.fill(30, 3, LEASE_TTL_MS, 80);
+    fill(lease, 0, 2, 50);
+    fill(lease, 30, 3, 80);
     expect(lease.remaining(31)).toBe(5);
     expect([lease.take(31), lease.take(32)]).toEqual([true, true]);
     // The first batch is used up; the second one goes on until its own hold ends.
@@ -28,40 +31,64 @@ describe("an edge lease", () => {
 
   it("never uses a token of an expired batch, even when a later batch is live", () => {
     const lease = new EdgeLease();
-    lease.fill(0, 5, LEASE_TTL_MS, 50);
-    lease.fill(40, 1, LEASE_TTL_MS, 90);
+    fill(lease, 0, 5, 50);
+    fill(lease, 40, 1, 90);
     expect([lease.take(LEASE_TTL_MS), lease.take(LEASE_TTL_MS + 1)]).toEqual([true, false]);
   });
 
   it("surrenders the unused tokens of expired batches once, and keeps the live ones", () => {
     const lease = new EdgeLease();
-    lease.fill(0, 4, LEASE_TTL_MS, 50);
+    fill(lease, 0, 4, 50);
     lease.take(1);
-    lease.fill(30, 6, LEASE_TTL_MS, 80);
+    fill(lease, 30, 6, 80);
     expect(lease.beginRefill(60).surrender).toEqual([{ bookedAt: 50, unused: 3 }]);
     expect(lease.beginRefill(61).surrender).toEqual([]);
     expect(lease.remaining(61)).toBe(6);
   });
 
-  it("observes the rate it admitted at since the last call", () => {
+  it("measures the rate it admitted at over at least 25 ms, however close together its calls are", () => {
     const lease = new EdgeLease();
     expect(lease.beginRefill(0).observedPerMs).toBeNull();
-    lease.fill(0, 100, LEASE_TTL_MS, 50);
-    for (let i = 0; i < 40; i++) lease.take(i / 2);
-    expect(lease.beginRefill(20).observedPerMs).toBe(2);
+    fill(lease, 0, 100, 50);
+    for (let i = 0; i < 20; i++) lease.take(i / 2);
+    // 10 ms in: too short a window to measure (a call right after another would see no requests at all).
+    expect(lease.beginRefill(10).observedPerMs).toBeNull();
+    for (let i = 20; i < 60; i++) lease.take(i / 2);
+    expect(lease.beginRefill(30).observedPerMs).toBe(2);
+    expect(lease.beginRefill(31).observedPerMs).toBe(2);
+  });
+
+  it("lengthens the hold with the round trip it sees to the limiter, within bounds", () => {
+    expect(holdFor(null)).toBe(LEASE_TTL_MS);
+    expect(holdFor(2)).toBe(LEASE_TTL_MS);
+    expect(holdFor(30)).toBe(120);
+    expect(holdFor(10_000)).toBe(MAX_HOLD_MS);
+    const lease = new EdgeLease();
+    expect(lease.beginRefill(0).holdMs).toBe(LEASE_TTL_MS);
+    fill(lease, 0, 10, 50, 10, 40);
+    // One slow answer (40 ms): the next batch is asked for with a hold long enough to outlast its round trip.
+    expect(lease.beginRefill(41).holdMs).toBe(160);
+  });
+
+  it("counts the token the waiting request used at once, and never lends it again", () => {
+    const lease = new EdgeLease();
+    lease.fill({ requestedAt: 0, answeredAt: 1, granted: 3, holdMs: LEASE_TTL_MS, bookedAt: 50, size: 3, usedAtOnce: 1 });
+    expect(lease.remaining(1)).toBe(2);
+    lease.fill({ requestedAt: 1, answeredAt: 2, granted: 0, holdMs: LEASE_TTL_MS, bookedAt: 51, size: 3, usedAtOnce: 1 });
+    expect(lease.remaining(2)).toBe(2);
   });
 
   it("runs low at half of its latest batch, or at half of its hold", () => {
     const lease = new EdgeLease();
     expect(lease.runningLow(0)).toBe(true);
-    lease.fill(0, 10, LEASE_TTL_MS, 50, 10);
+    fill(lease, 0, 10, 50, 10);
     expect(lease.runningLow(1)).toBe(false);
     for (let i = 0; i < 4; i++) lease.take(1);
     expect(lease.runningLow(1)).toBe(false);
     lease.take(1);
     expect(lease.runningLow(1)).toBe(true);
     const timed = new EdgeLease();
-    timed.fill(0, 10, LEASE_TTL_MS, 50, 10);
+    fill(timed, 0, 10, 50, 10);
     expect(timed.runningLow(LEASE_TTL_MS / 2 - 1)).toBe(false);
     expect(timed.runningLow(LEASE_TTL_MS / 2)).toBe(true);
   });
