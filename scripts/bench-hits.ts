@@ -11,9 +11,12 @@
  *
  * (1) Closed loop (wrk): throughput, interleaved round by round so the machine's drift hits all alike;
  *     each ratio is the median of its per-round ratios (both sides measured seconds apart).
- * (2) Fixed rate (open loop, scripts/lib/fixed-rate.ts): half the bare worker's closed-loop
- *     throughput for bare, edge and shard hits (p50/p99/p99.9 from each request's due time); and half
- *     the shard hit's own throughput for bare, bare-DO and shard, where the shard can keep up.
+ * (2) Fixed rate (open loop, scripts/lib/fixed-rate.ts): half the closed-loop throughput of the
+ *     slower of the bare worker and the edge hit, for bare, edge and uncounted edge hits; and half the
+ *     shard hit's own throughput for bare, bare-DO and shard, where the shard can keep up. The
+ *     workloads of one rate share one stream, interleaved in 1 s slices (A B C C B A …), and each
+ *     one's p50/p99/p99.9 (from each request's due time) is taken over all its samples, at least
+ *     10,000 of them.
  * CPU per request = (utime + stime of the workerd process, /proc, after − before) / requests served.
  * Under closed-loop saturation one isolate's process runs about one core, so there it is close to
  * 1 / throughput; at a fixed rate below saturation it is the work per request.
@@ -370,14 +373,16 @@ export function hitReport(r: HitResults, command: string): string {
       ? []
       : [
           s.name,
-          `${fmt.int(s.rate)} req/s${s.overloadedRuns > 0 ? ` (**overloaded** in ${s.overloadedRuns}/${s.runs.length} runs: sustained ${fmt.int(s.achievedRps)} req/s)` : ""}`,
+          `${fmt.int(s.rate)} req/s, ${fmt.int(s.completed)} samples${s.overloaded ? ` (**overloaded**: sustained ${fmt.int(s.achievedRps)} req/s, stopped after ${fmt.int(s.durationMs / 1000)} s)` : ""}`,
           fmt.ms(s.p50Ms),
           fmt.ms(s.p99Ms),
           fmt.ms(s.p999Ms),
           us(s.cpuUsPerRequest),
           goal,
         ];
-  out.push(`### Hit path at a fixed request rate (open loop, latency from each request's due time; same command and run; ${fmt.int(f.rate)} req/s = ${f.rateNote})`);
+  out.push(
+    `### Hit path at a fixed request rate (open loop, latency from each request's due time; the workloads of a rate interleaved in 1 s slices, percentiles over all their samples; same command and run; ${fmt.int(f.rate)} req/s = ${f.rateNote})`,
+  );
   const edgeCpuOk = f.edgeCpuRatio <= g.edgeCpuRatio;
   out.push(
     markdownTable(
@@ -386,7 +391,6 @@ export function hitReport(r: HitResults, command: string): string {
         fixedRow(f.atRate.bare, "reference"),
         fixedRow(f.atRate.edgeProd, `p99 ${fmt.ratio(f.edgeP99Ratio)} bare (≤ ${g.edgeP99Ratio}×: ${met(f.edgeP99Ratio <= g.edgeP99Ratio)}); CPU ${fmt.ratio(f.edgeCpuRatio)} bare (≤ ${g.edgeCpuRatio}×: ${met(edgeCpuOk)})`),
         fixedRow(f.atRate.edgeUncounted, `counting costs ${fmt.pct(f.countingCpuCost)} of the edge hit's CPU per request`),
-        fixedRow(f.atRate.shard, ""),
         fixedRow(f.atShardRate.bare, "reference at the shard's rate"),
         fixedRow(f.atShardRate.bareDo, "reference for the shard hit"),
         fixedRow(f.atShardRate.shard, ""),
@@ -394,9 +398,10 @@ export function hitReport(r: HitResults, command: string): string {
     ),
   );
   const lag = Math.max(...Object.values(f.atRate).map((s) => s?.generatorLagP99Ms ?? 0));
+  const generatorCpu = Math.max(...Object.values(f.atRate).map((s) => s?.generatorCpuUsPerRequest ?? 0));
   out.push("");
   out.push(
-    `Generator lag p99 (its own lateness, included in the latency figures): up to ${fmt.ms(lag)} at ${fmt.int(f.rate)} req/s. CPU per request at a fixed rate is net of workerd's idle CPU (${f.idleCpuMsPerSecond.toFixed(1)} ms per second, measured before).`,
+    `Generator lag p99 (its own lateness, included in the latency figures): up to ${fmt.ms(lag)} at ${fmt.int(f.rate)} req/s; the generator's own CPU ${generatorCpu.toFixed(0)} µs per request. CPU per request at a fixed rate is net of workerd's idle CPU (${f.idleCpuMsPerSecond.toFixed(1)} ms per second, measured before).`,
   );
   return out.join("\n");
 }

@@ -102,7 +102,7 @@ export function bodyEnd(buf: Buffer, from: number, head: ResponseHead): number |
 }
 
 /** Framing of a response after the first: status, Content-Length or chunked, read with two regular expressions, no header object. */
-function quickHead(buf: Buffer): ResponseHead | null {
+export function quickHead(buf: Buffer): ResponseHead | null {
   const end = buf.indexOf("\r\n\r\n");
   if (end < 0) return null;
   const text = buf.toString("latin1", 0, end);
@@ -124,6 +124,7 @@ interface Connection {
 
 /** One target of an interleaved run, while it runs. */
 interface TargetRun {
+  index: number;
   requestBytes: Buffer;
   connections: Connection[];
   /** Due times waiting for a free connection. */
@@ -158,6 +159,8 @@ export interface InterleavedOptions {
   drainMs?: number;
   /** Called when the stream moves to target `index` (-1: sending ended), e.g. to read CPU counters. */
   onSlice?: (index: number) => void;
+  /** Told every answered request (its target, due time and latency, ms), e.g. to see when the slow ones came. */
+  onSample?: (index: number, dueMs: number, latencyMs: number) => void;
 }
 
 /** Which target slice `slice` (0, 1, …) of an interleaved run goes to: forwards, then backwards. */
@@ -205,8 +208,10 @@ export async function fixedRateInterleaved(opts: InterleavedOptions): Promise<Fi
       if (end === null) return;
       c.buffer = c.buffer.subarray(end);
       if (c.current !== null) {
-        t.latencies.push(performance.now() - started - c.current);
+        const latency = performance.now() - started - c.current;
+        t.latencies.push(latency);
         t.completed++;
+        opts.onSample?.(t.index, c.current, latency);
         c.current = null;
       }
       if (head.status >= 400) t.errors++;
@@ -237,7 +242,8 @@ export async function fixedRateInterleaved(opts: InterleavedOptions): Promise<Fi
       socket.on("error", (error) => (started === 0 ? reject(error) : lost()));
       socket.on("close", lost);
     });
-  const runs: TargetRun[] = parsed.map((url) => ({
+  const runs: TargetRun[] = parsed.map((url, index) => ({
+    index,
     requestBytes: Buffer.from(`GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nConnection: keep-alive\r\n\r\n`, "latin1"),
     connections: [],
     backlog: [],
