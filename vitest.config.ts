@@ -5,6 +5,7 @@
  * through Miniflare. The only thing the tests control is the origin: the demo origin, started once per run
  * on a free loopback port (test/helpers/global-setup.ts).
  */
+import { availableParallelism } from "node:os";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 import { freePort } from "./scripts/lib/free-port";
@@ -17,6 +18,11 @@ const originUrl = `http://127.0.0.1:${process.env.TEST_ORIGIN_PORT}`;
 
 export default defineConfig({
   test: {
+    // Vitest's default is one worker fewer than the cores: ONE on the 2-core machines this project runs on,
+    // so every file waited for the previous one's workerd to start. A workers-pool file spends most of its
+    // time waiting (workerd starting, loopback I/O, the demo origin), so two files at once keep both cores
+    // busy (README, "Tests", has the timings).
+    maxWorkers: Math.max(2, availableParallelism()),
     // The JSON report lets .ci/run print a plain "N passed, N failed" closing line.
     reporters: ["default", ["json", { outputFile: "test-results.json" }]],
     projects: [

@@ -33,6 +33,12 @@ const sameHandler = (a: EventHandler, b: EventHandler): boolean => JSON.stringif
 export class EventLog extends DurableObject<Env> {
   #ring = new EventRing(RING_CAPACITY);
   #deliveries = new Map<string, Delivery>();
+  /**
+   * Handlers with a POST in flight. An alarm awaits the webhook, which opens the input gate, so a second
+   * alarm() (workerd retrying one it thinks was lost, or a test running it by hand) could read the same
+   * cursor and post the same batch again: a handler is delivered to by one alarm at a time.
+   */
+  readonly #posting = new Set<string>();
 
   readonly #clock: Clock;
 
@@ -87,10 +93,11 @@ export class EventLog extends DurableObject<Env> {
   /** Delivers each handler's next batch of wanted events; a failing handler backs off without holding up the others. */
   override async alarm(): Promise<void> {
     const now = this.#clock.now();
-    await Promise.all([...this.#deliveries.values()].filter((d) => d.retryAt <= now).map((d) => this.#deliver(d, now)));
+    await Promise.all([...this.#deliveries.values()].filter((d) => d.retryAt <= now && !this.#posting.has(d.handler.name)).map((d) => this.#deliver(d, now)));
     await this.#saveDeliveries();
     let next = Number.POSITIVE_INFINITY;
-    for (const d of this.#deliveries.values()) if (this.#pending(d).length > 0) next = Math.min(next, Math.max(d.retryAt, now));
+    // A handler another alarm is posting to is rescheduled by that alarm once its POST is answered.
+    for (const d of this.#deliveries.values()) if (!this.#posting.has(d.handler.name) && this.#pending(d).length > 0) next = Math.min(next, Math.max(d.retryAt, now));
     if (Number.isFinite(next)) await this.ctx.storage.setAlarm(next);
   }
 
@@ -107,7 +114,8 @@ export class EventLog extends DurableObject<Env> {
       d.deliveredId = this.#ring.lastId; // nothing it wants: skip past the rest
       return;
     }
-    const delivered = await postBatch(d.handler.url, pending);
+    this.#posting.add(d.handler.name);
+    const delivered = await postBatch(d.handler.url, pending).finally(() => this.#posting.delete(d.handler.name));
     if (delivered || d.attempts + 1 >= MAX_DELIVERY_ATTEMPTS) {
       d.deliveredId = pending[pending.length - 1]!.id;
       d.attempts = 0;

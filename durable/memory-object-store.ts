@@ -49,8 +49,9 @@ export class MemoryObjectStore implements ObjectStore {
     return this.#lru.budgetBytes;
   }
 
+  /** Every request carries the budget: an unchanged one is no work (a resize walks the LRU). */
   setBudget(bytes: number): void {
-    this.#lru.resize(bytes);
+    if (bytes !== this.#lru.budgetBytes) this.#lru.resize(bytes);
   }
 
   setGraceSeconds(seconds: number): void {

@@ -13,7 +13,7 @@ import { renderCacheStatus } from "../src/rfc9111/cache-status";
 import type { ForwardReason, RequestLike, StoredMeta } from "../src/rfc9111/types";
 import { CACHE_INFO_HEADER } from "../src/serve/internal-headers";
 import { failureResponse } from "../src/serve/origin-failure";
-import { renderOutcome, type Outcome } from "../src/serve/outcome";
+import { hitMemberText, renderOutcome, type Outcome } from "../src/serve/outcome";
 import { SHARD_RESULT_VERSION, type ShardRequestContext, type ShardResult } from "../src/serve/shard-protocol";
 import { originHost } from "./shard-policy";
 import type { StoredObject } from "./object-store";
@@ -63,7 +63,10 @@ export class ShardCall {
     this.#originHost = originHost(this.ctx.origin);
   }
 
-  /** A response built from a stored (or being-stored) object. */
+  /**
+   * A response respondFromStored built for this call from a stored (or being-stored) object: its headers
+   * are the call's own, so it is dressed in place (one Response per hit, no copy).
+   */
   served(response: Response, outcome: Outcome, meta: StoredMeta): ShardResult {
     const result = this.#dress(response, outcome);
     // The edge may keep a copy only of a complete GET representation, never of a 304, 206 or HEAD answer,
@@ -74,7 +77,8 @@ export class ShardCall {
 
   /** An origin response relayed as it came (not stored, or passed). */
   relayed(response: Response, outcome: Outcome): ShardResult {
-    return this.#dress(this.#forClient(response), outcome);
+    // A copy: an origin's (fetch's) headers are immutable, and they are not ours to change.
+    return this.#dress(new Response(this.#bodyForClient(response), response), outcome);
   }
 
   /** The shard's own error answer: the origin failed (502/503/504), or only-if-cached found nothing (504). */
@@ -83,17 +87,18 @@ export class ShardCall {
   }
 
   /** A HEAD that was fetched as GET, or a null-body status, must not carry the body on to the client. */
-  #forClient(response: Response): Response {
-    if (this.req.method !== "HEAD" || response.body === null) return response;
+  #bodyForClient(response: Response): ReadableStream | null {
+    if (this.req.method !== "HEAD" || response.body === null) return response.body;
     void response.body.cancel();
-    return new Response(null, response);
+    return null;
   }
 
-  #dress(response: Response, outcome: Outcome): ShardResult {
+  /** Writes the shard's fields on `out`, a Response whose headers are this call's own (never an origin's). */
+  #dress(out: Response, outcome: Outcome): ShardResult {
     const { member, info, word, label } = renderOutcome("shard", outcome);
     this.counter?.count(`requests.${label}`);
-    const out = new Response(response.body, response);
-    const mine = renderCacheStatus([{ cache: SHARD_CACHE_NAME, ...member }]);
+    // The fresh hit is the hot path: its member without the serializer (held equal to it by a property test).
+    const mine = outcome.kind === "hit" ? hitMemberText(SHARD_CACHE_NAME, outcome.ttlSeconds) : renderCacheStatus([{ cache: SHARD_CACHE_NAME, ...member }]);
     const upstream = out.headers.get("cache-status");
     out.headers.set("cache-status", upstream ? `${upstream}, ${mine}` : mine);
     if (this.ctx.settings.verbose && info !== null) out.headers.set(CACHE_INFO_HEADER, info);

@@ -22,14 +22,20 @@
  *   standing for one node of a pool) fail that way, for health checks, grace and the fault suite:
  *   reset (connection destroyed, no response), 503, 500 (a CACHEABLE 500: max-age=600), hang (no
  *   headers for 60 s), stall (headers and a first chunk, then silence for 60 s), reset-body (headers
- *   and half the body, then the connection is destroyed), cut (see below, not storable); off clears it;
- *   POST /__clock?offset=MS sets the Date header to the wall clock plus MS (≥ 0), so the test suite's moved
- *   clock and the origin's Date agree (RFC 9111 §4.2.3: apparent age = response time − Date; test/helpers/clock.ts).
+ *   and half the body, then the connection is destroyed), cut (see below, not storable), hold (the
+ *   request waits, at most 60 s, until the prefix's mode changes, and is then answered as usual: a test
+ *   sees what the cache does while its origin request is unanswered, with no timing); off clears it;
+ * A request with `X-Demo-Clock-Offset: MS` (whole milliseconds ≥ 0; anything else is a 400) is answered with a
+ *   Date MS ahead of the wall clock, so a test's moved clock and the origin's Date agree (RFC 9111 §4.2.3:
+ *   apparent age = response time − Date). It travels with each request, not as origin state, because test files
+ *   run in parallel, each with its own clock (test/helpers/setup-workers.ts adds it); the field is removed
+ *   before anything else reads the request, so echoes never show it.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createHash } from "node:crypto";
 import type { AddressInfo, Socket } from "node:net";
 import { pathToFileURL } from "node:url";
+import { CLOCK_OFFSET_FIELD } from "./lib/demo-clock";
 
 export interface DemoOrigin {
   url: string;
@@ -40,9 +46,9 @@ export interface DemoOrigin {
 }
 
 /** `cut`: headers promising 1000 bytes, then 10 bytes and a dropped connection (a body cut short, no-store). */
-const FAIL_MODES = ["reset", "503", "cut", "500", "hang", "stall", "reset-body"] as const;
+const FAIL_MODES = ["reset", "503", "cut", "500", "hang", "stall", "reset-body", "hold"] as const;
 type FailMode = "off" | (typeof FAIL_MODES)[number];
-/** How long hang and stall hold a connection before giving up on it (bounded, so tests always end). */
+/** How long hang, stall and hold keep a request before giving up on it (bounded, so tests always end). */
 const HOLD_MS = 60_000;
 
 interface OriginState {
@@ -53,8 +59,8 @@ interface OriginState {
   failModes: Map<string, FailMode>;
   /** Webhook sinks: bodies POSTed to /__hook/<name>, readable with GET /__hook/<name> (event handler tests). */
   hooks: Map<string, unknown[]>;
-  /** How far the Date header is ahead of the wall clock (POST /__clock). */
-  clockOffsetMs: number;
+  /** Requests in `hold` mode, each released once its path's mode is no longer hold. */
+  held: Set<{ pathname: string; release: () => void }>;
 }
 
 function failModeFor(state: OriginState, pathname: string): FailMode {
@@ -103,18 +109,12 @@ function handleControl(req: IncomingMessage, res: ServerResponse, url: URL, stat
     res.writeHead(204, { "cache-control": "no-store" }).end();
     return true;
   }
-  if (url.pathname === "/__clock" && req.method === "POST") {
-    const offset = Number(url.searchParams.get("offset"));
-    const valid = Number.isSafeInteger(offset) && offset >= 0;
-    if (valid) state.clockOffsetMs = offset;
-    res.writeHead(valid ? 204 : 400, { "cache-control": "no-store" }).end(valid ? undefined : "offset: whole milliseconds >= 0\n");
-    return true;
-  }
   if (url.pathname === "/__fail" && req.method === "POST") {
     const mode = url.searchParams.get("mode");
     const prefix = url.searchParams.get("prefix") ?? "";
     if ((FAIL_MODES as readonly string[]).includes(mode ?? "")) state.failModes.set(prefix, mode as FailMode);
     else state.failModes.delete(prefix);
+    for (const entry of [...state.held]) if (failModeFor(state, entry.pathname) !== "hold") entry.release();
     res.writeHead(204, { "cache-control": "no-store" }).end();
     return true;
   }
@@ -125,6 +125,22 @@ function handleControl(req: IncomingMessage, res: ServerResponse, url: URL, stat
 function holdThenDestroy(req: IncomingMessage, res: ServerResponse): void {
   const timer = setTimeout(() => req.socket.destroy(), HOLD_MS);
   res.on("close", () => clearTimeout(timer));
+}
+
+/** Waits until `pathname`'s mode is no longer hold (POST /__fail), or HOLD_MS have passed. */
+function heldUntilReleased(state: OriginState, pathname: string): Promise<void> {
+  return new Promise((resolve) => {
+    const entry = {
+      pathname,
+      release: () => {
+        clearTimeout(timer);
+        state.held.delete(entry);
+        resolve();
+      },
+    };
+    const timer = setTimeout(entry.release, HOLD_MS).unref();
+    state.held.add(entry);
+  });
 }
 
 /** Body text for one response: names the path and the response's serial number, padded to `size`. */
@@ -171,7 +187,16 @@ function echo(req: IncomingMessage, res: ServerResponse, url: URL, requestBody: 
   res.end(body);
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, requestBody: Buffer, state: OriginState): Promise<void> {
+/** The Date offset `req` asks for (0 without the field), taken out of its headers; null when the field is malformed. */
+function takeClockOffset(req: IncomingMessage): number | null {
+  const field = req.headers[CLOCK_OFFSET_FIELD];
+  delete req.headers[CLOCK_OFFSET_FIELD];
+  if (field === undefined) return 0;
+  const offset = typeof field === "string" && /^\d+$/.test(field) ? Number(field) : Number.NaN;
+  return Number.isSafeInteger(offset) ? offset : null;
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, requestBody: Buffer, state: OriginState, clockOffsetMs: number): Promise<void> {
   const url = new URL(req.url ?? "/", "http://origin.local");
   if (handleControl(req, res, url, state, requestBody)) return;
   const counted = url.pathname + url.search;
@@ -182,6 +207,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, requestBody: Bu
   if (url.pathname.startsWith("/__echo")) return echo(req, res, url, requestBody);
 
   const failMode = failModeFor(state, url.pathname);
+  if (failMode === "hold") await heldUntilReleased(state, url.pathname);
   if (failMode === "reset" || q.get("fail") === "reset") return void req.socket.destroy();
   if (failMode === "503") return void res.writeHead(503, { "retry-after": "1" }).end("origin failing on purpose\n");
   if (failMode === "cut") {
@@ -201,17 +227,17 @@ async function handle(req: IncomingMessage, res: ServerResponse, requestBody: Bu
 
   const etag = q.get("etag");
   if (etag !== null && req.headers["if-none-match"] === etag) {
-    const headers = responseHeaders(url, 0, true, state.clockOffsetMs);
+    const headers = responseHeaders(url, 0, true, clockOffsetMs);
     return void res.writeHead(304, headers).end();
   }
   const sizeParam = q.get("size");
   const body = bodyFor(url, serial, sizeParam === null ? null : Math.max(0, Number(sizeParam) | 0));
   const chunks = Math.max(1, Number(q.get("chunks") ?? 1) | 0);
   const partLength = Number(q.get("part") ?? 0) | 0;
-  if (partLength > 0) return sendPart(res, url, body.length, partLength, state.requests.get(counted) ?? 1, state.clockOffsetMs);
+  if (partLength > 0) return sendPart(res, url, body.length, partLength, state.requests.get(counted) ?? 1, clockOffsetMs);
   const status = Number(q.get("status") ?? 200);
   if (q.get("early") === "1") res.writeEarlyHints({ link: "</early.css>; rel=preload" });
-  res.writeHead(status, responseHeaders(url, body.length, chunks > 1, state.clockOffsetMs));
+  res.writeHead(status, responseHeaders(url, body.length, chunks > 1, clockOffsetMs));
   if (req.method === "HEAD") return void res.end();
   await writeBody(res, body, chunks, Number(q.get("chunkDelay") ?? 0));
 }
@@ -260,13 +286,17 @@ function acceptWebSocket(req: IncomingMessage, socket: Socket, state: OriginStat
 
 /** Start the demo origin on loopback. Port 0 picks a free port. */
 export async function startDemoOrigin(port = 0, host = "127.0.0.1"): Promise<DemoOrigin> {
-  const state: OriginState = { requests: new Map(), total: 0, serial: 0, failModes: new Map(), hooks: new Map(), clockOffsetMs: 0 };
+  const state: OriginState = { requests: new Map(), total: 0, serial: 0, failModes: new Map(), hooks: new Map(), held: new Set() };
   const server: Server = createServer((req, res) => {
     // Read any request body first so pass-through uploads complete (and can be echoed) before we answer.
     const chunks: Buffer[] = [];
     req.on("error", () => res.destroy());
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => void handle(req, res, Buffer.concat(chunks), state).catch(() => res.destroy()));
+    req.on("end", () => {
+      const clockOffsetMs = takeClockOffset(req);
+      if (clockOffsetMs === null) return void res.writeHead(400, { "cache-control": "no-store" }).end(`${CLOCK_OFFSET_FIELD}: whole milliseconds >= 0\n`);
+      void handle(req, res, Buffer.concat(chunks), state, clockOffsetMs).catch(() => res.destroy());
+    });
   });
   server.keepAliveTimeout = 5_000;
   const upgraded = new Set<Socket>();

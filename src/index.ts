@@ -228,7 +228,6 @@ function edgeDepsFor(state: Isolate, loaded: LoadedConfig<ConfigDocument>, colo:
     flights: state.flights,
     origin: settings.origin ?? env.ORIGIN_URL,
     colo,
-    clusterToken: env.CLUSTER_TOKEN,
     pools: state.pools,
     rateGate: state.rateGate,
     slm: state.slm,
@@ -281,7 +280,7 @@ export default {
   async fetch(incoming, env, ctx): Promise<Response> {
     const state = isolateFor(env);
     // One normal form of the request for everything below: the admin check, the rules, the key, the origin.
-    const request = normaliseIncoming(incoming);
+    const request = normaliseIncoming(incoming, env.CLUSTER_TOKEN);
     const now = state.now();
     // Within the memo period both are plain values: no promise, no await on the hot path.
     const memoLoaded = state.loader.fresh(now);
@@ -301,11 +300,12 @@ export default {
       if (refreshing !== null) ctx.waitUntil(refreshing);
     }
     // Per request, only what this request knows; everything else was built for the config version.
-    return handleEdgeRequest(edgeDepsFor(state, loaded, (incoming.cf?.colo as string | undefined) ?? "local", env), {
+    const cf = incoming.cf;
+    return handleEdgeRequest(edgeDepsFor(state, loaded, (cf?.colo as string | undefined) ?? "local", env), {
       request,
       receivedAt: now,
       clientIp: request.headers.get("cf-connecting-ip"),
-      country: (incoming.cf?.country as string | undefined) ?? null,
+      country: (cf?.country as string | undefined) ?? null,
       purges,
       waitUntil: (promise) => ctx.waitUntil(promise),
     });

@@ -10,14 +10,17 @@ import { decodeStoredMeta, encodeStoredMeta } from "../rfc9111/stored-record";
 import type { StoredMeta } from "../rfc9111/types";
 import { decodeComponentOrNull } from "../lib/uri";
 import { bodyFromBytes, type StoredBody } from "../serve/stored-response";
+import { HitTemplate } from "./hit-template";
 
 export interface EdgeEntry {
-  meta: StoredMeta;
-  body: StoredBody;
+  readonly meta: StoredMeta;
+  readonly body: StoredBody;
   /** The edge copy is dropped at this instant, whatever the object's freshness says. */
-  edgeExpireAt: EpochMillis;
+  readonly edgeExpireAt: EpochMillis;
   /** When the edge asked for this copy: a purge recorded after it refuses the copy (see purge-log.ts). */
-  storedAt: EpochMillis;
+  readonly storedAt: EpochMillis;
+  /** The prepared answer to a plain GET (src/edge/hit-template.ts); null for a copy outside memory or a partial one. */
+  readonly template: HitTemplate | null;
 }
 
 /** Fields of our own caches.default entries (never of a response anyone else built): the record, expiry, store time. */
@@ -40,7 +43,8 @@ export function edgeCacheUrl(key: string): string {
 }
 
 export class EdgeTier {
-  readonly #memory: ByteLru<string, { meta: StoredMeta; body: Uint8Array; edgeExpireAt: EpochMillis; storedAt: EpochMillis }>;
+  /** Entries are handed out as they are kept (read-only), so a hit allocates nothing to find its copy. */
+  readonly #memory: ByteLru<string, EdgeEntry>;
 
   constructor(
     private memoryBudgetBytes: number,
@@ -58,7 +62,7 @@ export class EdgeTier {
   lookupMemory(key: string, now: EpochMillis): EdgeEntry | null {
     const hot = this.#memory.get(key);
     if (hot === undefined) return null;
-    if (hot.edgeExpireAt > now) return { meta: hot.meta, body: bodyFromBytes(hot.body), edgeExpireAt: hot.edgeExpireAt, storedAt: hot.storedAt };
+    if (hot.edgeExpireAt > now) return hot;
     this.#memory.delete(key);
     return null;
   }
@@ -80,8 +84,7 @@ export class EdgeTier {
     // Copies written before store times were recorded count as stored at 0: any matching purge refuses them.
     const storedAt = Number(cached.headers.get(STORED_FIELD) ?? 0) || 0;
     const body = new Uint8Array(await cached.arrayBuffer());
-    this.#remember(key, meta, body, edgeExpireAt, storedAt);
-    return { meta, body: bodyFromBytes(body), edgeExpireAt, storedAt };
+    return this.#remember(key, meta, body, edgeExpireAt, storedAt) ?? { meta, body: bodyFromBytes(body), edgeExpireAt, storedAt, template: null };
   }
 
   /**
@@ -104,8 +107,12 @@ export class EdgeTier {
     if (this.cache !== null) await this.cache.delete(cacheRequestFor(key));
   }
 
-  #remember(key: string, meta: StoredMeta, body: Uint8Array, edgeExpireAt: EpochMillis, storedAt: EpochMillis): void {
-    if (body.byteLength > this.memoryBudgetBytes / MEMORY_OBJECT_SHARE) return;
-    this.#memory.set(key, { meta, body, edgeExpireAt, storedAt }, body.byteLength + 512 + key.length);
+  /** Keeps the copy in memory when it is small enough (with its prepared answer); the entry kept, or null. */
+  #remember(key: string, meta: StoredMeta, body: Uint8Array, edgeExpireAt: EpochMillis, storedAt: EpochMillis): EdgeEntry | null {
+    if (body.byteLength > this.memoryBudgetBytes / MEMORY_OBJECT_SHARE) return null;
+    const entry: EdgeEntry = { meta, body: bodyFromBytes(body), edgeExpireAt, storedAt, template: HitTemplate.for(meta, body) };
+    // 512: the record, the template's header list and the entry's own objects, roughly.
+    this.#memory.set(key, entry, body.byteLength + 512 + key.length);
+    return entry;
   }
 }

@@ -7,8 +7,24 @@
 import type { CacheKeySpec } from "../rules/schema";
 import { parseTemplate } from "../rules/template";
 
-/** Header names a cache-key spec puts in the key (lower-case): those may travel on, the key tells their values apart. */
-export function keyedHeaderNames(spec: CacheKeySpec | undefined): Set<string> {
+const NO_SPEC: CacheKeySpec = {};
+/** Per cache-key spec (a config version's object): the spec is the same for every request its rule matches. */
+const keyedBySpec = new WeakMap<CacheKeySpec, ReadonlySet<string>>();
+/** Per unkeyed list and keyed set (both a config version's): the names to drop, lower-case. */
+const droppedBy = new WeakMap<readonly string[], WeakMap<ReadonlySet<string>, ReadonlySet<string>>>();
+
+/**
+ * Header names a cache-key spec puts in the key (lower-case): those may travel on, the key tells their
+ * values apart. Built once per spec (the set is shared: never change it).
+ */
+export function keyedHeaderNames(spec: CacheKeySpec | undefined): ReadonlySet<string> {
+  const key = spec ?? NO_SPEC;
+  let names = keyedBySpec.get(key);
+  if (names === undefined) keyedBySpec.set(key, (names = keyedNamesOf(spec)));
+  return names;
+}
+
+function keyedNamesOf(spec: CacheKeySpec | undefined): Set<string> {
   const names = new Set<string>(spec?.headers?.map((name) => name.toLowerCase()) ?? []);
   if (spec?.custom !== undefined) {
     const parts = parseTemplate(spec.custom);
@@ -35,10 +51,24 @@ export interface ForwardingOptions {
   clientIp: string | null;
 }
 
-/** `request` as the shard and the origin may see it. */
+/** The unkeyed names that are not keyed, lower-case: what leaves the request. */
+function droppedNames(unkeyed: readonly string[], keyed: ReadonlySet<string>): ReadonlySet<string> {
+  let byKeyed = droppedBy.get(unkeyed);
+  if (byKeyed === undefined) droppedBy.set(unkeyed, (byKeyed = new WeakMap()));
+  let dropped = byKeyed.get(keyed);
+  if (dropped === undefined) byKeyed.set(keyed, (dropped = new Set(unkeyed.map((name) => name.toLowerCase()).filter((name) => !keyed.has(name)))));
+  return dropped;
+}
+
+/**
+ * `request` as the shard and the origin may see it: only the unkeyed fields it carries are deleted (a
+ * request has a handful of fields, the unkeyed list is longer), and the forwarding fields are the edge's own.
+ */
 export function requestForUpstream(request: Request, opts: ForwardingOptions): Request {
+  const dropped = droppedNames(opts.unkeyed, opts.keyed);
   const headers = new Headers(request.headers);
-  for (const name of opts.unkeyed) if (!opts.keyed.has(name.toLowerCase())) headers.delete(name);
+  // Header iteration yields lower-case names.
+  for (const name of request.headers.keys()) if (dropped.has(name)) headers.delete(name);
   const url = new URL(request.url);
   headers.set("forwarded", forwardedField(url, opts.clientIp));
   headers.set("x-forwarded-host", url.host);

@@ -5,7 +5,7 @@
  * the origin and invalidate what they change.
  */
 import type { CacheShard } from "../../durable/cache-shard";
-import { checkShardResult, type ShardRequestContext } from "../serve/shard-protocol";
+import { checkShardResult, type ShardRequestContext, type ShardSettings } from "../serve/shard-protocol";
 import type { ConfigDocument } from "../config/document";
 import type { Settings } from "../config/settings";
 import type { EpochMillis } from "../lib/units";
@@ -25,10 +25,11 @@ import { parseCookies } from "../rules/cookies";
 import { nodeToken } from "../origin/select";
 import type { RuleRequest, RuleResult } from "../rules/match";
 import { policyOverridesFrom } from "../rules/overrides";
-import { CACHE_INFO_HEADER, stripClientInternalHeaders, TRACE_HEADER, withoutInternalHeaders } from "../serve/internal-headers";
+import { CACHE_INFO_HEADER, TARGETED_CACHE_CONTROL, TRACE_HEADER, withoutInternalHeaders } from "../serve/internal-headers";
 import { withKnownLength } from "../serve/known-length";
-import { respondFromStored } from "../serve/stored-response";
-import type { EdgeTier } from "./edge-tier";
+import { asksForWholeStored, respondFromStored } from "../serve/stored-response";
+import type { EdgeEntry, EdgeTier } from "./edge-tier";
+import { EDGE_CACHE_NAME } from "./hit-template";
 import { attemptOrder, callShards, type ShardAttempt, type ShardGate } from "./shard-client";
 import type { EdgeObserver } from "./edge-observer";
 import type { SlmReports } from "./slm-reporter";
@@ -46,9 +47,7 @@ export type { EdgeAnswer, RequestScope, Upstream };
 const NO_UPSTREAM: Upstream = { shard: null, shardName: null, origin: null };
 const originOnly = (origin: string): Upstream => ({ shard: null, shardName: null, origin });
 
-export const EDGE_CACHE_NAME = "shardcache-edge";
-/** The product-targeted cache-control field (RFC 9213), never sent on to clients. */
-const TARGETED_FIELD = "shardcache-cache-control";
+export { EDGE_CACHE_NAME };
 
 /**
  * What the edge path needs that is the same for every request under one config version in one
@@ -66,7 +65,6 @@ export interface EdgeDeps {
   origin: string;
   /** Name of this data centre, for the trace (an isolate runs in one). */
   colo: string;
-  clusterToken: string | undefined;
   /** This isolate's node choice and passive health for origin pools (direct fetches from the edge). */
   pools: PoolFetcher;
   /** The cluster-wide rate-class check: this isolate's leases, then the RateLimiter objects. */
@@ -85,10 +83,9 @@ export interface EdgeDeps {
 /** How long the shard waits for origin headers: the edge waits a little longer for the shard. */
 const ORIGIN_TIMEOUT_MARGIN_MS = 1_000;
 
+/** `scope.request` is already in its normal form, client X-Cluster-* fields removed (src/edge/incoming.ts). */
 export async function handleEdgeRequest(deps: EdgeDeps, scope: RequestScope): Promise<Response> {
-  const incoming = scope.request;
-  const headers = stripClientInternalHeaders(incoming.headers, deps.clusterToken);
-  const cleaned = headers === incoming.headers ? incoming : new Request(incoming, { headers });
+  const cleaned = scope.request;
   const matched: RuleRequest = { method: cleaned.method, url: new URL(cleaned.url), headers: cleaned.headers, clientIp: scope.clientIp, country: scope.country, slm: deps.slmState };
   const rule = deps.config.compiledRules.evaluate(matched);
   // Redirect / deny answer here; rewrite and request header edits change what everything below sees.
@@ -121,7 +118,10 @@ async function serve(request: Request, ruleRequest: RuleRequest, rule: RuleResul
   const now = deps.now();
 
   // Memory again after the shared tier's await: a single-flight that closed meanwhile left its copy there.
-  let copy = deps.edgeTier.lookupMemory(key, now) ?? (await deps.edgeTier.lookupShared(key, now)) ?? deps.edgeTier.lookupMemory(key, deps.now());
+  // An edge that keeps no copies (edgeTtlCapSeconds or the rule's edgeTtl 0) does not ask caches.default
+  // either (a cache round trip per request): what it may hold is from an earlier config, never needed.
+  const keepsCopies = deps.settings.edgeTtlCapSeconds > 0 && rule.actions.edgeTtl !== 0;
+  let copy = deps.edgeTier.lookupMemory(key, now) ?? (keepsCopies ? ((await deps.edgeTier.lookupShared(key, now)) ?? deps.edgeTier.lookupMemory(key, deps.now())) : null);
   if (copy !== null && scope.purges.purges({ key, tags: copy.meta.tags, storedAt: copy.storedAt })) {
     scope.waitUntil(deps.edgeTier.delete(key).catch(() => {}));
     copy = null;
@@ -130,15 +130,29 @@ async function serve(request: Request, ruleRequest: RuleRequest, rule: RuleResul
   if (copy !== null) {
     const variant = selectVariant([copy], req);
     const decision = variant === undefined ? undefined : evaluateReuse(copy.meta, req, now);
-    if (decision?.kind === "fresh") {
-      const ttlSeconds = Math.floor((Math.min(copy.edgeExpireAt, copy.meta.staleAt) - now) / 1000);
-      // Built here, so its headers are ours to change: finish it in place (the hit path is the hot path).
-      return finish(respondFromStored(copy.meta, copy.body, req, now), deps, scope, rule, { kind: "hit", ttlSeconds }, "", NO_UPSTREAM, true);
-    }
+    if (decision?.kind === "fresh") return answerFreshCopy(copy, req, now, rule, deps, scope);
     fwd = decision === undefined ? "vary-miss" : forwardReasonFor(decision);
   }
   if (rule.actions.skipSharding === true) return viaOriginDirectly(upstream(request, rule, deps, scope), fwd, [], rule, deps, scope, "skip-sharding");
   return viaShards(upstream(request, rule, deps, scope), key, fwd, rule, deps, scope);
+}
+
+/**
+ * The answer from a fresh edge copy: its prepared template when the request asks for the whole stored
+ * response (the hot path of issue 15: no per-hit header list, one Response), else `respondFromStored`
+ * and `finish`. Both render the same answer and tell the observer the same (test/workers/edge-hit-template.test.ts).
+ */
+export function answerFreshCopy(copy: EdgeEntry, req: RequestLike, now: EpochMillis, rule: RuleResult, deps: Pick<EdgeDeps, "settings" | "colo" | "observer">, scope: RequestScope): Response {
+  const ttlSeconds = Math.floor((Math.min(copy.edgeExpireAt, copy.meta.staleAt) - now) / 1000);
+  const template = copy.template;
+  if (template === null || !asksForWholeStored(req)) {
+    // Built here, so its headers are ours to change: finish it in place.
+    return finish(respondFromStored(copy.meta, copy.body, req, now), deps, scope, rule, { kind: "hit", ttlSeconds }, "", NO_UPSTREAM, true);
+  }
+  const { settings } = deps;
+  const response = template.respond(copy.meta, now, ttlSeconds, settings.verbose ? HIT_INFO : null, settings.trace ? `edge:${deps.colo}->${HIT_WORD}` : null);
+  deps.observer.observe({ rule: ruleLabel(rule.matched), outcome: "hit", status: template.status, bytes: template.bytes, upstream: NO_UPSTREAM }, scope);
+  return response;
 }
 
 /** The rule's rate class, checked before anything else (edge hits count too): null when admitted, else the 429. */
@@ -180,7 +194,8 @@ async function callShardsFor(request: Request, key: string, fwd: ForwardReason, 
   const result = await callShards(
     order,
     (shard) => {
-      return deps.shards.get(deps.shards.idFromName(shard.name)).handle(new Request(request), shardContext(key, shard.name, rule, deps));
+      // A GET or HEAD carries no body (src/edge/incoming.ts drops one), so the same Request goes to each shard tried.
+      return deps.shards.get(deps.shards.idFromName(shard.name)).handle(request.body === null ? request : new Request(request), shardContext(key, shard.name, rule, deps));
     },
     checkShardResult,
     settings.shardTimeoutMs,
@@ -228,8 +243,9 @@ async function callShardsFor(request: Request, key: string, fwd: ForwardReason, 
 /** What the edge tells a shard about one request for `key`: its settings and the matching rule's decisions. */
 function shardContext(key: string, shard: string, rule: RuleResult, deps: EdgeDeps): ShardRequestContext {
   const { settings } = deps;
-  const originTimeoutMs = Math.max(100, settings.shardTimeoutMs - ORIGIN_TIMEOUT_MARGIN_MS);
-  const ctx: ShardRequestContext = { key, shard, origin: deps.origin, settings: { ...pickShardSettings(settings), originTimeoutMs, ...refreshTimeOf(rule) }, ...ruleContext(rule, settings) };
+  const refreshTime = rule.actions.refreshTime;
+  const shardSettings = refreshTime === undefined ? shardSettingsOf(settings) : { ...shardSettingsOf(settings), refreshTimeSeconds: refreshTime };
+  const ctx: ShardRequestContext = { key, shard, origin: deps.origin, settings: shardSettings, ...ruleContext(rule, settings) };
   const pool = poolFor(rule, deps.config);
   if (pool !== undefined) ctx.pool = pool;
   return ctx;
@@ -406,11 +422,6 @@ export async function invalidate(keys: readonly string[], deps: Pick<EdgeDeps, "
   );
 }
 
-/** A rule's refreshTime replaces settings.refreshTimeSeconds for the objects it matches. */
-function refreshTimeOf(rule: RuleResult): { refreshTimeSeconds?: number } {
-  return rule.actions.refreshTime === undefined ? {} : { refreshTimeSeconds: rule.actions.refreshTime };
-}
-
 /**
  * The edge keeps a copy no longer than the cap (and a rule's edgeTtl), and never past the object's
  * own freshness; with refresh-ahead, only until its last part begins, so those requests reach the
@@ -429,16 +440,28 @@ function traceTrail(attempts: readonly ShardAttempt[], last: string): string {
   return `${trail}, ${last}`;
 }
 
-function pickShardSettings(settings: Settings) {
+/** The shard's part of each config version's settings, built once per version (settings objects are per version, never changed). */
+const shardSettingsMemo = new WeakMap<Settings, Readonly<ShardSettings>>();
+
+/** The settings every shard call under `settings` carries (a rule's refreshTime replaces refreshTimeSeconds, in shardContext). */
+function shardSettingsOf(settings: Settings): Readonly<ShardSettings> {
+  let picked = shardSettingsMemo.get(settings);
+  if (picked === undefined) shardSettingsMemo.set(settings, (picked = Object.freeze(pickShardSettings(settings))));
+  return picked;
+}
+
+function pickShardSettings(settings: Settings): ShardSettings {
   const { maxObjectBytes, memoryBudgetBytes, storageBudgetBytes, maxTtlSeconds, refreshTimeSeconds, refreshAheadRatio, maxVariants, collapseTimeoutMs, hitForPassSeconds, verbose, graceSeconds, originBodyIdleMs } = settings;
-  return { maxObjectBytes, memoryBudgetBytes, storageBudgetBytes, maxTtlSeconds, refreshTimeSeconds, refreshAheadRatio, maxVariants, collapseTimeoutMs, hitForPassSeconds, verbose, graceSeconds, originBodyIdleMs };
+  // The shard waits for origin headers a little less than the edge waits for the shard.
+  const originTimeoutMs = Math.max(100, settings.shardTimeoutMs - ORIGIN_TIMEOUT_MARGIN_MS);
+  return { maxObjectBytes, memoryBudgetBytes, storageBudgetBytes, maxTtlSeconds, refreshTimeSeconds, refreshAheadRatio, maxVariants, collapseTimeoutMs, hitForPassSeconds, verbose, graceSeconds, originBodyIdleMs, originTimeoutMs };
 }
 
 /**
  * Adds the edge's Cache-Status member, X-Cache-Info (verbose) and X-Cluster-Trace (trace), all rendered
  * from `outcome` (src/serve/outcome.ts). `trail`: the trace after the edge's own word (", shard-2->MISS, origin:…").
  */
-function finish(response: Response, deps: EdgeDeps, scope: RequestScope, rule: RuleResult, outcome: Outcome, trail = "", upstream: Upstream = NO_UPSTREAM, headersAreOurs = false): Response {
+function finish(response: Response, deps: Pick<EdgeDeps, "settings" | "colo" | "observer">, scope: RequestScope, rule: RuleResult, outcome: Outcome, trail = "", upstream: Upstream = NO_UPSTREAM, headersAreOurs = false): Response {
   const out = headersAreOurs ? response : new Response(response.body, response);
   // The edge hit is the hot path: its member, line, word and label without the general renderer's objects.
   const rendered = outcome.kind === "hit" ? null : renderOutcome("edge", outcome);
@@ -450,7 +473,7 @@ function finish(response: Response, deps: EdgeDeps, scope: RequestScope, rule: R
   out.headers.set("cache-status", earlier ? `${earlier}, ${mine}` : mine);
   // RFC 9213 §2: Shardcache-Cache-Control targets this cache alone and is consumed here (the stored copy
   // keeps it for revalidation); CDN-Cache-Control may target CDNs further downstream, so it is forwarded.
-  out.headers.delete(TARGETED_FIELD);
+  out.headers.delete(TARGETED_CACHE_CONTROL);
   if (deps.settings.verbose && info !== null) out.headers.set(CACHE_INFO_HEADER, info);
   if (deps.settings.trace) out.headers.set(TRACE_HEADER, `edge:${deps.colo}->${rendered?.word ?? HIT_WORD}${trail}`);
   return out;

@@ -37,12 +37,13 @@ function queryString(params: Pair[]): string {
 
 /** The default primary cache key for a request URL. */
 export function defaultCacheKey(url: URL): string {
-  return `${url.protocol}//${url.host}${url.pathname}${queryString([...url.searchParams])}`;
+  return `${url.protocol}//${url.host}${url.pathname}${selectedQuery(url, undefined)}`;
 }
 
 function selectedQuery(url: URL, query: CacheKeySpec["query"]): string {
+  // No query: nothing to sort (and no URLSearchParams to build, on every hit of a plain URL).
+  if (query === "ignore" || url.search === "") return "";
   if (query === undefined) return queryString([...url.searchParams]);
-  if (query === "ignore") return "";
   if ("include" in query) {
     const include = new Set(query.include);
     return queryString([...url.searchParams].filter(([name]) => include.has(name)));

@@ -19,10 +19,10 @@ function internalNames(headers: Headers): string[] {
 
 /**
  * Removes every X-Cluster-* field a client sent, unless it carried the cluster token
- * (and even then removes the token itself, so it never travels further).
+ * (and even then removes the token itself, so it never travels further). `names`: those fields,
+ * when the caller already listed them (src/edge/incoming.ts reads every name once).
  */
-export function stripClientInternalHeaders(headers: Headers, clusterToken: string | undefined): Headers {
-  const names = internalNames(headers);
+export function stripClientInternalHeaders(headers: Headers, clusterToken: string | undefined, names: readonly string[] = internalNames(headers)): Headers {
   if (names.length === 0) return headers;
   const out = new Headers(headers);
   const trusted = clusterToken !== undefined && clusterToken !== "" && headers.get(CLUSTER_TOKEN_HEADER) === clusterToken;
@@ -38,3 +38,6 @@ export function withoutInternalHeaders(headers: Headers): Headers {
   for (const name of names) out.delete(name);
   return out;
 }
+
+/** The product-targeted cache-control field (RFC 9213): consumed by the edge, never sent on to clients. */
+export const TARGETED_CACHE_CONTROL = "shardcache-cache-control";

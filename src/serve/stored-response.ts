@@ -4,6 +4,7 @@
  * call this one function, so the two tiers can never answer the same request differently.
  */
 import { clientConditionalMatches, headersForServe, notModifiedHeaders, partialAnswer, planRange, storedPart } from "../rfc9111";
+import { headersFromList } from "../rfc9111/headers";
 import type { RequestLike, StoredMeta } from "../rfc9111/types";
 import type { EpochMillis } from "../lib/units";
 
@@ -82,10 +83,34 @@ export function respondFromStored(meta: StoredMeta, body: StoredBody, req: Reque
       return new Response(sliceStream(body.stream(), range.start, range.end), { status: 206, headers });
     case "full":
     case "pass":
-      if (size !== null) headers.set("content-length", String(size));
-      else headers.delete("content-length");
+      setWholeLength(headers, size);
       return new Response(isHead || nullBodyStatus(meta.status) ? null : (body.raw ?? body.stream()), { status: meta.status, headers });
   }
+}
+
+/** RFC 9110 §8.6: a whole body's Content-Length is its own length; none while the length is unknown. */
+function setWholeLength(headers: Headers, size: number | null): void {
+  if (size !== null) headers.set("content-length", String(size));
+  else headers.delete("content-length");
+}
+
+/**
+ * Does `req` ask for a stored response as it is? A GET with neither condition a cache evaluates
+ * (If-None-Match, If-Modified-Since: RFC 9111 §4.3.2) nor a Range (RFC 9110 §14.2; If-Range only
+ * qualifies a Range). `respondFromStored` answers it with the stored status and fields, Age, the
+ * body's Content-Length and the whole body, for every stored object but a partial one (206): what a
+ * prepared answer (src/edge/hit-template.ts) may stand in for.
+ */
+export function asksForWholeStored(req: RequestLike): boolean {
+  const { headers } = req;
+  return req.method === "GET" && !headers.has("if-none-match") && !headers.has("if-modified-since") && !headers.has("range");
+}
+
+/** The fields of the whole-body answer from a stored full response of `size` bytes, all but Age (`respondFromStored`'s "full" case). */
+export function fullResponseHeaders(meta: StoredMeta, size: number): Headers {
+  const headers = headersFromList(meta.headers);
+  setWholeLength(headers, size);
+  return headers;
 }
 
 /** Statuses that must not carry a body (the Response constructor rejects one). */

@@ -2,20 +2,19 @@
  * Moving time in the workers tests instead of sleeping. The suite runs the worker with TEST_CLOCK=movable
  * (vitest.config.ts), so src/index.ts hands every Durable Object and flow `testClock`, the wall clock
  * plus an offset. A test file, SELF and the Durable Objects share one isolate and module graph, so the
- * object imported here is the one they read. The demo origin's Date header is moved with it: RFC 9111
+ * object imported here is the one they read. The demo origin's Date header moves with it: RFC 9111
  * computes a response's apparent age from Date (§4.2.3), so an origin left behind would make every
- * fresh response look as old as the offset.
+ * fresh response look as old as the offset. Every request this isolate sends the demo origin carries the
+ * offset (setup-workers.ts), so files running in parallel each get a Date from their own clock.
  */
 import { testClock } from "../../src/index";
-import { originUrl } from "./origin";
 
 /** The time the worker sees now (use it instead of Date.now() for instants you compare with the cache's). */
 export const now = (): number => testClock.now();
 
-/** Moves the worker's clock and the demo origin's Date `ms` forward. */
+/** Moves the worker's clock, and so the demo origin's Date for this file's requests, `ms` forward. */
 export async function advanceTime(ms: number): Promise<void> {
   testClock.advance(ms);
-  await syncOriginClock();
 }
 
 /**
@@ -30,11 +29,4 @@ export async function holdingTime<T>(work: () => Promise<T>): Promise<T> {
   } finally {
     testClock.release();
   }
-}
-
-/** Tells the demo origin the worker's current offset (each test file starts with a fresh isolate, so at 0). */
-export async function syncOriginClock(): Promise<void> {
-  const response = await fetch(`${originUrl}/__clock?offset=${testClock.offsetMs}`, { method: "POST" });
-  await response.arrayBuffer();
-  if (response.status !== 204) throw new Error(`the demo origin refused the clock offset (${response.status})`);
 }

@@ -10,10 +10,12 @@ export async function originCount(pathAndQuery: string): Promise<number> {
 }
 
 let counter = 0;
+/** Files run in parallel against one demo origin: a random part per file keeps their paths apart. */
+const FILE_PART = crypto.randomUUID().slice(0, 8);
 /** A path no other test uses, so origin counts and cache entries never leak between tests. */
 export function uniquePath(name: string): string {
   counter += 1;
-  return `/${name}-${Date.now().toString(36)}-${counter}`;
+  return `/${name}-${Date.now().toString(36)}-${FILE_PART}-${counter}`;
 }
 
 export { originUrl };

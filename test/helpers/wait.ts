@@ -1,9 +1,10 @@
 /**
  * Waiting for background work (a waitUntil write, a flush, an alarm's effect) to finish: polls a
  * condition on the wall clock with a small bound. Never for time to pass: move the clock for that
- * (test/helpers/clock.ts).
+ * (test/helpers/clock.ts). And answers that must not wait for the origin, shown by order, not by time.
  */
-import { fetchVia, isHit } from "./http";
+import { expect } from "vitest";
+import { failOrigin, fetchVia, isHit } from "./http";
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -27,9 +28,19 @@ export async function untilFresh(path: string, withinMs = 3_000): Promise<boolea
 }
 
 /**
- * Waits until the cache no longer holds `path` (a background invalidation has run): only-if-cached
- * answers 504 on a miss without contacting the origin (RFC 9111 §5.2.1.7).
+ * GETs each of `paths` at once while the origin holds every request under `prefix` unanswered (the
+ * demo origin's hold mode), then lets it answer again. An answer that comes cannot have waited for the
+ * origin, however loaded the machine (a time bound like "faster than the origin's delay" can be missed);
+ * one that waited would come only after the release, and the bounded wait for it fails first.
  */
-export async function untilGone(path: string, headers: Record<string, string> = {}, withinMs = 3_000): Promise<boolean> {
-  return eventually(async () => (await fetchVia(path, { headers: { ...headers, "cache-control": "only-if-cached" } })).status === 504, withinMs);
+export async function whileOriginHolds(prefix: string, paths: string[]): Promise<(Response & { text_: string })[]> {
+  await failOrigin(prefix, "hold");
+  try {
+    let answers: (Response & { text_: string })[] | undefined;
+    void Promise.all(paths.map((path) => fetchVia(path))).then((responses) => (answers = responses));
+    expect(await eventually(() => answers !== undefined, 5_000), "answered while the origin held its requests").toBe(true);
+    return answers!;
+  } finally {
+    await failOrigin(prefix, "off");
+  }
 }

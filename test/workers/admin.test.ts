@@ -7,9 +7,9 @@ import { describe, expect, it } from "vitest";
 import { putConfig } from "../helpers/config";
 import { admin, ADMIN_TOKEN } from "../helpers/admin";
 import { originCount, uniquePath } from "../helpers/origin";
+import { primaryShardOf, untilIdle } from "../helpers/shards";
 
 const BASE = "http://cache.test";
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("admin API authentication", () => {
   it("answers 401 JSON without a token, with a wrong token, and with a token of another length", async () => {
@@ -147,7 +147,7 @@ describe("GET /stats", () => {
     await Promise.all(herd.map((r) => r.arrayBuffer()));
     const uncacheable = await SELF.fetch(`${BASE}${uniquePath("stats-pass")}?cc=no-store`);
     await uncacheable.arrayBuffer();
-    await sleep(50);
+    await untilIdle(primaryShardOf(`${path}&delay=200`)); // the herd's store write follows its body
 
     const after = await stats();
     const delta = (field: keyof Row) => after.total[field] - before.total[field];

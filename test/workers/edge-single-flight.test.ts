@@ -3,23 +3,15 @@
  * (counted by the shard itself), followers share it, and every way the leader can fail or share
  * nothing sends the followers to their own calls, in bounded time.
  */
-import { env, SELF } from "cloudflare:test";
+import { SELF } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { defaultSettings } from "../../src/config/settings";
-import { createHrw } from "../../src/routing/hrw";
-import { defaultCacheKey } from "../../src/rules/cache-key";
 import { putConfig } from "../helpers/config";
 import { originCount, uniquePath } from "../helpers/origin";
+import { primaryShardOf as primaryOf, shardStub } from "../helpers/shards";
+import { eventually } from "../helpers/wait";
 
 const BASE = "http://cache.test";
-
-function shardStub(name: string) {
-  return env.CACHE_SHARD.get(env.CACHE_SHARD.idFromName(name));
-}
-
-function primaryOf(path: string): string {
-  return createHrw(defaultSettings.shards).rank(defaultCacheKey(new URL(`${BASE}${path}`)), 1)[0]!.name;
-}
 
 /** Calls the primary shard of `path` received while `work` ran. */
 async function shardCallsDuring(path: string, work: () => Promise<unknown>): Promise<number> {
@@ -59,7 +51,8 @@ describe("edge single-flight", () => {
     const calls = await shardCallsDuring(path, async () => {
       // The full GET leads (a Range leader's 206 is no shareable copy); the Range request follows it.
       const leader = SELF.fetch(`${BASE}${path}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Its shard call is open once the origin has the request (which answers 200 ms later).
+      expect(await eventually(async () => (await originCount(path)) === 1)).toBe(true);
       const [full, ranged] = await Promise.all([leader, SELF.fetch(`${BASE}${path}`, { headers: { range: "bytes=0-9" } })]);
       expect(full.status).toBe(200);
       expect(ranged.status).toBe(206);

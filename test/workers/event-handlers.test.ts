@@ -4,7 +4,7 @@
  * holding up the others (its retries run by alarm, time moved), and the admin test event. Webhooks are sinks on the test origin
  * (POST /__hook/<name>, read back with GET).
  */
-import { createExecutionContext, createScheduledController, env, runDurableObjectAlarm, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createScheduledController, env, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { admin } from "../helpers/admin";
@@ -98,6 +98,19 @@ describe("event handlers", () => {
       expect(await runDurableObjectAlarm(eventLog())).toBe(true);
       expect(await attempts()).toBe(after);
     }
+  });
+
+  it("posts a batch once when a second alarm runs while the first is still posting it", async () => {
+    // From here the EventLog's own alarms lie a day ahead: only the alarms this test runs deliver.
+    await advanceTime(24 * 3600_000);
+    const h = hooks();
+    await putConfig({ settings: { eventHandlers: [{ name: "chat", url: `${originUrl}/__hook${h.chat}` }] } });
+    await runCron();
+    await admin("POST", "/events/test", { text: "once" });
+    // Two alarm() calls at once: the second starts while the first awaits the webhook (the input gate is open).
+    await runInDurableObject(eventLog(), (log) => Promise.all([log.alarm(), log.alarm()]));
+    await deliver();
+    expect((await received(h.chat)).map((e) => e.tag)).toEqual(["test"]);
   });
 
   it("refuses a malformed test event and handler settings with their paths", async () => {

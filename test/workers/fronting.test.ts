@@ -6,28 +6,24 @@ import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { putConfig } from "../helpers/config";
 import { originCount, originUrl, uniquePath } from "../helpers/origin";
+import { eventually } from "../helpers/wait";
 
 const BASE = "http://cache.test";
 
-/** Opens a WebSocket through the worker and collects the first `count` messages. */
+/** Opens a WebSocket through the worker and collects the first `count` messages (waiting up to 3 s for them). */
 async function openSocket(path: string, headers: Record<string, string> = {}): Promise<{ response: Response; messages: (count: number) => Promise<string[]>; socket: WebSocket | null }> {
   const response = await SELF.fetch(`${BASE}${path}`, { headers: { upgrade: "websocket", ...headers } });
   const socket = response.webSocket;
   const received: string[] = [];
-  let wake: () => void = () => {};
   if (socket !== null) {
     socket.accept();
-    socket.addEventListener("message", (event) => {
-      received.push(String(event.data));
-      wake();
-    });
+    socket.addEventListener("message", (event) => received.push(String(event.data)));
   }
   return {
     response,
     socket,
     messages: async (count) => {
-      const deadline = Date.now() + 3000;
-      while (received.length < count && Date.now() < deadline) await new Promise<void>((resolve) => ((wake = resolve), setTimeout(resolve, 100)));
+      await eventually(() => received.length >= count, 3000);
       return received.slice(0, count);
     },
   };

@@ -11,6 +11,7 @@ import { admin } from "../helpers/admin";
 import { advanceTime } from "../helpers/clock";
 import { putConfig } from "../helpers/config";
 import { uniquePath } from "../helpers/origin";
+import { primaryShardOf, untilIdle } from "../helpers/shards";
 
 const BASE = "http://cache.test";
 type Stats = {
@@ -56,8 +57,8 @@ describe("request counters", () => {
     await advanceTime(1_100);
     // Stale at both tiers: the shard answers stale and revalidates in the background (not a request).
     await get(`${BASE}${path}`);
-    // A fixed wait: a revalidation that wrongly counted as a request would have been counted by now.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Once the revalidation's origin fetch is closed it has been answered: had it counted as a request, it would have been by now.
+    await untilIdle(primaryShardOf(path));
     const after = await stats();
     expect(delta(after.cluster.edge, before.cluster.edge)).toMatchObject({ miss: 2 });
     const shard = delta(after.cluster.shard, before.cluster.shard);

@@ -12,7 +12,6 @@ import { uniquePath } from "../helpers/origin";
 import { eventually } from "../helpers/wait";
 
 const BASE = "http://cache.test";
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const unique = (name: string) => `${name}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}`;
 
 async function runCron(): Promise<void> {
@@ -113,23 +112,23 @@ describe("service level monitoring and rate shaping", () => {
       rules: [{ match: { path: `${prefix}/**` }, actions: { slmClass: slm } }],
     });
     // Slow origin: every response misses the 250 ms target.
+    const classes = { [slm]: { targetMs: 250, minSamples: 5, windowSeconds: 10, warningPercent: 95, seriousPercent: 80 } };
+    const samples = async () => (await slmMonitor().snapshot(classes)).states[slm]?.samples;
     for (let i = 0; i < 10; i++) await (await SELF.fetch(`${BASE}${prefix}/slow?delay=300&cc=no-store`)).text();
-    await sleep(100); // the edge sends its counts in the background
+    // The edge sends its counts in the background, the last of a batch FLUSH_EVERY_MS (1 s) after its first.
+    expect(await eventually(async () => (await samples()) === 10, 3000)).toBe(true);
     await runCron();
     let snapshot = await slmMonitor().snapshot();
     expect(snapshot.states[slm]?.state).toBe("serious");
     expect(snapshot.factors[shaped]).toBe(0.5);
 
-    // Fast origin once the slow samples have left the 10 s window. Every slow sample reaches the monitor before time moves past them (the edge sends the last of a
-    // batch FLUSH_EVERY_MS later). The 10 s window holds all ten (3 s of slow responses) while we wait.
-    const classes = { [slm]: { targetMs: 250, minSamples: 5, windowSeconds: 10, warningPercent: 95, seriousPercent: 80 } };
-    expect(await eventually(async () => (await slmMonitor().snapshot(classes)).states[slm]?.samples === 10, 3000)).toBe(true);
+    // Fast origin once the slow samples (all ten reached the monitor above) have left the 10 s window.
     await advanceTime(10_100);
     // The SlmMonitor's own alarm (every second) would have judged the emptied window during a 10 s sleep;
     // time moved at once, so run it by hand before the fast traffic, as it would have run.
     await runDurableObjectAlarm(slmMonitor());
     for (let i = 0; i < 40; i++) await (await SELF.fetch(`${BASE}${prefix}/fast?cc=no-store`)).text();
-    await sleep(100);
+    expect(await eventually(async () => (await samples()) === 40)).toBe(true);
     await runCron();
     snapshot = await slmMonitor().snapshot();
     expect(snapshot.states[slm]?.state).toBe("ok");

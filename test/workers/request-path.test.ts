@@ -4,28 +4,18 @@
  */
 import { abortAllDurableObjects, env, SELF } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import { createHrw } from "../../src/routing/hrw";
 import { defaultCacheKey } from "../../src/rules/cache-key";
 import { defaultSettings } from "../../src/config/settings";
 import { putConfig } from "../helpers/config";
 import { originCount, uniquePath } from "../helpers/origin";
 import { shardSettings } from "../helpers/shard-settings";
+import { fetchSettled } from "../helpers/http";
+import { shardOrder, shardStub, untilIdle } from "../helpers/shards";
 
 const BASE = "http://cache.test";
 
 async function get(path: string, init?: RequestInit): Promise<Response> {
   return SELF.fetch(`${BASE}${path}`, init);
-}
-
-/** The shards the edge will try for `path`, in order (primaries = 1). */
-function shardOrder(path: string, count: number): string[] {
-  return createHrw(defaultSettings.shards)
-    .rank(defaultCacheKey(new URL(`${BASE}${path}`)), count)
-    .map((s) => s.name);
-}
-
-function shardStub(name: string) {
-  return env.CACHE_SHARD.get(env.CACHE_SHARD.idFromName(name));
 }
 
 describe("edge → shard → origin", () => {
@@ -48,8 +38,7 @@ describe("edge → shard → origin", () => {
     // Objects over 1/8 of the edge memory budget are kept in caches.default only.
     await putConfig({ settings: { edgeMemoryBudgetBytes: 8_000 } });
     const path = `${uniquePath("cache-api")}?size=4096`;
-    await (await get(path)).arrayBuffer();
-    await new Promise((resolve) => setTimeout(resolve, 50)); // the edge copy is written in the background
+    await fetchSettled(path); // the edge copy is written in the background
     const second = await get(path);
     expect((await second.arrayBuffer()).byteLength).toBe(4096);
     expect(second.headers.get("cache-status")).toMatch(/^shardcache-edge;hit/);
@@ -130,7 +119,7 @@ describe("shard persistence", () => {
     const firstBody = await first.arrayBuffer();
     expect(firstBody.byteLength).toBe(3_000_000);
     // Let the store write finish, then throw the object away: only SQLite storage survives.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await untilIdle("persist-test-shard");
     await abortAllDurableObjects();
     const { response: second } = await shardStub("persist-test-shard").handle(new Request(url), ctx);
     const secondBody = await second.arrayBuffer();
@@ -198,10 +187,8 @@ describe("headers and methods", () => {
     await (await get(path)).text();
     await (await get(path)).text();
     expect(await originCount(path)).toBe(1);
-    const posted = await get(path, { method: "POST", body: "payload" });
+    const posted = await fetchSettled(path, { method: "POST", body: "payload" }); // and its invalidation ran
     expect(posted.headers.get("cache-status")).toMatch(/fwd=method/);
-    await posted.text();
-    await new Promise((resolve) => setTimeout(resolve, 50));
     await (await get(path)).text();
     expect(await originCount(path)).toBe(3);
 

@@ -4,32 +4,29 @@
  * voids a response still on its way from the origin, and hit-for-pass. Each test talks to its own
  * shard object and its own origin paths, so stored state and origin counts are its own.
  */
-import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { defaultCacheKey } from "../../src/rules/cache-key";
 import type { ShardRequestContext, ShardSettings } from "../../src/serve/shard-protocol";
 import { shardSettings } from "../helpers/shard-settings";
 import { advanceTime } from "../helpers/clock";
-import { failOrigin, sleep, withQuery } from "../helpers/http";
+import { failOrigin, withQuery } from "../helpers/http";
 import { originCount, originUrl, uniquePath } from "../helpers/origin";
+import { shardStub as shard, untilIdle } from "../helpers/shards";
+import { eventually } from "../helpers/wait";
 
 const BASE = "http://cache.test";
 
 const SETTINGS = shardSettings();
 
-function shard(name: string) {
-  return env.CACHE_SHARD.get(env.CACHE_SHARD.idFromName(name));
-}
-
 type Extra = { settings?: Partial<ShardSettings>; headers?: Record<string, string>; context?: Partial<ShardRequestContext> };
 
-/** The shard's answer with its body read to the end (so the store write that follows the body can run). */
+/** The shard's answer with its body read to the end, once the store write that follows the body has run. */
 async function viaShard(name: string, path: string, extra: Extra = {}): Promise<{ response: Response; cacheStatus: string }> {
   const url = `${BASE}${path}`;
   const ctx: ShardRequestContext = { key: defaultCacheKey(new URL(url)), shard: name, origin: originUrl, settings: { ...SETTINGS, ...extra.settings }, ...extra.context };
   const { response } = await shard(name).handle(new Request(url, { headers: extra.headers ?? {} }), ctx);
   await response.arrayBuffer();
-  await new Promise((resolve) => setTimeout(resolve, 20)); // the store write follows the body
+  await untilIdle(name);
   return { response, cacheStatus: response.headers.get("cache-status") ?? "" };
 }
 
@@ -74,8 +71,8 @@ describe("purge during an origin fetch", () => {
     const name = `purge-flight-${uniquePath("s")}`;
     const path = `${uniquePath("in-flight")}?delay=400&cc=${encodeURIComponent("public, max-age=600")}`;
     const pending = viaShard(name, path);
-    await new Promise((resolve) => setTimeout(resolve, 150)); // the origin request has left; its answer has not come
-    expect(await originCount(path)).toBe(1);
+    // The origin request has arrived; its answer comes 400 ms later.
+    expect(await eventually(async () => (await originCount(path)) === 1)).toBe(true);
     await shard(name).purge({ all: true }, false);
     const first = await pending;
     expect(first.response.status).toBe(200);
@@ -140,7 +137,7 @@ describe("the edge copy", () => {
       return result;
     };
     expect((await ask()).edgeCopy).toBeDefined();
-    await sleep(50); // the store write follows the body
+    await untilIdle(name); // the store write follows the body
     expect((await ask()).edgeCopy).toBeDefined();
     await advanceTime(1300);
     await failOrigin(prefix, "503");
@@ -162,7 +159,7 @@ describe("a HEAD miss", () => {
     const head = await shard(name).handle(new Request(url, { method: "HEAD" }), ctx);
     expect(head.response.headers.get("cache-status")).toMatch(/^shardcache-shard;fwd=uri-miss;fwd-status=200;ttl=\d+;stored$/);
     expect(await head.response.text()).toBe("");
-    await sleep(50); // the store write follows the body
+    await untilIdle(name); // the store write follows the body
     const get = await shard(name).handle(new Request(url), ctx);
     expect(get.response.headers.get("cache-status")).toMatch(/^shardcache-shard;hit/);
     expect((await get.response.text()).length).toBeGreaterThan(0);

@@ -3,7 +3,7 @@
  * refusals), the maximum TTL, and the alarm sweep. Each test talks to its own shard object, so
  * budgets and counters are its own.
  */
-import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { ShardStore } from "../../durable/shard-store";
 import { TOUCH_INTERVAL_MS } from "../../durable/sqlite-object-store";
@@ -14,23 +14,20 @@ import type { StoredMeta } from "../../src/rfc9111/types";
 import { advanceTime } from "../helpers/clock";
 import { storedMeta } from "../helpers/stored-meta";
 import { originCount, originUrl, uniquePath } from "../helpers/origin";
+import { shardStub as shard, untilIdle } from "../helpers/shards";
 
 const BASE = "http://cache.test";
 const KiB = 1024;
 
 const SETTINGS = shardSettings();
 
-function shard(name: string) {
-  return env.CACHE_SHARD.get(env.CACHE_SHARD.idFromName(name));
-}
-
-/** One request straight to shard `name`, body read to the end (so the store write runs). */
+/** One request straight to shard `name`, body read to the end and the store write that follows it run. */
 async function viaShard(name: string, path: string, settings: Partial<ShardSettings> = {}): Promise<Response> {
   const url = `${BASE}${path}`;
   const ctx: ShardRequestContext = { key: defaultCacheKey(new URL(url)), shard: name, origin: originUrl, settings: { ...SETTINGS, ...settings } };
   const { response } = await shard(name).handle(new Request(url), ctx);
   await response.arrayBuffer();
-  await new Promise((resolve) => setTimeout(resolve, 20)); // the store write follows the body
+  await untilIdle(name);
   return response;
 }
 

@@ -8,15 +8,10 @@ import { describe, expect, it } from "vitest";
 import { advanceTime } from "../helpers/clock";
 import { putConfig } from "../helpers/config";
 import { uniquePath } from "../helpers/origin";
+import { eventually } from "../helpers/wait";
 
 const BASE = "http://cache.test";
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const slmMonitor = () => env.SLM_MONITOR.get(env.SLM_MONITOR.idFromName("slm"));
-
-async function eventually(check: () => Promise<boolean>, ms: number): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(100)) if (await check()) return true;
-  return check();
-}
 
 describe("continuous SLM", () => {
   it("counts all 6 samples of a first slow burst, goes serious by its alarm, and back to ok when traffic stops", async () => {

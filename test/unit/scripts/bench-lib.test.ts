@@ -127,7 +127,10 @@ describe("fixedRate", () => {
     expect(result.completed).toBe(100);
     expect(result.errors).toBe(0);
     expect(result.overloaded).toBe(false);
-    expect(result.p50Ms).toBeLessThan(50);
+    // Latencies are measured (how fast a loaded machine answers is the bench's business, not this test's).
+    expect(result.p50Ms).toBeGreaterThan(0);
+    expect(result.p50Ms).toBeLessThanOrEqual(result.p99Ms);
+    expect(result.p99Ms).toBeLessThanOrEqual(result.maxMs);
   });
 
   it("still sends, and measures, the requests queued for a connection when sending ends", async () => {
