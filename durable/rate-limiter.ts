@@ -9,6 +9,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../src/env";
 import type { Clock } from "../src/lib/clock";
 import type { EpochMillis, Millis } from "../src/lib/units";
+import { MAX_HOLD_MS, type Surrender } from "../src/rates/lease";
 import { backlog, currentRate, emptyLimiterState, release, reserve, tryAcquire, type LimiterState, type RateLimits } from "../src/rates/limiter";
 
 export interface LeaseRequest {
@@ -16,8 +17,8 @@ export interface LeaseRequest {
   limits: RateLimits;
   want: number;
   holdMs: Millis;
-  /** Unused tokens of this edge's previous lease for the same context, handed back. */
-  surrender: { bookedAt: EpochMillis; unused: number } | null;
+  /** Unused tokens of this edge's expired batches for the same context, handed back. */
+  surrender: readonly Surrender[];
 }
 
 export type ContextStatus = { context: string; perSecond: number; perMinute: number; backlog: number };
@@ -35,9 +36,12 @@ export class RateLimiter extends DurableObject<Env> {
   }
 
   async lease(request: LeaseRequest): Promise<{ granted: number; retryAfterMs: Millis; bookedAt: EpochMillis }> {
+    // The edge stops using the tokens at the end of the hold it asked for; a hold it could not have
+    // asked for is a bug there, refused rather than booked at some other instant.
+    if (!(request.holdMs >= 0 && request.holdMs <= MAX_HOLD_MS)) throw new RangeError(`lease hold must be 0..${MAX_HOLD_MS} ms, got ${request.holdMs}`);
     const now = this.#clock.now();
     let state = this.#state(request.context);
-    if (request.surrender !== null && request.surrender.unused > 0) state = release(state, request.surrender.bookedAt, request.surrender.unused);
+    for (const given of request.surrender) if (given.unused > 0) state = release(state, given.bookedAt, given.unused);
     const grant = tryAcquire(state, now, request.want, request.limits, request.holdMs);
     this.#save(request.context, grant.state, now);
     return { granted: grant.granted, retryAfterMs: grant.retryAfterMs, bookedAt: grant.bookedAt };

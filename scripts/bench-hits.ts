@@ -11,18 +11,21 @@
  *
  * (1) Closed loop (wrk): throughput, interleaved round by round so the machine's drift hits all alike;
  *     each ratio is the median of its per-round ratios (both sides measured seconds apart).
- * (2) Fixed rate (open loop, scripts/lib/fixed-rate.ts): half the bare worker's closed-loop
- *     throughput for bare, edge and shard hits (p50/p99/p99.9 from each request's due time); and half
- *     the shard hit's own throughput for bare, bare-DO and shard, where the shard can keep up.
+ * (2) Fixed rate (open loop, scripts/lib/fixed-rate.ts): half the closed-loop throughput of the
+ *     slower of the bare worker and the edge hit, for bare, edge and uncounted edge hits; and half the
+ *     shard hit's own throughput for bare, bare-DO and shard, where the shard can keep up. The
+ *     workloads of one rate share one stream, interleaved in 1 s slices (A B C C B A …), and each
+ *     one's p50/p99/p99.9 (from each request's due time) is taken over all its samples, at least
+ *     10,000 of them.
  * CPU per request = (utime + stime of the workerd process, /proc, after − before) / requests served.
  * Under closed-loop saturation one isolate's process runs about one core, so there it is close to
  * 1 / throughput; at a fixed rate below saturation it is the work per request.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fixedRate, type FixedRateResult } from "./lib/fixed-rate";
+import { fixedRateInterleaved, type FixedRateResult } from "./lib/fixed-rate";
 import { throughput, type ThroughputResult } from "./lib/load";
-import { withCpu } from "./lib/proc-cpu";
+import { cpuMillis, withCpu } from "./lib/proc-cpu";
 import { BARE_DO_WORKER_SCRIPT, BARE_WORKER_SCRIPT, REPO_ROOT, type Runtime, type WorkerSpec } from "./lib/runtime";
 import { fmt, markdownTable, median } from "./lib/stats";
 
@@ -107,25 +110,16 @@ export interface ClosedSummary {
   runs: ClosedRun[];
 }
 
-export interface FixedRun extends Omit<FixedRateResult, "firstHeaders"> {
-  cpuMs: number | null;
+/**
+ * One workload at a fixed rate: its samples pooled over the interleaved slices it had the stream
+ * for (percentiles over all of them, not a median of per-run percentiles).
+ */
+export interface FixedSummary extends Omit<FixedRateResult, "firstHeaders"> {
+  name: string;
+  /** 1 s slices this workload had the stream for. */
+  slices: number;
   cpuUsPerRequest: number | null;
   cacheStatus: string | null;
-}
-
-export interface FixedSummary {
-  name: string;
-  rate: number;
-  p50Ms: number;
-  p99Ms: number;
-  p999Ms: number;
-  cpuUsPerRequest: number | null;
-  /** Runs that could not sustain the rate. */
-  overloadedRuns: number;
-  achievedRps: number;
-  generatorLagP99Ms: number;
-  errors: number;
-  runs: FixedRun[];
 }
 
 export interface HitResults {
@@ -148,7 +142,7 @@ export interface HitResults {
     atRate: Partial<Record<TargetId, FixedSummary>>;
     shardRate: number;
     atShardRate: Partial<Record<TargetId, FixedSummary>>;
-    /** Median over rounds of edge p99 / bare p99, and of the CPU per request ratios, at `rate`. */
+    /** Edge p99 / bare p99 and the CPU per request ratios at `rate`, from the pooled, interleaved samples. */
     edgeP99Ratio: number;
     edgeCpuRatio: number;
     countingCpuCost: number;
@@ -166,6 +160,11 @@ export interface HitPlan {
 }
 
 const IDLE_SAMPLE_MS = 2_000;
+/** The fixed-rate stream changes workload every slice (see fixedRateInterleaved). */
+const FIXED_SLICE_MS = 1_000;
+/** Samples per workload at a fixed rate, at least: a p99.9 needs 10,000 to rest on 10 (the quick plan settles for fewer). */
+const FIXED_MIN_SAMPLES = 10_000;
+const FIXED_MIN_SAMPLES_QUICK = 2_000;
 /** A fixed-rate run whose backlog passes this much traffic is reported overloaded (its latencies are a queue's). */
 const FIXED_MAX_BACKLOG_MS = 500;
 const cpuPer = (cpuMs: number | null, requests: number) => (cpuMs === null || requests === 0 ? null : (cpuMs * 1000) / requests);
@@ -254,19 +253,20 @@ export async function runHitPhase(runtime: Runtime, plan: HitPlan, progress: (te
   const countingPaired = { pairs: pairs.length, throughputCost: median(pairs.map((p) => p.throughput)), cpuCost: medianOf(pairs.map((p) => p.cpu)) };
   progress(`  counting, ${pairs.length} alternating 1 s pairs: costs ${fmt.pct(countingPaired.throughputCost)} of throughput, ${countingPaired.cpuCost === null ? "?" : fmt.pct(countingPaired.cpuCost)} of CPU per request`);
 
-  // (2) Fixed rate: half the bare worker's closed-loop throughput; then half the shard hit's own.
-  // Half the bare worker's closed-loop throughput; on a machine too busy to sustain that for the bare
-  // worker or the edge hit (a 2 s probe of each overloads), half again, at most three times: a rate
-  // they cannot keep up with would compare queues, not hits.
-  let rate = Math.max(100, Math.round(closed.bare.rps / 2 / 100) * 100);
-  let rateNote = "half the bare worker's closed-loop throughput";
+  // (2) Fixed rate. Half the closed-loop throughput of the slower of the two the goal compares (the
+  // bare worker and the edge hit): at half the bare worker's, the edge hit (slower per request, and
+  // sharing the cores with the Node generator, which wrk's closed loop does not) ran near or past
+  // saturation, and a p99 there is its queue, not the hit. On a machine too busy to sustain even that
+  // for either (a 2 s probe of each overloads), half again, at most three times.
+  const slower = Math.min(closed.bare.rps, closed.edgeProd.rps);
+  let rate = Math.max(100, Math.round(slower / 2 / 100) * 100);
+  let rateNote = `half the closed-loop throughput of the slower of the bare worker and the edge hit (${closed.bare.rps <= closed.edgeProd.rps ? "the bare worker" : "the edge hit"})`;
   for (let halvings = 0; halvings < 3; halvings++) {
-    const probes = [];
-    for (const id of ["bare", "edgeProd"] as const) probes.push(await fixedRate({ url: by[id].url, rate, durationMs: 2_000, connections: plan.fixedConnections, maxBacklogMs: 250 }));
-    if (!probes.some((p) => p.overloaded)) break;
-    progress(`  the bare worker or the edge hit does not keep up with ${rate} req/s on this machine now (a 2 s probe overloaded): halving it`);
+    const [probeBare, probeEdge] = await fixedRateInterleaved({ urls: [by.bare.url, by.edgeProd.url], rate, sliceMs: 1_000, slices: 1, connections: plan.fixedConnections, maxBacklogMs: 250 });
+    if (!probeBare!.overloaded && !probeEdge!.overloaded) break;
+    progress(`  the bare worker or the edge hit does not keep up with ${rate} req/s on this machine now (a probe overloaded): halving it`);
     rate = Math.max(100, Math.round(rate / 2 / 100) * 100);
-    rateNote = `1/${2 ** (halvings + 2)} of the bare worker's closed-loop throughput (a probe at the higher rate overloaded the machine)`;
+    rateNote = `1/${2 ** (halvings + 2)} of the slower closed-loop throughput (a probe at the higher rate overloaded the machine)`;
   }
   // workerd spends some CPU with no request at all (timers, the runtime's own upkeep): measured here and
   // taken off the fixed-rate figures, which at a low rate it would otherwise dominate.
@@ -274,44 +274,46 @@ export async function runHitPhase(runtime: Runtime, plan: HitPlan, progress: (te
   const idleCpuPerSecond = idle.cpuMs === null ? 0 : (idle.cpuMs * 1000) / IDLE_SAMPLE_MS;
   progress(`  workerd idle: ${idleCpuPerSecond.toFixed(1)} ms CPU per second`);
   const shardRate = Math.max(50, Math.round(closed.shard.rps / 2 / 50) * 50);
-  const fixedAt = async (ids: readonly TargetId[], r: number): Promise<{ summaries: Partial<Record<TargetId, FixedSummary>>; runs: Map<TargetId, FixedRun[]> }> => {
-    const runs = new Map<TargetId, FixedRun[]>(ids.map((id) => [id, []]));
-    for (let round = 0; round < plan.repeats; round++) {
-      for (const id of ids) {
-        const { value, cpuMs } = await withCpu(runtime.pids, () => fixedRate({ url: by[id].url, rate: r, durationMs: plan.fixedMs, connections: plan.fixedConnections, maxBacklogMs: FIXED_MAX_BACKLOG_MS }));
-        const { firstHeaders, ...rest } = value;
-        const netCpuMs = cpuMs === null ? null : Math.max(0, cpuMs - (idleCpuPerSecond * value.durationMs) / 1000);
-        const run: FixedRun = { ...rest, cpuMs, cpuUsPerRequest: cpuPer(netCpuMs, value.completed), cacheStatus: firstHeaders["cache-status"] ?? null };
-        runs.get(id)!.push(run);
-        progress(
-          `  ${r} req/s round ${round + 1} ${id}: ${run.overloaded ? `OVERLOADED (sustained ${fmt.int(run.achievedRps)} req/s), ` : ""}p50 ${fmt.ms(run.p50Ms)}, p99 ${fmt.ms(run.p99Ms)}, p99.9 ${fmt.ms(run.p999Ms)}, CPU ${run.cpuUsPerRequest?.toFixed(0) ?? "?"} µs/req, generator lag p99 ${fmt.ms(run.generatorLagP99Ms)}`,
-        );
-      }
-    }
+  const minSamples = plan.repeats > 1 ? FIXED_MIN_SAMPLES : FIXED_MIN_SAMPLES_QUICK;
+  const fixedAt = async (ids: readonly TargetId[], r: number): Promise<Partial<Record<TargetId, FixedSummary>>> => {
+    // As many 1 s slices per target as the plan's rounds × run length, more where the rate is too low
+    // for minSamples in that time (a p99.9 from fewer than 10,000 samples rests on a handful).
+    const slices = Math.max(Math.round((plan.repeats * plan.fixedMs) / FIXED_SLICE_MS), Math.ceil(minSamples / ((r * FIXED_SLICE_MS) / 1000)));
+    progress(`  ${ids.join(", ")} at ${r} req/s: ${slices} interleaved ${FIXED_SLICE_MS / 1000} s slices each (${ids.length * slices} s)`);
+    const cpu = new Map<number, number>();
+    let current = -1;
+    let mark = cpuMillis(runtime.pids);
+    const results = await fixedRateInterleaved({
+      urls: ids.map((id) => by[id].url),
+      rate: r,
+      sliceMs: FIXED_SLICE_MS,
+      slices,
+      connections: plan.fixedConnections,
+      maxBacklogMs: FIXED_MAX_BACKLOG_MS,
+      // workerd's CPU, read at each change of target and put on the target that had the stream.
+      onSlice: (index) => {
+        const reading = cpuMillis(runtime.pids);
+        if (current >= 0 && reading !== null && mark !== null) cpu.set(current, (cpu.get(current) ?? 0) + reading - mark);
+        mark = reading;
+        current = index;
+      },
+    });
     const summaries: Partial<Record<TargetId, FixedSummary>> = {};
-    for (const id of ids) {
-      const rs = runs.get(id)!;
-      summaries[id] = {
-        name: by[id].name,
-        rate: r,
-        p50Ms: median(rs.map((x) => x.p50Ms)),
-        p99Ms: median(rs.map((x) => x.p99Ms)),
-        p999Ms: median(rs.map((x) => x.p999Ms)),
-        cpuUsPerRequest: medianOf(rs.map((x) => x.cpuUsPerRequest)),
-        overloadedRuns: rs.filter((x) => x.overloaded).length,
-        achievedRps: median(rs.map((x) => x.achievedRps)),
-        generatorLagP99Ms: median(rs.map((x) => x.generatorLagP99Ms)),
-        errors: rs.reduce((a, x) => a + x.errors, 0),
-        runs: rs,
-      };
+    for (const [i, id] of ids.entries()) {
+      const { firstHeaders, ...run } = results[i]!;
+      const cpuMs = cpu.has(i) ? Math.max(0, cpu.get(i)! - (idleCpuPerSecond * run.durationMs) / 1000) : null;
+      summaries[id] = { ...run, name: by[id].name, slices, cpuUsPerRequest: cpuPer(cpuMs, run.completed), cacheStatus: firstHeaders["cache-status"] ?? null };
+      progress(
+        `  ${r} req/s ${id}: ${run.overloaded ? `OVERLOADED (sustained ${fmt.int(run.achievedRps)} req/s), ` : ""}${fmt.int(run.completed)} samples, p50 ${fmt.ms(run.p50Ms)}, p99 ${fmt.ms(run.p99Ms)}, p99.9 ${fmt.ms(run.p999Ms)}, CPU ${summaries[id]!.cpuUsPerRequest?.toFixed(0) ?? "?"} µs/req, generator lag p99 ${fmt.ms(run.generatorLagP99Ms)}, generator CPU ${run.generatorCpuUsPerRequest.toFixed(0)} µs/req`,
+      );
     }
-    return { summaries, runs };
+    return summaries;
   };
-  progress(`hit path, fixed rate ${rate} req/s (${rateNote}) × ${plan.fixedMs / 1000} s, ${plan.repeats} rounds`);
-  const atRate = await fixedAt(["bare", "edgeProd", "edgeUncounted", "shard"], rate);
+  progress(`hit path, fixed rate ${rate} req/s (${rateNote})`);
+  const atRate = await fixedAt(["bare", "edgeProd", "edgeUncounted"], rate);
   progress(`hit path, fixed rate ${shardRate} req/s (half the shard hit's closed-loop throughput)`);
   const atShardRate = await fixedAt(["bare", "bareDo", "shard"], shardRate);
-  const fixedRatio = (a: TargetId, b: TargetId, f: (x: FixedRun) => number | null) => medianOf(atRate.runs.get(a)!.map((x, i) => ratioOrNull(f(x), f(atRate.runs.get(b)![i]!)))) ?? Number.NaN;
+  const fixedRatio = (a: TargetId, b: TargetId, f: (x: FixedSummary) => number | null) => ratioOrNull(f(atRate[a]!), f(atRate[b]!)) ?? Number.NaN;
   const after = loadAverage();
   return {
     loadAverage: { before, after },
@@ -322,9 +324,9 @@ export async function runHitPhase(runtime: Runtime, plan: HitPlan, progress: (te
       idleCpuMsPerSecond: idleCpuPerSecond,
       rate,
       rateNote,
-      atRate: atRate.summaries,
+      atRate,
       shardRate,
-      atShardRate: atShardRate.summaries,
+      atShardRate,
       edgeP99Ratio: fixedRatio("edgeProd", "bare", (x) => x.p99Ms),
       edgeCpuRatio: fixedRatio("edgeProd", "bare", (x) => x.cpuUsPerRequest),
       countingCpuCost: 1 - 1 / fixedRatio("edgeProd", "edgeUncounted", (x) => x.cpuUsPerRequest),
@@ -371,14 +373,16 @@ export function hitReport(r: HitResults, command: string): string {
       ? []
       : [
           s.name,
-          `${fmt.int(s.rate)} req/s${s.overloadedRuns > 0 ? ` (**overloaded** in ${s.overloadedRuns}/${s.runs.length} runs: sustained ${fmt.int(s.achievedRps)} req/s)` : ""}`,
+          `${fmt.int(s.rate)} req/s, ${fmt.int(s.completed)} samples${s.overloaded ? ` (**overloaded**: sustained ${fmt.int(s.achievedRps)} req/s, stopped after ${fmt.int(s.durationMs / 1000)} s)` : ""}`,
           fmt.ms(s.p50Ms),
           fmt.ms(s.p99Ms),
           fmt.ms(s.p999Ms),
           us(s.cpuUsPerRequest),
           goal,
         ];
-  out.push(`### Hit path at a fixed request rate (open loop, latency from each request's due time; same command and run; ${fmt.int(f.rate)} req/s = ${f.rateNote})`);
+  out.push(
+    `### Hit path at a fixed request rate (open loop, latency from each request's due time; the workloads of a rate interleaved in 1 s slices, percentiles over all their samples; same command and run; ${fmt.int(f.rate)} req/s = ${f.rateNote})`,
+  );
   const edgeCpuOk = f.edgeCpuRatio <= g.edgeCpuRatio;
   out.push(
     markdownTable(
@@ -387,7 +391,6 @@ export function hitReport(r: HitResults, command: string): string {
         fixedRow(f.atRate.bare, "reference"),
         fixedRow(f.atRate.edgeProd, `p99 ${fmt.ratio(f.edgeP99Ratio)} bare (≤ ${g.edgeP99Ratio}×: ${met(f.edgeP99Ratio <= g.edgeP99Ratio)}); CPU ${fmt.ratio(f.edgeCpuRatio)} bare (≤ ${g.edgeCpuRatio}×: ${met(edgeCpuOk)})`),
         fixedRow(f.atRate.edgeUncounted, `counting costs ${fmt.pct(f.countingCpuCost)} of the edge hit's CPU per request`),
-        fixedRow(f.atRate.shard, ""),
         fixedRow(f.atShardRate.bare, "reference at the shard's rate"),
         fixedRow(f.atShardRate.bareDo, "reference for the shard hit"),
         fixedRow(f.atShardRate.shard, ""),
@@ -395,9 +398,10 @@ export function hitReport(r: HitResults, command: string): string {
     ),
   );
   const lag = Math.max(...Object.values(f.atRate).map((s) => s?.generatorLagP99Ms ?? 0));
+  const generatorCpu = Math.max(...Object.values(f.atRate).map((s) => s?.generatorCpuUsPerRequest ?? 0));
   out.push("");
   out.push(
-    `Generator lag p99 (its own lateness, included in the latency figures): up to ${fmt.ms(lag)} at ${fmt.int(f.rate)} req/s. CPU per request at a fixed rate is net of workerd's idle CPU (${f.idleCpuMsPerSecond.toFixed(1)} ms per second, measured before).`,
+    `Generator lag p99 (its own lateness, included in the latency figures): up to ${fmt.ms(lag)} at ${fmt.int(f.rate)} req/s; the generator's own CPU ${generatorCpu.toFixed(0)} µs per request. CPU per request at a fixed rate is net of workerd's idle CPU (${f.idleCpuMsPerSecond.toFixed(1)} ms per second, measured before).`,
   );
   return out.join("\n");
 }

@@ -19,7 +19,6 @@ import { createHrw, type Hrw } from "./routing/hrw";
 import { cachedSnapshot, PoolFetcher } from "./origin/pool-fetch";
 import { RateGate } from "./edge/rate-gate";
 import { SlmReports } from "./edge/slm-reporter";
-import { cachedValue } from "./lib/cached-value";
 import { runScheduledJobs, scheduledJobs } from "./scheduled";
 import { handleAdminRequest, isAdminPath, type AdminDeps } from "./admin/router";
 import { LoginThrottle } from "./admin/login-throttle";
@@ -40,8 +39,6 @@ import { HealthMonitor as HealthMonitorObject } from "../durable/health-monitor"
 import { RateLimiter as RateLimiterObject } from "../durable/rate-limiter";
 import { SlmMonitor as SlmMonitorObject } from "../durable/slm-monitor";
 
-/** How stale an isolate's copy of the rate shaping factors may be. */
-const SLM_FACTORS_TTL_MS = 5_000;
 const slmMonitor = (env: Env) => env.SLM_MONITOR.get(env.SLM_MONITOR.idFromName("slm"));
 
 /** How stale an isolate's copy of the cluster health may be. */
@@ -164,7 +161,7 @@ function isolateFor(env: Env): Isolate {
     ),
     rateGate: new RateGate({
       limiter: (name) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(name)),
-      factors: cachedValue(async () => (await slmMonitor(env).snapshot()).factors, SLM_FACTORS_TTL_MS, now),
+      factors: async () => (await slmMonitor(env).snapshot()).factors,
       now,
       onLimiterError: (name, error) => console.error(`rate class ${name}: limiter unavailable, admitting (${error instanceof Error ? error.message : String(error)})`),
     }),

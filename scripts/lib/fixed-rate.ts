@@ -42,6 +42,8 @@ export interface FixedRateResult {
    * own health. Waiting for a free connection is not in it (that is in the latency).
    */
   generatorLagP99Ms: number;
+  /** The generator's own CPU (this Node process, user + system) per request answered, over the whole run: it shares the cores with the servers. */
+  generatorCpuUsPerRequest: number;
   /** Header fields of the first response (lower-case names), to check what answered. */
   firstHeaders: Record<string, string>;
 }
@@ -99,6 +101,19 @@ export function bodyEnd(buf: Buffer, from: number, head: ResponseHead): number |
   return buf.length >= from + length ? from + length : null;
 }
 
+/** Framing of a response after the first: status, Content-Length or chunked, read with two regular expressions, no header object. */
+export function quickHead(buf: Buffer): ResponseHead | null {
+  const end = buf.indexOf("\r\n\r\n");
+  if (end < 0) return null;
+  const text = buf.toString("latin1", 0, end);
+  const status = Number(text.slice(9, 12));
+  if (!text.startsWith("HTTP/1.") || !Number.isInteger(status)) throw new Error(`not an HTTP/1.1 response: ${JSON.stringify(text.slice(0, 40))}`);
+  const headers: Record<string, string> = {};
+  if (/\r\ntransfer-encoding:[^\r]*chunked/i.test(text)) headers["transfer-encoding"] = "chunked";
+  else headers["content-length"] = /\r\ncontent-length:\s*(\d+)/i.exec(text)?.[1] ?? "0";
+  return { status, headers, headBytes: end + 4 };
+}
+
 interface Connection {
   socket: Socket;
   /** Due time (ms since start) of the request on the wire, or null when idle. */
@@ -107,125 +122,216 @@ interface Connection {
   alive: boolean;
 }
 
+/** One target of an interleaved run, while it runs. */
+interface TargetRun {
+  index: number;
+  requestBytes: Buffer;
+  connections: Connection[];
+  /** Due times waiting for a free connection. */
+  backlog: number[];
+  backlogHead: number;
+  latencies: number[];
+  lags: number[];
+  completed: number;
+  errors: number;
+  due: number;
+  unsent: number;
+  overloaded: boolean;
+  /** Milliseconds of the run this target had the stream for. */
+  activeMs: number;
+  firstHeaders: Record<string, string> | null;
+}
+
+export interface InterleavedOptions {
+  urls: readonly string[];
+  rate: number;
+  /**
+   * The stream goes to one target for `sliceMs`, then to the next, forwards then backwards (A B C
+   * C B A A B C …), `slices` times per target. Short alternating slices put the machine's drift (other
+   * processes, a GC of the generator) on every target alike, so their percentiles compare; pooled
+   * over the slices, each target's percentiles come from rate × sliceMs × slices samples.
+   */
+  sliceMs: number;
+  slices: number;
+  /** Keep-alive connections per target. */
+  connections: number;
+  maxBacklogMs?: number;
+  drainMs?: number;
+  /** Called when the stream moves to target `index` (-1: sending ended), e.g. to read CPU counters. */
+  onSlice?: (index: number) => void;
+  /** Told every answered request (its target, due time and latency, ms), e.g. to see when the slow ones came. */
+  onSample?: (index: number, dueMs: number, latencyMs: number) => void;
+}
+
+/** Which target slice `slice` (0, 1, …) of an interleaved run goes to: forwards, then backwards. */
+export function sliceTarget(slice: number, targets: number): number {
+  const round = Math.floor(slice / targets);
+  const at = slice % targets;
+  return round % 2 === 0 ? at : targets - 1 - at;
+}
+
 export async function fixedRate(opts: { url: string; rate: number; durationMs: number; connections: number; maxBacklogMs?: number; drainMs?: number }): Promise<FixedRateResult> {
-  const url = new URL(opts.url);
-  if (url.protocol !== "http:") throw new Error("fixedRate speaks plain HTTP/1.1 only");
-  const requestBytes = Buffer.from(`GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nConnection: keep-alive\r\n\r\n`, "latin1");
-  const total = Math.floor((opts.rate * opts.durationMs) / 1000);
+  const [result] = await fixedRateInterleaved({ ...opts, urls: [opts.url], sliceMs: opts.durationMs, slices: 1 });
+  return result!;
+}
+
+/**
+ * One open-loop stream at `rate`, its requests going to each target in turn (see `sliceMs`); a
+ * result per target. Each target has its own connections and its own backlog, so one target's
+ * stall delays only its own requests. The run stops, that target marked overloaded, as soon as any
+ * target's backlog passes `maxBacklogMs` of traffic.
+ */
+export async function fixedRateInterleaved(opts: InterleavedOptions): Promise<FixedRateResult[]> {
+  const parsed = opts.urls.map((u) => new URL(u));
+  if (parsed.some((u) => u.protocol !== "http:")) throw new Error("fixedRate speaks plain HTTP/1.1 only");
+  const slices = opts.slices * opts.urls.length;
+  const total = Math.floor((opts.rate * opts.sliceMs * slices) / 1000);
   const maxBacklog = Math.max(1, Math.floor((opts.rate * (opts.maxBacklogMs ?? 1_000)) / 1000));
-  const latencies = new Float64Array(total);
-  const lags = new Float64Array(total);
-  let completed = 0;
-  let errors = 0;
-  let dueCount = 0;
-  let overloaded = false;
-  let firstHeaders: Record<string, string> | null = null;
-  const backlog: number[] = [];
-  let backlogHead = 0;
   let started = 0;
   let onIdle: (() => void) | null = null;
+  const idle = () => runs.every((t) => t.connections.every((c) => c.current === null || !c.alive));
 
-  const send = (c: Connection, dueMs: number) => {
+  const send = (t: TargetRun, c: Connection, dueMs: number) => {
     c.current = dueMs;
-    c.socket.write(requestBytes);
+    c.socket.write(t.requestBytes);
   };
-  const dispatch = (c: Connection) => {
-    if (backlogHead < backlog.length) send(c, backlog[backlogHead++]!);
-    else if (onIdle !== null && connections.every((x) => x.current === null || !x.alive)) onIdle();
+  const dispatch = (t: TargetRun, c: Connection) => {
+    if (t.backlogHead < t.backlog.length) send(t, c, t.backlog[t.backlogHead++]!);
+    else if (onIdle !== null && idle()) onIdle();
   };
-  const onData = (c: Connection, chunk: Buffer) => {
+  const onData = (t: TargetRun, c: Connection, chunk: Buffer) => {
     c.buffer = c.buffer.length === 0 ? chunk : Buffer.concat([c.buffer, chunk]);
     for (;;) {
-      const head = parseResponseHead(c.buffer);
+      const head = t.firstHeaders === null ? parseResponseHead(c.buffer) : quickHead(c.buffer);
       if (head === null) return;
       const end = bodyEnd(c.buffer, head.headBytes, head);
       if (end === null) return;
       c.buffer = c.buffer.subarray(end);
       if (c.current !== null) {
-        latencies[completed++] = performance.now() - started - c.current;
+        const latency = performance.now() - started - c.current;
+        t.latencies.push(latency);
+        t.completed++;
+        opts.onSample?.(t.index, c.current, latency);
         c.current = null;
       }
-      if (head.status >= 400) errors++;
-      firstHeaders ??= head.headers;
-      dispatch(c);
+      if (head.status >= 400) t.errors++;
+      t.firstHeaders ??= head.headers;
+      dispatch(t, c);
     }
   };
-  const open = () =>
+  const open = (t: TargetRun, url: URL) =>
     new Promise<Connection>((resolve, reject) => {
       const socket = connect({ host: url.hostname, port: Number(url.port || 80), noDelay: true });
       const c: Connection = { socket, current: null, buffer: Buffer.alloc(0), alive: true };
       socket.once("connect", () => resolve(c));
       socket.on("data", (chunk: Buffer) => {
         try {
-          onData(c, chunk);
+          onData(t, c, chunk);
         } catch {
-          errors++;
+          t.errors++;
           socket.destroy();
         }
       });
       const lost = () => {
         if (!c.alive) return;
         c.alive = false;
-        if (c.current !== null) errors++;
+        if (c.current !== null) t.errors++;
         c.current = null;
-        if (onIdle !== null && connections.every((x) => x.current === null || !x.alive)) onIdle();
+        if (onIdle !== null && idle()) onIdle();
       };
       socket.on("error", (error) => (started === 0 ? reject(error) : lost()));
       socket.on("close", lost);
     });
-  const connections: Connection[] = await Promise.all(Array.from({ length: opts.connections }, open));
+  const runs: TargetRun[] = parsed.map((url, index) => ({
+    index,
+    requestBytes: Buffer.from(`GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nConnection: keep-alive\r\n\r\n`, "latin1"),
+    connections: [],
+    backlog: [],
+    backlogHead: 0,
+    latencies: [],
+    lags: [],
+    completed: 0,
+    errors: 0,
+    due: 0,
+    unsent: 0,
+    overloaded: false,
+    activeMs: 0,
+    firstHeaders: null,
+  }));
+  for (const [i, t] of runs.entries()) t.connections = await Promise.all(Array.from({ length: opts.connections }, () => open(t, parsed[i]!)));
 
+  const cpuBefore = process.cpuUsage();
   started = performance.now();
+  let dueCount = 0;
+  let slice = -1;
   await new Promise<void>((resolve) => {
     const tick = () => {
       const elapsed = performance.now() - started;
       const due = Math.min(total, Math.floor((elapsed * opts.rate) / 1000));
       for (; dueCount < due; dueCount++) {
         const dueMs = (dueCount * 1000) / opts.rate;
-        lags[dueCount] = elapsed - dueMs;
-        backlog.push(dueMs);
+        const s = Math.min(slices - 1, Math.floor(dueMs / opts.sliceMs));
+        if (s !== slice) {
+          slice = s;
+          opts.onSlice?.(sliceTarget(s, runs.length));
+        }
+        const t = runs[sliceTarget(s, runs.length)]!;
+        t.lags.push(elapsed - dueMs);
+        t.due++;
+        t.backlog.push(dueMs);
       }
-      for (const c of connections) if (c.alive && c.current === null && backlogHead < backlog.length) send(c, backlog[backlogHead++]!);
-      if (backlog.length - backlogHead > maxBacklog) {
-        overloaded = true;
-        resolve();
-      } else if (dueCount >= total || connections.every((c) => !c.alive)) resolve();
+      for (const t of runs) for (const c of t.connections) if (c.alive && c.current === null && t.backlogHead < t.backlog.length) send(t, c, t.backlog[t.backlogHead++]!);
+      const overloaded = runs.filter((t) => t.backlog.length - t.backlogHead > maxBacklog);
+      for (const t of overloaded) t.overloaded = true;
+      if (overloaded.length > 0) resolve();
+      else if (dueCount >= total || runs.every((t) => t.connections.every((c) => !c.alive))) resolve();
       else setTimeout(tick, 1);
     };
     tick();
   });
   const sendingMs = performance.now() - started;
+  opts.onSlice?.(-1);
+  const generatorCpu = process.cpuUsage(cpuBefore);
+  // Each target's share of the sending time: whole slices, the last one cut where sending ended.
+  for (let s = 0; s <= Math.max(0, slice); s++) runs[sliceTarget(s, runs.length)]!.activeMs += Math.min(opts.sliceMs, sendingMs - s * opts.sliceMs);
   // An overloaded run sends no more; otherwise requests still queued for a connection go out as
   // connections free up, and their wait is in their latency (dropping them would hide the tail).
-  const unsent = overloaded ? backlog.length - backlogHead : 0;
-  if (overloaded) backlogHead = backlog.length;
+  if (runs.some((t) => t.overloaded)) {
+    for (const t of runs) {
+      t.unsent = t.backlog.length - t.backlogHead;
+      t.backlogHead = t.backlog.length;
+    }
+  }
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, opts.drainMs ?? 5_000);
     onIdle = () => {
       clearTimeout(timer);
       resolve();
     };
-    if (connections.every((c) => c.current === null || !c.alive)) onIdle();
+    if (idle()) onIdle();
   });
-  const unanswered = connections.filter((c) => c.current !== null).length;
-  for (const c of connections) c.socket.destroy();
-  errors += unanswered;
-  const sorted = latencies.subarray(0, completed).sort();
-  const sortedLags = lags.subarray(0, dueCount).sort();
-  return {
-    rate: opts.rate,
-    durationMs: Math.round(sendingMs),
-    due: dueCount,
-    completed,
-    errors,
-    notSent: unsent,
-    overloaded,
-    achievedRps: (completed / sendingMs) * 1000,
-    p50Ms: percentileSorted(sorted, 50),
-    p99Ms: percentileSorted(sorted, 99),
-    p999Ms: percentileSorted(sorted, 99.9),
-    maxMs: sorted.length === 0 ? Number.NaN : sorted[sorted.length - 1]!,
-    generatorLagP99Ms: percentileSorted(sortedLags, 99),
-    firstHeaders: firstHeaders ?? {},
-  };
+  const requestsSent = runs.reduce((sum, t) => sum + t.completed, 0);
+  return runs.map((t) => {
+    const unanswered = t.connections.filter((c) => c.current !== null).length;
+    for (const c of t.connections) c.socket.destroy();
+    const sorted = Float64Array.from(t.latencies).sort();
+    const sortedLags = Float64Array.from(t.lags).sort();
+    return {
+      rate: opts.rate,
+      durationMs: Math.round(t.activeMs),
+      due: t.due,
+      completed: t.completed,
+      errors: t.errors + unanswered,
+      notSent: t.unsent,
+      overloaded: t.overloaded,
+      achievedRps: t.activeMs > 0 ? (t.completed / t.activeMs) * 1000 : 0,
+      p50Ms: percentileSorted(sorted, 50),
+      p99Ms: percentileSorted(sorted, 99),
+      p999Ms: percentileSorted(sorted, 99.9),
+      maxMs: sorted.length === 0 ? Number.NaN : sorted[sorted.length - 1]!,
+      generatorLagP99Ms: percentileSorted(sortedLags, 99),
+      generatorCpuUsPerRequest: requestsSent === 0 ? Number.NaN : (generatorCpu.user + generatorCpu.system) / requestsSent,
+      firstHeaders: t.firstHeaders ?? {},
+    };
+  });
 }

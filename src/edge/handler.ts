@@ -95,7 +95,7 @@ export async function handleEdgeRequest(deps: EdgeDeps, scope: RequestScope): Pr
   const started = deps.now();
   const rateRef = rule.actions.rateClass;
   const rateClass = rateRef === undefined ? undefined : deps.config.rateClasses[rateRef.name];
-  if (rateRef !== undefined && rateClass !== undefined && !deps.rateGate.admitFromLease(rateRef.name, rateClass, rateRef, ruleRequest)) {
+  if (rateRef !== undefined && rateClass !== undefined && !deps.rateGate.admitFromLease(rateRef.name, rateClass, rateRef, ruleRequest, scope.waitUntil)) {
     const refused = await checkRateClass(rule, ruleRequest, deps, scope);
     if (refused !== null) return refused;
   }
@@ -160,7 +160,7 @@ async function checkRateClass(rule: RuleResult, ruleRequest: RuleRequest, deps: 
   const ref = rule.actions.rateClass;
   const cls = ref === undefined ? undefined : deps.config.rateClasses[ref.name];
   if (ref === undefined || cls === undefined) return null;
-  const verdict = await deps.rateGate.admit(ref.name, cls, ref, ruleRequest);
+  const verdict = await deps.rateGate.admit(ref.name, cls, ref, ruleRequest, scope.waitUntil);
   if (verdict.admitted) return null;
   return finish(withErrorPage(tooManyRequests(ref.name, verdict.retryAfterMs), deps.settings.errorPages, null), deps, scope, rule, { kind: "rate-limited", rateClass: ref.name });
 }

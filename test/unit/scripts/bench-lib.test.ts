@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
-import { bodyEnd, fixedRate, parseResponseHead } from "../../../scripts/lib/fixed-rate";
+import { bodyEnd, fixedRate, fixedRateInterleaved, parseResponseHead, quickHead, sliceTarget } from "../../../scripts/lib/fixed-rate";
 import { PortRange } from "../../../scripts/lib/free-port";
 import { cpuMillis, descendantPids, parseProcStat } from "../../../scripts/lib/proc-cpu";
 import { classifyAnswer } from "../../../scripts/lib/scale";
@@ -77,6 +77,34 @@ describe("the fixed-rate generator's response reader", () => {
   });
 });
 
+describe("the generator's quick response reader (every response after the first)", () => {
+  const responses = [
+    "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: 1\r\n\r\nhelloHTTP/1.1 200 OK\r\n",
+    "HTTP/1.1 200 OK\r\ncontent-length:3\r\n\r\nabc",
+    "HTTP/1.1 404 Not Found\r\nCONTENT-LENGTH: 0\r\n\r\n",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+    "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nab",
+    "HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n",
+    "HTTP/1.1 204 No Content\r\n\r\n",
+    "HTTP/1.0 200 OK\r\nX-Content-Length: 9\r\nContent-Length: 2\r\n\r\nok",
+    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n",
+  ];
+  it.each(responses)("frames %j as the full reader does", (text) => {
+    const buf = Buffer.from(text, "latin1");
+    const full = parseResponseHead(buf);
+    const quick = quickHead(buf);
+    expect(quick === null).toBe(full === null);
+    if (full === null || quick === null) return;
+    expect(quick.status).toBe(full.status);
+    expect(quick.headBytes).toBe(full.headBytes);
+    expect(bodyEnd(buf, quick.headBytes, quick)).toBe(bodyEnd(buf, full.headBytes, full));
+  });
+
+  it("refuses what is not HTTP/1.x", () => {
+    expect(() => quickHead(Buffer.from("SSH-2.0-x\r\n\r\n"))).toThrow();
+  });
+});
+
 describe("fixedRate", () => {
   let server: Server | null = null;
   afterEach(async () => {
@@ -139,6 +167,57 @@ describe("fixedRate", () => {
     expect(result.overloaded).toBe(true);
     expect(result.notSent).toBeGreaterThan(0);
     expect(result.achievedRps).toBeLessThan(100);
+  });
+});
+
+describe("fixedRateInterleaved", () => {
+  const servers: Server[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  });
+  const listen = (handler: Parameters<typeof createServer>[1]) =>
+    new Promise<string>((resolve) => {
+      const server = createServer(handler);
+      servers.push(server);
+      server.listen(0, "127.0.0.1", () => {
+        const address = server.address();
+        resolve(`http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}/x`);
+      });
+    });
+
+  it("hands the stream to each target in turn, forwards then backwards, so drift falls on all alike", () => {
+    expect(Array.from({ length: 9 }, (_, i) => sliceTarget(i, 3))).toEqual([0, 1, 2, 2, 1, 0, 0, 1, 2]);
+    expect(Array.from({ length: 4 }, (_, i) => sliceTarget(i, 1))).toEqual([0, 0, 0, 0]);
+  });
+
+  it("gives each target its slices' requests, and reports the changes of target", async () => {
+    const served = [0, 0];
+    const urls = [await listen((_req, res) => (served[0]!++, res.end("a"))), await listen((_req, res) => (served[1]!++, res.end("b")))];
+    const changes: number[] = [];
+    const [a, b] = await fixedRateInterleaved({ urls, rate: 200, sliceMs: 100, slices: 3, connections: 2, onSlice: (i) => changes.push(i) });
+    expect(changes).toEqual([0, 1, 1, 0, 0, 1, -1]);
+    for (const r of [a!, b!]) {
+      expect(r.due).toBe(60);
+      expect(r.completed).toBe(60);
+      expect(r.errors).toBe(0);
+      expect(r.durationMs).toBeGreaterThanOrEqual(280);
+    }
+    expect(served).toEqual([60, 60]);
+    expect(a!.firstHeaders["content-length"]).toBe("1");
+  });
+
+  it("keeps one target's stall off the other's latencies (each has its own connections)", async () => {
+    let slowServed = 0;
+    const fast = await listen((_req, res) => res.end("ok"));
+    const slow = await listen((_req, res) => {
+      slowServed++;
+      if (slowServed === 5) setTimeout(() => res.end("slow"), 200);
+      else res.end("ok");
+    });
+    const [f, s] = await fixedRateInterleaved({ urls: [fast, slow], rate: 200, sliceMs: 250, slices: 2, connections: 1, drainMs: 2_000 });
+    expect(s!.maxMs).toBeGreaterThan(150);
+    expect(f!.p99Ms).toBeLessThan(100);
+    expect(f!.completed + s!.completed).toBe(200);
   });
 });
 
