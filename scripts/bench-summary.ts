@@ -27,6 +27,7 @@ const ROWS: Row[] = [
   { label: "counting: share of edge CPU (alternating pairs)", value: (h) => h.countingPaired?.cpuCost ?? null, show: fmt.pct },
   { label: "rate-class check: share of edge throughput", value: (h) => h.ratios.rateCheckCost, show: fmt.pct },
   { label: "shard hit × bare DO round trip", value: (h) => h.ratios.shardOverBareDo, show: fmt.ratio },
+  { label: "shard hit, own shard call each × bare DO", value: (h) => h.ratios.shardCallOverBareDo, show: fmt.ratio },
   { label: "shard hit × bare", value: (h) => h.ratios.shardOverBare, show: fmt.ratio },
   { label: "bare DO round trip CPU / request", value: (h) => h.closed.bareDo.cpuUsPerRequest, show: us },
   { label: "shard hit CPU / request", value: (h) => h.closed.shard.cpuUsPerRequest, show: us },

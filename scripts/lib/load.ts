@@ -47,7 +47,7 @@ export function keepAliveAgent(maxSockets: number): Agent {
 }
 
 /** N concurrent loops, each sending its next request when the previous one has completed, for `durationMs`. */
-export async function closedLoop(opts: { url: string; concurrency: number; durationMs: number }): Promise<ThroughputResult> {
+export async function closedLoop(opts: { url: string; concurrency: number; durationMs: number; headers?: Record<string, string> }): Promise<ThroughputResult> {
   const agent = keepAliveAgent(opts.concurrency);
   const latencies: number[] = [];
   let errors = 0;
@@ -57,7 +57,7 @@ export async function closedLoop(opts: { url: string; concurrency: number; durat
     while (performance.now() < deadline) {
       const t0 = performance.now();
       try {
-        const reply = await get(opts.url, agent, 10_000);
+        const reply = await get(opts.url, agent, 10_000, opts.headers);
         if (reply.status >= 400) errors++;
       } catch {
         errors++;
@@ -95,9 +95,10 @@ export function parseWrk(output: string, durationMs: number): ThroughputResult {
 }
 
 /** Runs wrk for `durationMs` (whole seconds, at least 1); the process is killed by PID if it overruns. */
-export function runWrk(opts: { url: string; threads: number; connections: number; durationMs: number }): Promise<ThroughputResult> {
+export function runWrk(opts: { url: string; threads: number; connections: number; durationMs: number; headers?: Record<string, string> }): Promise<ThroughputResult> {
   const seconds = Math.max(1, Math.round(opts.durationMs / 1000));
-  const child = spawn("wrk", [`-t${opts.threads}`, `-c${opts.connections}`, `-d${seconds}s`, "--timeout", "10s", "--latency", opts.url], { stdio: ["ignore", "pipe", "pipe"] });
+  const fields = Object.entries(opts.headers ?? {}).flatMap(([name, value]) => ["-H", `${name}: ${value}`]);
+  const child = spawn("wrk", [`-t${opts.threads}`, `-c${opts.connections}`, `-d${seconds}s`, "--timeout", "10s", "--latency", ...fields, opts.url], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr.on("data", (d: Buffer) => (out += d.toString()));
@@ -118,9 +119,9 @@ export function runWrk(opts: { url: string; threads: number; connections: number
   });
 }
 
-/** Closed-loop throughput with wrk when installed (2 threads, `connections`), else the Node loop with as many loops. */
-export function throughput(url: string, durationMs: number, connections = 32, useWrk = wrkAvailable()): Promise<ThroughputResult> {
-  return useWrk ? runWrk({ url, threads: 2, connections, durationMs }) : closedLoop({ url, concurrency: connections, durationMs });
+/** Closed-loop throughput with wrk when installed (2 threads, `connections`), else the Node loop with as many loops; `headers` on every request. */
+export function throughput(url: string, durationMs: number, connections = 32, useWrk = wrkAvailable(), headers?: Record<string, string>): Promise<ThroughputResult> {
+  return useWrk ? runWrk({ url, threads: 2, connections, durationMs, headers }) : closedLoop({ url, concurrency: connections, durationMs, headers });
 }
 
 export interface OpenLoopSample {
