@@ -10,7 +10,7 @@ import type { Env } from "../src/env";
 import type { Clock } from "../src/lib/clock";
 import type { EpochMillis } from "../src/lib/units";
 import { cachedSnapshot, PoolFetcher } from "../src/origin/pool-fetch";
-import type { ShardFault, ShardRequestContext, ShardResult } from "../src/serve/shard-protocol";
+import type { ShardAnswer, ShardFault, ShardRequestContext } from "../src/serve/shard-protocol";
 import { Flights } from "./coalesce";
 import { ReadPath } from "./read-path";
 import { RecentInstants } from "./recent-instants";
@@ -75,14 +75,15 @@ export class CacheShard extends DurableObject<Env> {
   }
 
   /** The request path inside the shard: stored copy, coalesced origin fetch, or pass-through. */
-  async handle(request: Request, ctx: ShardRequestContext): Promise<ShardResult> {
+  async handle<C extends ShardRequestContext>(request: Request, ctx: C): Promise<ShardAnswer<C>> {
     const { store, counters } = this.#state;
     counters.count("calls");
     await this.#injectFault();
     store.setBudgets(ctx.settings.memoryBudgetBytes, ctx.settings.storageBudgetBytes);
     const call = new ShardCall(request, ctx, counters);
     store.setGraceSeconds(call.graceSeconds);
-    return this.#read.handle(call);
+    // Inline answers only when ctx.inline asks for them (ShardCall.fromStore), which is what ShardAnswer<C> says.
+    return this.#read.handle(call) as ShardAnswer<C>;
   }
 
   /**

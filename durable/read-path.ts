@@ -7,8 +7,7 @@
 import type { EpochMillis } from "../src/lib/units";
 import { evaluateReuse, forwardReasonFor, isRequestOnlyIfCached, refreshDecision, selectVariant, storedAnswers } from "../src/rfc9111";
 import type { Outcome } from "../src/serve/outcome";
-import type { ShardResult } from "../src/serve/shard-protocol";
-import { respondFromStored } from "../src/serve/stored-response";
+import type { InlineShardResult, ShardResult } from "../src/serve/shard-protocol";
 import type { ShardCall } from "./shard-call";
 import type { ShardState } from "./shard-state";
 import type { StoredObject } from "./object-store";
@@ -21,7 +20,7 @@ export class ReadPath {
   ) {}
 
   /** One request: the stored copy when it may be reused, else the write path (coalesced fetch, revalidation or pass). */
-  handle(call: ShardCall): ShardResult | Promise<ShardResult> {
+  handle(call: ShardCall): ShardResult | InlineShardResult | Promise<ShardResult> {
     const { shard } = this;
     const { ctx, req } = call;
     const now = shard.clock.now();
@@ -53,7 +52,7 @@ export class ReadPath {
       }
       if (outcome !== null) {
         shard.counters.count("hits");
-        return call.served(respondFromStored(stored.meta, stored.body, req, now), outcome, stored.meta);
+        return call.fromStore(stored, outcome, now);
       }
       call.fwd = forwardReasonFor(decision);
       call.stale = stored;

@@ -14,7 +14,9 @@ import type { ForwardReason, RequestLike, StoredMeta } from "../src/rfc9111/type
 import { CACHE_INFO_HEADER } from "../src/serve/internal-headers";
 import { failureResponse } from "../src/serve/origin-failure";
 import { hitMemberText, renderOutcome, type Outcome } from "../src/serve/outcome";
-import { SHARD_RESULT_VERSION, type ShardRequestContext, type ShardResult } from "../src/serve/shard-protocol";
+import { INLINE_BODY_MAX_BYTES, SHARD_RESULT_VERSION, type InlineShardResult, type ShardRequestContext, type ShardResult } from "../src/serve/shard-protocol";
+import { asksForWholeStored, respondFromStored } from "../src/serve/stored-response";
+import type { EpochMillis } from "../src/lib/units";
 import { originHost } from "./shard-policy";
 import type { StoredObject } from "./object-store";
 
@@ -73,6 +75,24 @@ export class ShardCall {
     // and never of a copy served only because the origin failed (its own freshness says it is stale).
     if (this.req.method === "GET" && result.response.status === meta.status && meta.status !== 206 && outcome.kind !== "stale-on-error") result.edgeCopy = meta;
     return result;
+  }
+
+  /**
+   * A stored copy's answer at `now` (a reuse the read path decided). When the edge takes inline answers
+   * and this one's body is none, or the whole stored body held in memory (a GET asking for the stored
+   * response as it is, of a complete object: respondFromStored's full answer), it travels inline: the
+   * fields and bytes in the result itself, no stream across the RPC boundary. Anything else is `served`.
+   */
+  fromStore(stored: StoredObject, outcome: Outcome, now: EpochMillis): ShardResult | InlineShardResult {
+    const { meta, body } = stored;
+    const result = this.served(respondFromStored(meta, body, this.req, now), outcome, meta);
+    if (this.ctx.inline !== true) return result;
+    const { response, ...fields } = result;
+    if (response.body === null) return { ...fields, inline: { status: response.status, headers: [...response.headers], body: null } };
+    const whole = body.raw !== undefined && body.raw.byteLength <= INLINE_BODY_MAX_BYTES && meta.status !== 206 && asksForWholeStored(this.req);
+    if (!whole) return result;
+    void response.body.cancel();
+    return { ...fields, inline: { status: response.status, headers: [...response.headers], body: body.raw! } };
   }
 
   /** An origin response relayed as it came (not stored, or passed). */

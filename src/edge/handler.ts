@@ -204,7 +204,7 @@ async function callShardsFor(request: Request, key: string, fwd: ForwardReason, 
   );
   if (!result.ok) return { result: await viaOriginDirectly(request, fwd, result.attempts, rule, deps, scope, "shards-unavailable"), shared: NOTHING_SHARED };
 
-  const { trace: shardTrace, edgeCopy: meta, member } = result.value;
+  const { trace: shardTrace, edgeCopy: meta, member, body: whole } = result.value;
   let response = result.value.response;
   // A shard's own failure answer (origin unreachable, pool down) gets the configured error page; the origin's own 5xx passes as it came.
   const ownFailure = member.detail?.startsWith("origin-") === true && response.status >= 500;
@@ -216,26 +216,49 @@ async function callShardsFor(request: Request, key: string, fwd: ForwardReason, 
     const ttlSeconds = edgeTtlSeconds(meta, settings, rule.actions.edgeTtl, deps.now());
     const sharing = share && shareableLength(response, meta, settings.maxObjectBytes) !== null;
     if (sharing || ttlSeconds > 0) {
-      // Followers need the copy however slowly this client reads (copyWhole); the edge tier alone can wait for it (teeForEdge).
-      const [toClient, copy] = sharing ? copyWhole(response.body, settings.maxObjectBytes) : teeForEdge(response.body, settings.maxObjectBytes);
       const headers = response.headers;
-      response = new Response(toClient, response);
+      let copy: Promise<Uint8Array | null>;
+      if (whole !== null) {
+        // The body came inline, whole: the copy is those bytes, and the client's Response keeps them (no tee).
+        copy = Promise.resolve(whole.byteLength <= settings.maxObjectBytes ? whole : null);
+      } else {
+        // Followers need the copy however slowly this client reads (copyWhole); the edge tier alone can wait for it (teeForEdge).
+        const [toClient, streamed] = sharing ? copyWhole(response.body, settings.maxObjectBytes) : teeForEdge(response.body, settings.maxObjectBytes);
+        copy = streamed;
+        response = new Response(toClient, response);
+      }
       if (ttlSeconds > 0) {
         scope.waitUntil(copy.then((body) => (body === null ? undefined : deps.edgeTier.store(key, meta, body, ttlSeconds, deps.now(), requestedAt))).catch(() => {}));
         const length = declaredLength(response.headers);
         storedAtEdge = length === null ? undefined : length <= settings.maxObjectBytes;
       }
-      if (sharing) shared = copy.then((body) => (body === null ? null : { meta, body, cacheStatus: headers.get("cache-status"), cacheInfo: headers.get(CACHE_INFO_HEADER), trace: shardTrace }));
+      if (sharing) {
+        // Read now: finish below adds the edge's own member to these very headers when the answer came inline.
+        const cacheStatus = headers.get("cache-status");
+        const cacheInfo = headers.get(CACHE_INFO_HEADER);
+        shared = copy.then((body) => (body === null ? null : { meta, body, cacheStatus, cacheInfo, trace: shardTrace }));
+      }
     }
   }
   const trail = traceTrail(result.attempts, shardTrace);
-  // The shard's body arrives as a stream: frame it with the stored Content-Length again (RFC 9110 §8.6).
+  // A streamed body: frame it with the stored Content-Length again (RFC 9110 §8.6). An inline one is
+  // bytes in a Response checkShardResult built, of known length and ours to finish in place.
+  const inline = whole !== null && !ownFailure;
   return {
-    result: finish(withKnownLength(response), deps, scope, rule, { kind: "from-shard", fwd, storedAtEdge }, trail, {
-      shard: result.value.outcome,
-      shardName: result.shard,
-      origin: result.value.origin,
-    }),
+    result: finish(
+      inline ? response : withKnownLength(response),
+      deps,
+      scope,
+      rule,
+      { kind: "from-shard", fwd, storedAtEdge },
+      trail,
+      {
+        shard: result.value.outcome,
+        shardName: result.shard,
+        origin: result.value.origin,
+      },
+      inline,
+    ),
     shared,
   };
 }
@@ -245,7 +268,8 @@ function shardContext(key: string, shard: string, rule: RuleResult, deps: EdgeDe
   const { settings } = deps;
   const refreshTime = rule.actions.refreshTime;
   const shardSettings = refreshTime === undefined ? shardSettingsOf(settings) : { ...shardSettingsOf(settings), refreshTimeSeconds: refreshTime };
-  const ctx: ShardRequestContext = { key, shard, origin: deps.origin, settings: shardSettings, ...ruleContext(rule, settings) };
+  // `inline`: this edge reads inline answers (checkShardResult), so a small body in the shard's memory comes in the result itself.
+  const ctx: ShardRequestContext = { key, shard, origin: deps.origin, settings: shardSettings, inline: true, ...ruleContext(rule, settings) };
   const pool = poolFor(rule, deps.config);
   if (pool !== undefined) ctx.pool = pool;
   return ctx;
