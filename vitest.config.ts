@@ -21,7 +21,7 @@ export default defineConfig({
     // Vitest's default is one worker fewer than the cores: ONE on the 2-core machines this project runs on,
     // so every file waited for the previous one's workerd to start. A workers-pool file spends most of its
     // time waiting (workerd starting, loopback I/O, the demo origin), so two files at once keep both cores
-    // busy (README, "Tests", has the timings).
+    // busy (README, "Tests move time, they do not sleep", has the timings).
     maxWorkers: Math.max(2, availableParallelism()),
     // The JSON report lets .ci/run print a plain "N passed, N failed" closing line.
     reporters: ["default", ["json", { outputFile: "test-results.json" }]],
