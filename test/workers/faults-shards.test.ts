@@ -32,6 +32,8 @@ async function shardEvents(shard: string): Promise<string[]> {
   return events.filter((e) => e.section === `shards/${shard}`).map((e) => e.tag);
 }
 
+const EVENT_POLL = { timeout: 5_000, interval: 50 };
+
 const faulted: string[] = [];
 afterEach(async () => {
   for (const name of faulted.splice(0)) await stub(name).setFault({ mode: "none" });
@@ -60,7 +62,8 @@ describe("shard health at the edge", () => {
     // Nobody waits for the hung shard while it is skipped: none of them was sent to it (not "faster than its timeout", which a loaded machine can miss).
     expect((await stub(shard).stats()).calls).toBe(callsWhenSkipped);
     expect((await admin("GET", "/health")).body.shardHealth[shard]).toMatchObject({ state: "unhealthy", timeouts: 2, skips: 4 });
-    expect(await shardEvents(shard)).toEqual(["shardfail"]);
+    // Events are raised in the background (waitUntil): poll for them, bounded.
+    await expect.poll(() => shardEvents(shard), EVENT_POLL).toEqual(["shardfail"]);
 
     // The shard recovers; after the skip period ONE request probes it and it is healthy again.
     await stub(shard).setFault({ mode: "none" });
@@ -68,7 +71,7 @@ describe("shard health at the edge", () => {
     const probe = await timed(pathOn(shard, "hung"));
     expect(probe.trace).not.toContain("SKIP");
     expect(probe.trace).toContain(`${shard}->MISS`);
-    expect(await shardEvents(shard)).toEqual(["shardfail", "shardok"]);
+    await expect.poll(() => shardEvents(shard), EVENT_POLL).toEqual(["shardfail", "shardok"]);
   });
 
   it("a throwing primary is skipped too, and the next shard answers", async () => {
