@@ -15,6 +15,7 @@ import { putConfig } from "../helpers/config";
 import { withQuery } from "../helpers/http";
 import { originCount, originUrl, uniquePath } from "../helpers/origin";
 import { shardSettings } from "../helpers/shard-settings";
+import { primaryShardOf, untilIdle } from "../helpers/shards";
 
 const BASE = "http://cache.test";
 const shard = (name: string) => env.CACHE_SHARD.get(env.CACHE_SHARD.idFromName(name));
@@ -57,7 +58,7 @@ describe("a stored copy's inline answer", () => {
         const url = `${BASE}${uniquePath("inline")}?${o.query}`;
         const ctx: ShardRequestContext = { key: defaultCacheKey(new URL(url)), shard: name, origin: originUrl, settings: shardSettings() };
         await (await ask(name, ctx, url, {})).body; // the miss that stores it
-        await new Promise((resolve) => setTimeout(resolve, 20)); // the store write follows the body
+        await untilIdle(name); // the store write follows the body
         return { url, ctx };
       }),
     );
@@ -73,7 +74,7 @@ describe("a stored copy's inline answer", () => {
         const init = { method: r.method, headers };
         // First once, so that a variant this request misses is stored before the two compared answers.
         await (await ask(name, ctx, url, init)).body;
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        await untilIdle(name);
         const [streamed, inline] = await holdingTime(async () => [await ask(name, ctx, url, init), await ask(name, { ...ctx, inline: true }, url, init)] as const);
         expect(streamed.inline).toBe(false);
         expect([inline.status, inline.headers, inline.body]).toEqual([streamed.status, streamed.headers, streamed.body]);
@@ -99,7 +100,7 @@ describe("an inline shard hit at the edge", () => {
     const path = withQuery(uniquePath("inline-edge"), { cc: "public, max-age=600", size: "30" });
     const first = await SELF.fetch(`${BASE}${path}`);
     const body = await first.text();
-    await new Promise((resolve) => setTimeout(resolve, 20)); // the store write follows the body
+    await untilIdle(primaryShardOf(path)); // the store write follows the body
     const answers = await Promise.all(Array.from({ length: 12 }, () => SELF.fetch(`${BASE}${path}`)));
     const statuses = await Promise.all(answers.map(async (r) => ({ cacheStatus: r.headers.get("cache-status") ?? "", length: r.headers.get("content-length"), text: await r.text() })));
     for (const a of statuses) {
