@@ -6,10 +6,11 @@
  * bench/results/ (open it in Chrome DevTools' Performance panel).
  *
  * Options: `--ports=A-B` (every listening port, the inspector's included, from that range),
- * `--seconds=N` (default 5), `--tier=edge|dev|rated|uncounted|shard` (default edge: the production
+ * `--seconds=N` (default 5), `--tier=edge|dev|rated|uncounted|shard|bare` (default edge: the production
  * config's edge hit; dev: the shipped dev config; rated: with a rate-class check; uncounted: counting
  * off; shard: a shard-tier hit, driven through the edge worker with edgeTtlCapSeconds 0, and the
- * isolate profiled is the one CacheShard runs in, the Durable Object owner's).
+ * isolate profiled is the one CacheShard runs in, the Durable Object owner's; bare: the bench's bare
+ * constant-body worker, the reference whose profile shows what any request costs the runtime).
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -23,20 +24,22 @@ import { withCpu } from "./lib/proc-cpu";
 import { bundleShardcache, REPO_ROOT, startRuntime } from "./lib/runtime";
 import { markdownTable } from "./lib/stats";
 
-exitOnHelp(process.argv, "npm run bench:profile [-- --ports=A-B --seconds=N --tier=edge|dev|rated|uncounted|shard]");
+exitOnHelp(process.argv, "npm run bench:profile [-- --ports=A-B --seconds=N --tier=edge|dev|rated|uncounted|shard|bare]");
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const ports = PortRange.fromArgs(process.argv);
 const seconds = Number(arg("seconds") ?? 5);
-const TIERS: Record<string, string> = { edge: HIT_OWNER, dev: "edge-dev", rated: "edge-rated", uncounted: "edge-uncounted", shard: "shard-tier" };
+const TIERS: Record<string, string> = { edge: HIT_OWNER, dev: "edge-dev", rated: "edge-rated", uncounted: "edge-uncounted", shard: "shard-tier", bare: "bare" };
 const tier = arg("tier") ?? "edge";
 if (TIERS[tier] === undefined) throw new Error(`--tier: one of ${Object.keys(TIERS).join(", ")}`);
 const shardTier = tier === "shard";
+const bareTier = tier === "bare";
 /** The worker the load goes to, and the one whose isolate is profiled (a Durable Object runs in its owner's). */
 const worker = TIERS[tier]!;
 const profiled = shardTier ? HIT_OWNER : worker;
 // The rated worker's rule matches this path only.
-const path = tier === "rated" ? "/hot-rated" : "/hot-profile";
-const expected = shardTier ? /shardcache-shard;hit/ : /shardcache-edge;hit/;
+const path = tier === "rated" ? "/hot-rated" : bareTier ? "/" : "/hot-profile";
+/** What the answer's Cache-Status must say before profiling (the bare worker writes none). */
+const expected = bareTier ? /^$/ : shardTier ? /shardcache-shard;hit/ : /shardcache-edge;hit/;
 
 interface CallFrame {
   functionName: string;
@@ -152,7 +155,7 @@ async function main(): Promise<void> {
     const url = `${runtime.url(worker)}${path}`;
     for (let i = 0; i < 5; i++) await (await fetch(url)).arrayBuffer();
     const status = (await fetch(url)).headers.get("cache-status") ?? "";
-    if (!expected.test(status)) throw new Error(`not a ${shardTier ? "shard" : "edge"} hit: ${status}`);
+    if (!expected.test(status)) throw new Error(`not a ${tier} answer: Cache-Status ${status}`);
     const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as { id: string; title?: string; webSocketDebuggerUrl?: string }[];
     const target = targets.find((t) => t.id.endsWith(`:${profiled}`) || t.id === profiled || (t.title ?? "").includes(profiled));
     if (target === undefined) throw new Error(`no inspector target for ${profiled} among ${targets.map((t) => t.id).join(", ")}`);
@@ -175,7 +178,7 @@ async function main(): Promise<void> {
     const program = rows.find((r) => r.name.startsWith("(program)"))?.selfMs ?? 0;
     const gc = rows.find((r) => r.name.startsWith("(garbage collector)"))?.selfMs ?? 0;
     console.log(
-      `${shardTier ? "Shard" : "Edge"}-tier hit, ${tier} (load on ${worker}, isolate of ${profiled} profiled), ${seconds} s of wrk -t2 -c32: ${Math.round(load.rps)} req/s, workerd CPU ${cpuMs === null ? "?" : `${((cpuMs * 1000) / load.requests).toFixed(0)} µs`}/request (with the profiler on). Sampled ${sampledMs.toFixed(0)} ms: idle ${((idle / sampledMs) * 100).toFixed(1)} %, (program) ${((program / sampledMs) * 100).toFixed(1)} %, GC ${((gc / sampledMs) * 100).toFixed(1)} %.\n`,
+      `${bareTier ? "Bare worker" : shardTier ? "Shard-tier hit" : "Edge-tier hit"}, ${tier} (load on ${worker}, isolate of ${profiled} profiled), ${seconds} s of wrk -t2 -c32: ${Math.round(load.rps)} req/s, workerd CPU ${cpuMs === null ? "?" : `${((cpuMs * 1000) / load.requests).toFixed(0)} µs`}/request (with the profiler on). Sampled ${sampledMs.toFixed(0)} ms: idle ${((idle / sampledMs) * 100).toFixed(1)} %, (program) ${((program / sampledMs) * 100).toFixed(1)} %, GC ${((gc / sampledMs) * 100).toFixed(1)} %.\n`,
     );
     const header = ["function (source module)", "self", "self %", "inclusive", "inclusive %"];
     console.log("Most self time:\n");
