@@ -25,6 +25,7 @@ import { LoginThrottle } from "./admin/login-throttle";
 import { PurgeLogLoader, readPurgeIndex, writePurgeRecord } from "./edge/purge-log";
 import { zonePurgerFrom } from "./edge/zone-purge";
 import { normaliseIncoming } from "./edge/incoming";
+import { TargetMemo } from "./edge/target-memo";
 import { pathOf } from "./lib/request-target";
 import { ShardHealth } from "./health/shard-health";
 import { EdgeShardGate } from "./edge/shard-gate";
@@ -222,6 +223,7 @@ function edgeDepsFor(state: Isolate, loaded: LoadedConfig<ConfigDocument>, colo:
   const deps: EdgeDeps = {
     config,
     settings,
+    targets: new TargetMemo(config.compiledRules),
     hrw: hrwFor(state, loaded.version, settings),
     shards: env.CACHE_SHARD,
     edgeTier: state.edgeTier,
@@ -280,7 +282,7 @@ export default {
   async fetch(incoming, env, ctx): Promise<Response> {
     const state = isolateFor(env);
     // One normal form of the request for everything below: the admin check, the rules, the key, the origin.
-    const request = normaliseIncoming(incoming, env.CLUSTER_TOKEN);
+    const arrived = normaliseIncoming(incoming, env.CLUSTER_TOKEN);
     const now = state.now();
     // Within the memo period both are plain values: no promise, no await on the hot path.
     const memoLoaded = state.loader.fresh(now);
@@ -294,7 +296,7 @@ export default {
       // The built-in default (no document, or KV unreadable at cold start) never overrides the monitors; the cron decides then.
       if (loaded.source !== "default") replanHealth(state, config, env, ctx);
     }
-    if (isAdminPath(pathOf(request.url), settings.adminPrefix)) return handleAdminRequest(request, settings.adminPrefix, adminDeps(state, loaded, request, env));
+    if (isAdminPath(pathOf(arrived.url), settings.adminPrefix)) return handleAdminRequest(arrived.request, settings.adminPrefix, adminDeps(state, loaded, arrived.request, env));
     if (config.compiledRules.usesSlm) {
       const refreshing = state.slmStates.refresh(now);
       if (refreshing !== null) ctx.waitUntil(refreshing);
@@ -302,9 +304,8 @@ export default {
     // Per request, only what this request knows; everything else was built for the config version.
     const cf = incoming.cf;
     return handleEdgeRequest(edgeDepsFor(state, loaded, (cf?.colo as string | undefined) ?? "local", env), {
-      request,
+      incoming: arrived,
       receivedAt: now,
-      clientIp: request.headers.get("cf-connecting-ip"),
       country: (cf?.country as string | undefined) ?? null,
       purges,
       waitUntil: (promise) => ctx.waitUntil(promise),

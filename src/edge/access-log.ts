@@ -3,7 +3,7 @@ import type { EpochMillis } from "../lib/units";
 import type { AccessLogEntry } from "../observe/access-log";
 import type { EdgeAnswer } from "./request-scope";
 
-export function accessLogEntry(request: Request, answer: EdgeAnswer, receivedAt: EpochMillis, answeredAt: EpochMillis): AccessLogEntry {
+export function accessLogEntry(request: { readonly method: string; readonly url: string }, answer: EdgeAnswer, receivedAt: EpochMillis, answeredAt: EpochMillis): AccessLogEntry {
   const url = new URL(request.url);
   return {
     time: receivedAt,

@@ -24,8 +24,8 @@ export class EdgeObserver {
     private readonly accessLog: boolean,
   ) {}
 
-  observe(answer: EdgeAnswer, scope: Pick<RequestScope, "request" | "receivedAt" | "waitUntil">): void {
-    if (this.accessLog) console.log(accessLogLine(accessLogEntry(scope.request, answer, scope.receivedAt, this.parts.clock.now())));
+  observe(answer: EdgeAnswer, scope: Pick<RequestScope, "incoming" | "receivedAt" | "waitUntil">): void {
+    if (this.accessLog) console.log(accessLogLine(accessLogEntry(scope.incoming, answer, scope.receivedAt, this.parts.clock.now())));
     const { counter, analytics } = this.parts;
     if (counter === null) return;
     counter.count(answer.rule, answer.outcome, answer.bytes, scope.receivedAt, scope.waitUntil);

@@ -38,6 +38,8 @@ import type { Led, SingleFlight } from "./single-flight";
 import { teeForEdge } from "./tee";
 import { applyRequestActions } from "./request-actions";
 import { keyedHeaderNames, requestForUpstream } from "./forwarding";
+import { EdgeRuleRequest } from "./rule-request";
+import type { TargetMemo } from "./target-memo";
 import { ruleLabel } from "../observe/outcomes";
 import { HIT_INFO, HIT_WORD, hitMemberText, renderOutcome, type Outcome } from "../serve/outcome";
 import type { EdgeAnswer, RequestScope, Upstream } from "./request-scope";
@@ -56,6 +58,8 @@ export { EDGE_CACHE_NAME };
 export interface EdgeDeps {
   config: ConfigDocument;
   settings: Settings;
+  /** The rule result and cache key by method and target, for this config version (src/edge/target-memo.ts). */
+  targets: TargetMemo;
   hrw: Hrw;
   shards: DurableObjectNamespace<CacheShard>;
   edgeTier: EdgeTier;
@@ -83,38 +87,41 @@ export interface EdgeDeps {
 /** How long the shard waits for origin headers: the edge waits a little longer for the shard. */
 const ORIGIN_TIMEOUT_MARGIN_MS = 1_000;
 
-/** `scope.request` is already in its normal form, client X-Cluster-* fields removed (src/edge/incoming.ts). */
+/** `scope.incoming` is already in its normal form, client X-Cluster-* fields removed (src/edge/incoming.ts). */
 export async function handleEdgeRequest(deps: EdgeDeps, scope: RequestScope): Promise<Response> {
-  const cleaned = scope.request;
-  const matched: RuleRequest = { method: cleaned.method, url: new URL(cleaned.url), headers: cleaned.headers, clientIp: scope.clientIp, country: scope.country, slm: deps.slmState };
-  const rule = deps.config.compiledRules.evaluate(matched);
+  const { incoming } = scope;
+  const matched = new EdgeRuleRequest(incoming, scope.country, deps.slmState);
+  const { rule, key } = deps.targets.decide(matched);
   // Redirect / deny answer here; rewrite and request header edits change what everything below sees.
-  const acted = applyRequestActions(cleaned, matched, rule);
+  const acted = applyRequestActions(incoming.request, matched, rule);
   if (acted !== null && "answer" in acted) return finish(acted.answer, deps, scope, rule, acted.outcome);
-  const { request, ruleRequest } = acted ?? { request: cleaned, ruleRequest: matched };
-  const started = deps.now();
+  const started = scope.receivedAt;
+  // Unchanged, the request's parts are those incoming.ts read once; a changed one is read from its new Request.
+  const { request, ruleRequest } = acted ?? { request: incoming.request, ruleRequest: matched };
+  const req: RequestLike = acted === null ? incoming : { method: request.method, url: request.url, headers: request.headers };
   const rateRef = rule.actions.rateClass;
   const rateClass = rateRef === undefined ? undefined : deps.config.rateClasses[rateRef.name];
   if (rateRef !== undefined && rateClass !== undefined && !deps.rateGate.admitFromLease(rateRef.name, rateClass, rateRef, ruleRequest, scope.waitUntil)) {
     const refused = await checkRateClass(rule, ruleRequest, deps, scope);
     if (refused !== null) return refused;
   }
-  if (isWebSocketUpgrade(request)) return passWebSocket(request, rule, deps, scope);
-  const response = await serve(request, ruleRequest, rule, deps, scope);
+  if (isWebSocketUpgrade(req)) return passWebSocket(request, rule, deps, scope);
+  // The remembered key holds only for the request as it came (request actions change what it is built from).
+  const response = await serve(request, req, ruleRequest, rule, acted === null ? key : null, deps, scope);
   if (rule.actions.slmClass !== undefined) deps.slm.report(rule.actions.slmClass, deps.now() - started, deps.config, scope.waitUntil);
   return response;
 }
 
 /** The request as shards and the origin see it: unkeyed headers removed, forwarding fields the edge's own. */
 function upstream(request: Request, rule: RuleResult, deps: EdgeDeps, scope: RequestScope): Request {
-  return requestForUpstream(request, { unkeyed: deps.settings.unkeyedRequestHeaders, keyed: keyedHeaderNames(rule.actions.cacheKey), clientIp: scope.clientIp });
+  return requestForUpstream(request, { unkeyed: deps.settings.unkeyedRequestHeaders, keyed: keyedHeaderNames(rule.actions.cacheKey), clientIp: scope.incoming.clientIp });
 }
 
-async function serve(request: Request, ruleRequest: RuleRequest, rule: RuleResult, deps: EdgeDeps, scope: RequestScope): Promise<Response> {
-  if (request.method !== "GET" && request.method !== "HEAD") return passUnsafeMethod(upstream(request, rule, deps, scope), ruleRequest, rule, deps, scope);
+/** `req`: the method, target and fields of `request`, already read; `knownKey`: the key the target memo holds, if any. */
+async function serve(request: Request, req: RequestLike, ruleRequest: RuleRequest, rule: RuleResult, knownKey: string | null, deps: EdgeDeps, scope: RequestScope): Promise<Response> {
+  if (req.method !== "GET" && req.method !== "HEAD") return passUnsafeMethod(upstream(request, rule, deps, scope), ruleRequest, rule, deps, scope);
   if (rule.actions.pass === true) return passByRule(upstream(request, rule, deps, scope), rule, deps, scope);
-  const req: RequestLike = { method: request.method, url: request.url, headers: request.headers };
-  const key = cacheKeyFor(ruleRequest, rule.actions.cacheKey);
+  const key = knownKey ?? cacheKeyFor(ruleRequest, rule.actions.cacheKey);
   const now = deps.now();
 
   // Memory again after the shared tier's await: a single-flight that closed meanwhile left its copy there.
@@ -288,7 +295,7 @@ async function viaOriginDirectly(request: Request, fwd: ForwardReason, attempts:
 
 /** RFC 9111 §4.4: unsafe methods reach the origin untouched, then invalidate the URIs they changed. */
 async function passUnsafeMethod(request: Request, ruleRequest: RuleRequest, rule: RuleResult, deps: EdgeDeps, scope: RequestScope): Promise<Response> {
-  const req: RequestLike = { method: request.method, url: request.url, headers: request.headers };
+  const req = { method: request.method, url: request.url, headers: request.headers };
   const requestTime = deps.now();
   const { result, host } = await fetchDirect(request, rule, deps, scope, true);
   const trail = `, origin:${host}`;
@@ -309,7 +316,7 @@ async function passUnsafeMethod(request: Request, ruleRequest: RuleRequest, rule
  * is copied (bounded by maxObjectBytes) while it streams to the client, and `store` hands it to the
  * GET key's primary shards, which decide with `canStore` exactly as for a GET miss.
  */
-function adoptionFor(req: RequestLike, response: Response, like: RuleRequest, deps: EdgeDeps, timing: { requestTime: EpochMillis; responseTime: EpochMillis }): { response: Response; store(): Promise<void> } | null {
+function adoptionFor(req: RequestLike & { headers: Headers }, response: Response, like: RuleRequest, deps: EdgeDeps, timing: { requestTime: EpochMillis; responseTime: EpochMillis }): { response: Response; store(): Promise<void> } | null {
   const asGet = postResponseStorableAsGet(req, response);
   if (asGet === null || response.body === null) return null;
   const { key, rule: getRule } = cacheKeyOfGet(asGet.url, like, deps.config.compiledRules);
@@ -330,7 +337,7 @@ function adoptionFor(req: RequestLike, response: Response, like: RuleRequest, de
 }
 
 /** RFC 6455 §4.1: a WebSocket opening handshake is a GET with `Upgrade: websocket` (token compared case-insensitively). */
-export function isWebSocketUpgrade(request: Request): boolean {
+export function isWebSocketUpgrade(request: RequestLike): boolean {
   const upgrade = request.headers.get("upgrade");
   return request.method === "GET" && upgrade !== null && upgrade.split(",").some((t) => t.trim().toLowerCase() === "websocket");
 }
@@ -354,7 +361,7 @@ async function passWebSocket(request: Request, rule: RuleResult, deps: EdgeDeps,
   const result =
     pool === undefined
       ? await fetchOrigin(build(deps.origin), deps.settings.shardTimeoutMs)
-      : await deps.pools.fetch(pool.name, pool.config, "GET", build, { idempotent: true, now: deps.now, waitUntil: scope.waitUntil, failpools: pool.failpools, session: { cookie: null, clientIp: scope.clientIp } });
+      : await deps.pools.fetch(pool.name, pool.config, "GET", build, { idempotent: true, now: deps.now, waitUntil: scope.waitUntil, failpools: pool.failpools, session: { cookie: null, clientIp: scope.incoming.clientIp } });
   const trail = `, origin:${host}`;
   if (!result.ok) return finish(directFailure(result.error, deps), deps, scope, rule, { kind: "origin-failed", fwd: "bypass", failure: result.error, route: { why: "websocket" } }, trail);
   if (result.value.status === 101) return result.value;
@@ -394,7 +401,7 @@ async function fetchDirect(request: Request, rule: RuleResult, deps: EdgeDeps, s
     waitUntil: scope.waitUntil,
     failpools: pool.failpools,
     bodyIdleMs: deps.settings.originBodyIdleMs,
-    session: { cookie: sessionCookie, clientIp: scope.clientIp },
+    session: { cookie: sessionCookie, clientIp: scope.incoming.clientIp },
     onNode: (_pool, node) => (served = node),
   });
   if (!result.ok || persistence?.mode !== "cookie" || served === null || nodeToken(served) === sessionCookie) return { result, host };

@@ -12,7 +12,7 @@ export type RequestActionsApplied = { answer: Response; outcome: Outcome } | { r
 
 /** null when the rule has no request actions (the common case: nothing is copied). */
 export function applyRequestActions(request: Request, ruleRequest: RuleRequest, rule: RuleResult): RequestActionsApplied | null {
-  const plan = planRequest(rule.actions, ruleRequest.url);
+  const plan = planRequest(rule.actions, ruleRequest);
   if (plan === null) return null;
   if (plan.kind === "respond") {
     const action = plan.detail === "rule-redirect" ? "redirect" : plan.detail === "rule-deny" ? "deny" : "refused";
@@ -26,5 +26,6 @@ export function applyRequestActions(request: Request, ruleRequest: RuleRequest, 
   const url = plan.url ?? request.url;
   const hasBody = request.method !== "GET" && request.method !== "HEAD";
   const changed = new Request(url, { method: request.method, headers, body: hasBody ? request.body : null, redirect: "manual" });
-  return { request: changed, ruleRequest: { ...ruleRequest, url: new URL(url), headers } };
+  // Spelled out: the edge's RuleRequest reads its parts through getters, which a spread would not copy.
+  return { request: changed, ruleRequest: { method: ruleRequest.method, url: new URL(url), headers, clientIp: ruleRequest.clientIp, country: ruleRequest.country, slm: ruleRequest.slm } };
 }

@@ -5,6 +5,7 @@
  */
 import type { EpochMillis } from "../lib/units";
 import type { EdgeOutcome, ShardOutcome } from "../observe/outcomes";
+import type { Incoming } from "./incoming";
 import type { PurgeIndex } from "./purge-log";
 import type { WaitUntil } from "./shard-client";
 
@@ -26,11 +27,10 @@ export interface Upstream {
 
 /** What only this request knows: the only values built per request. */
 export interface RequestScope {
-  /** The request as it arrived (its target normalised), for the access log. */
-  request: Request;
+  /** The request in its normal form, its parts read once (src/edge/incoming.ts); its client address too, when first asked for. */
+  incoming: Incoming;
   receivedAt: EpochMillis;
-  /** The client's address and country as the platform reports them (rules match on them). */
-  clientIp: string | null;
+  /** The client's country as the platform reports it (rules match on it). */
   country: string | null;
   /** Recent purges (KV purge log, memoised apart from the config): an edge copy stored before a matching purge is a miss. */
   purges: PurgeIndex;

@@ -2,11 +2,12 @@
  * Which limit a request counts against: its rate-class context key (client IP, path, header or
  * cookie value) and the limiter Durable Object that owns that key.
  */
+import type { FieldReader } from "../lib/field-reader";
 import type { RateContext } from "../config/rates";
 
 export interface ContextRequest {
   readonly url: URL;
-  readonly headers: Headers;
+  readonly headers: FieldReader;
   readonly clientIp: string | null;
 }
 

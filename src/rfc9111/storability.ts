@@ -209,7 +209,7 @@ function expiredOnArrival({ res, cc, source }: Ctx, lifetime: Lifetime): NotStor
  * then runs `canStore` on it like on any GET (no-store, private, Authorization, Set-Cookie still refuse).
  * Heuristic freshness does not count (it is not "explicit"); fragments are not part of the comparison.
  */
-export function postResponseStorableAsGet(req: RequestLike, res: ResponseLike): RequestLike | null {
+export function postResponseStorableAsGet<R extends RequestLike>(req: R, res: ResponseLike): (RequestLike & { headers: R["headers"] }) | null {
   if (req.method !== "POST") return null;
   const location = res.headers.get("content-location");
   if (location === null || !sameTargetUri(location, req.url)) return null;

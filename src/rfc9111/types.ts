@@ -4,13 +4,14 @@
  * Nothing here touches the runtime; every value is JSON-serialisable so the shard's SQLite store,
  * its memory LRU and the edge tier keep the same record.
  */
+import type { FieldReader } from "../lib/field-reader";
 import type { Seconds } from "../lib/units";
 
-/** The parts of a request the policy reads. `Headers` is web-standard, so Node and workerd both have it. */
+/** The parts of a request the policy reads (of its fields, `get` and `has`: a `Headers` is one). */
 export interface RequestLike {
   method: string;
   url: string;
-  headers: Headers;
+  headers: FieldReader;
 }
 
 /** The parts of a response the policy reads. */

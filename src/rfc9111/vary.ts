@@ -2,6 +2,7 @@
  * Owns Vary (RFC 9111 §4.1): the selecting header fields a response names, the normalised values a
  * request sent for them, the secondary cache key built from those values, and variant selection.
  */
+import type { FieldReader } from "../lib/field-reader";
 import { TOKEN } from "./cache-control";
 import type { RequestLike, StoredMeta } from "./types";
 
@@ -81,12 +82,12 @@ export const SEMANTIC_NORMALISERS: Readonly<Record<string, (value: string) => st
 };
 
 /** The normalised values the request sends for each selecting field. */
-export function captureVary(names: readonly string[], reqHeaders: Headers): (string | null)[] {
+export function captureVary(names: readonly string[], reqHeaders: FieldReader): (string | null)[] {
   return names.map((name) => normaliseSelectingValue(reqHeaders.get(name), name));
 }
 
 /** Bytes of names plus captured values (UTF-8), compared with `StoreLimits.maxVaryBytes`. */
-export function varyBytes(names: readonly string[], reqHeaders: Headers): number {
+export function varyBytes(names: readonly string[], reqHeaders: FieldReader): number {
   const encoder = new TextEncoder();
   let bytes = 0;
   for (const [i, value] of captureVary(names, reqHeaders).entries()) {
@@ -99,7 +100,7 @@ export function varyBytes(names: readonly string[], reqHeaders: Headers): number
  * Deterministic secondary key: selecting fields sorted by lower-case name, each as `name` when the
  * request lacks it or `name=<percent-encoded value>` when present (so absent ≠ empty); "" without names.
  */
-export function variantKeyFor(varyNames: readonly string[], reqHeaders: Headers): string {
+export function variantKeyFor(varyNames: readonly string[], reqHeaders: FieldReader): string {
   const names = [...new Set(varyNames.map((n) => n.trim().toLowerCase()))].filter((n) => n !== "").sort();
   return names
     .map((name) => {
@@ -110,7 +111,7 @@ export function variantKeyFor(varyNames: readonly string[], reqHeaders: Headers)
 }
 
 /** RFC 9111 §4.1: does a stored response's Vary match this request? `Vary: *` never matches. */
-export function varyMatches(meta: Pick<StoredMeta, "vary">, reqHeaders: Headers): boolean {
+export function varyMatches(meta: Pick<StoredMeta, "vary">, reqHeaders: FieldReader): boolean {
   if (meta.vary === null) return true;
   const { names, values } = meta.vary;
   if (names.includes("*")) return false;

@@ -122,11 +122,18 @@ export function cacheKeyFor(req: RuleRequest, spec: CacheKeySpec | undefined): s
   return key;
 }
 
+/** Whether the key under `spec` is built from the method and target alone (no request field or cookie in it). */
+export function keyReadsOnlyTarget(spec: CacheKeySpec | undefined): boolean {
+  if (spec === undefined) return true;
+  if (spec.custom !== undefined) return templateParts(spec.custom).every((part) => part.kind !== "header" && part.kind !== "cookie");
+  return (spec.headers === undefined || spec.headers.length === 0) && (spec.cookies === undefined || spec.cookies.length === 0);
+}
+
 /** What, besides method and URL, the rules and the key may read of a request (a purge has none of it). */
 export type RequestTraits = Pick<RuleRequest, "headers" | "clientIp" | "country">;
 
 /** No headers, no address, no country: a plain GET as an operator names it (purge by URL). */
-export const PLAIN_GET: RequestTraits = Object.freeze({ headers: new Headers(), clientIp: null, country: null });
+export const PLAIN_GET: Readonly<RequestTraits & { headers: Headers }> = Object.freeze({ headers: new Headers(), clientIp: null, country: null });
 
 /**
  * The cache key a GET of `url` has under `rules`, and the rule it matches: the one answer to "which

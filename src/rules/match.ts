@@ -5,6 +5,7 @@
  * memo entry), in rule order, cheapest conditions first, reading each query parameter, header and
  * cookie at most once.
  */
+import type { FieldReader } from "../lib/field-reader";
 import { cidrContains, parseIpInto } from "./cidr";
 import { parseCookies } from "./cookies";
 import { compileRule, firstSegment, PathKind, SlotTable, type CompiledRule, type Condition, type RuleResult, type SlmCondition, type Slots } from "./compile";
@@ -19,7 +20,7 @@ export type { RuleResult } from "./compile";
 export interface RuleRequest {
   method: string;
   url: URL;
-  headers: Headers;
+  headers: FieldReader;
   /** From CF-Connecting-IP (or the socket); null when unknown. */
   clientIp: string | null;
   /** ISO 3166-1 alpha-2 code from `request.cf.country`; null when unknown. */
@@ -32,6 +33,12 @@ export interface CompiledRules {
   readonly size: number;
   /** Whether some rule matches on an SLM state (the edge then keeps the states at hand). */
   readonly usesSlm: boolean;
+  /**
+   * Whether every rule (response rules too) decides on the method and the target alone: no field,
+   * cookie, client address, country or SLM condition. Then one result stands for every request with
+   * that method and target (src/edge/target-memo.ts keeps them).
+   */
+  readonly readsOnlyTarget: boolean;
   /** First match wins; a matched rule with `continue` merges its actions and evaluation goes on. */
   evaluate(req: RuleRequest): RuleResult;
 }
@@ -111,6 +118,7 @@ class RuleSet implements CompiledRules {
   readonly #suffixes: string[];
   #memoSize = 0;
   readonly usesSlm: boolean;
+  readonly readsOnlyTarget: boolean;
   readonly #query: SlotValues;
   readonly #headers: SlotValues;
   readonly #cookies: SlotValues;
@@ -141,6 +149,7 @@ class RuleSet implements CompiledRules {
     }
     this.#suffixes = [...suffixes];
     this.usesSlm = this.#rules.some((rule) => rule.slm !== null) || (this.#responseRules?.usesSlm ?? false);
+    this.readsOnlyTarget = this.#rules.every((rule) => rule.headers === null && rule.cookies === null && rule.cidrs === null && rule.countries === null && rule.slm === null) && (this.#responseRules?.readsOnlyTarget ?? true);
     this.#query = new SlotValues(slots.query.names);
     this.#headers = new SlotValues(slots.headers.names);
     this.#cookies = new SlotValues(slots.cookies.names);

@@ -176,16 +176,17 @@ export interface RequestActions {
 }
 
 /**
- * What a rule's request actions do with a request for `url`: answer it (deny first, then redirect)
- * or forward it changed (rewrite, header edits); null when the rule has none.
+ * What a rule's request actions do with a request for `request.url`: answer it (deny first, then
+ * redirect) or forward it changed (rewrite, header edits); null when the rule has none. The URL is
+ * read only by a redirect or a rewrite (the edge parses it lazily: src/edge/rule-request.ts).
  */
-export function planRequest(actions: Readonly<RequestActions>, url: URL): RequestPlan | null {
+export function planRequest(actions: Readonly<RequestActions>, request: { readonly url: URL }): RequestPlan | null {
   if (actions.deny !== undefined) {
     return { kind: "respond", status: actions.deny.status, headers: { "content-type": actions.deny.contentType, "cache-control": "no-store" }, body: actions.deny.body, detail: "rule-deny" };
   }
   if (actions.redirect !== undefined) {
     const template = parsedTemplate(actions.redirect.location, true);
-    const target = template === null ? ({ ok: false, status: 400, reason: "invalid template" } as const) : redirectLocation(template, url);
+    const target = template === null ? ({ ok: false, status: 400, reason: "invalid template" } as const) : redirectLocation(template, request.url);
     if (!target.ok) return { kind: "respond", status: target.status, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" }, body: `Redirect refused: ${target.reason}\n`, detail: "rule-refused" };
     return { kind: "respond", status: actions.redirect.status, headers: { location: target.location, "cache-control": "no-store" }, body: null, detail: "rule-redirect" };
   }
@@ -194,7 +195,7 @@ export function planRequest(actions: Readonly<RequestActions>, url: URL): Reques
   let target: string | null = null;
   if (rewrite !== undefined) {
     const template = rewrite.path === undefined ? null : parsedTemplate(rewrite.path, false);
-    const rewritten = rewrite.path !== undefined && template === null ? null : rewrittenUrl(template, rewrite.host, url);
+    const rewritten = rewrite.path !== undefined && template === null ? null : rewrittenUrl(template, rewrite.host, request.url);
     if (rewritten === null) return { kind: "respond", status: 400, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" }, body: "Rewrite refused\n", detail: "rule-refused" };
     target = rewritten.href;
   }

@@ -12,6 +12,7 @@ import { defaultSettings } from "../../src/config/settings";
 import type { EdgeEntry } from "../../src/edge/edge-tier";
 import { answerFreshCopy } from "../../src/edge/handler";
 import { HitTemplate } from "../../src/edge/hit-template";
+import { normaliseIncoming } from "../../src/edge/incoming";
 import { PurgeIndex } from "../../src/edge/purge-log";
 import type { EdgeAnswer, RequestScope } from "../../src/edge/request-scope";
 import type { RuleResult } from "../../src/rules/match";
@@ -90,11 +91,11 @@ describe("the edge hit's prepared template", () => {
         let now = T0;
         for (const h of hits) {
           now += h.afterMs;
-          const request = new Request("http://cache.test/x", { method: h.method, headers: h.headers });
-          const req = { method: request.method, url: request.url, headers: request.headers };
+          // As the edge reads a request (src/edge/incoming.ts): its parts once, absent fields from the record.
+          const req = normaliseIncoming(new Request("http://cache.test/x", { method: h.method, headers: h.headers }));
           const rule: RuleResult = { actions: {}, matched: h.matched };
           const deps = (observed: EdgeAnswer[]) => ({ settings: { ...defaultSettings, verbose: h.verbose, trace: h.trace }, colo: "TST", observer: { observe: (answer: EdgeAnswer) => void observed.push(answer) } });
-          const scope: RequestScope = { request, receivedAt: now, clientIp: null, country: null, purges: PurgeIndex.empty, waitUntil: () => {} };
+          const scope: RequestScope = { incoming: req, receivedAt: now, country: null, purges: PurgeIndex.empty, waitUntil: () => {} };
           const fastObserved: EdgeAnswer[] = [];
           const generalObserved: EdgeAnswer[] = [];
           const fromTemplate = answerFreshCopy(fast, req, now, rule, deps(fastObserved), scope);

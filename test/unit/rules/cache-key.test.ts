@@ -1,6 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { normaliseIncoming } from "../../../src/edge/incoming";
+import { EdgeRuleRequest } from "../../../src/edge/rule-request";
+import { TargetMemo } from "../../../src/edge/target-memo";
 import { cacheKeyFor, cacheKeyOfGet, defaultCacheKey, PLAIN_GET, type RequestTraits } from "../../../src/rules/cache-key";
 import type { CompiledRules } from "../../../src/rules/match";
 import { cacheKeySpecSchema, type CacheKeySpec } from "../../../src/rules/schema";
@@ -141,17 +143,21 @@ describe("no collisions (property)", () => {
  * point: an origin's Location or an operator's purge URL is written however they like.
  */
 describe("cacheKeyOfGet: the key a GET of a URL has, as the edge computes it", () => {
-  const edgeKey = (url: string, compiled: CompiledRules, traits: RequestTraits): string => {
+  type Traits = RequestTraits & { headers: Headers };
+  // As the edge decides: through its target memo (src/edge/target-memo.ts), which holds the key of a
+  // target-only config and leaves a keyed rule's key to cacheKeyFor.
+  const edgeKey = (url: string, compiled: CompiledRules, traits: Traits): string => {
     const arrived = normaliseIncoming(new Request(url, { headers: traits.headers }));
-    const ruleRequest = { method: "GET", url: new URL(arrived.url), headers: arrived.headers, clientIp: traits.clientIp, country: traits.country };
-    return cacheKeyFor(ruleRequest, compiled.evaluate(ruleRequest).actions.cacheKey);
+    const ruleRequest = new EdgeRuleRequest(arrived, traits.country, undefined);
+    const decision = new TargetMemo(compiled).decide(ruleRequest);
+    return decision.key ?? cacheKeyFor(ruleRequest, decision.rule.actions.cacheKey);
   };
   const noRules = rules();
   const queryIgnored = rules({ match: { path: "/p" }, actions: { cacheKey: { query: "ignore" } } });
   const byDevice = rules({ match: { path: "/d" }, actions: { cacheKey: { headers: ["x-device"] } } });
-  const mobile: RequestTraits = { headers: new Headers({ "x-device": "mobile" }), clientIp: "192.0.2.1", country: "DE" };
+  const mobile: Traits = { headers: new Headers({ "x-device": "mobile" }), clientIp: "192.0.2.1", country: "DE" };
 
-  it.each<[string, string, CompiledRules, RequestTraits, string]>([
+  it.each<[string, string, CompiledRules, Traits, string]>([
     ["sorted query", "https://a.test/p?b=2&a=1", noRules, PLAIN_GET, "https://a.test/p?a=1&b=2"],
     ["the rule's key spec", "https://a.test/p?b=2&a=1", queryIgnored, PLAIN_GET, "https://a.test/p"],
     ["an unreserved character percent-encoded", "https://a.test/%7Euser/x", noRules, PLAIN_GET, "https://a.test/~user/x"],

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { actionsSchema } from "../../../src/rules/schema";
 import { MAX_LOCATION_LENGTH, parseLocationTemplate, planRequest, redirectLocation, type RequestPlan } from "../../../src/rules/request-actions";
 
-const plan = (actions: unknown, url: string): RequestPlan | null => planRequest(actionsSchema.parse(actions), new URL(url));
+const plan = (actions: unknown, url: string): RequestPlan | null => planRequest(actionsSchema.parse(actions), { url: new URL(url) });
 const location = (template: string, url: string) => {
   const parsed = parseLocationTemplate(template, true);
   if (typeof parsed === "string") throw new Error(parsed);
