@@ -26,7 +26,7 @@ import { join } from "node:path";
 import { fixedRateInterleaved, type FixedRateResult } from "./lib/fixed-rate";
 import { throughput, type ThroughputResult } from "./lib/load";
 import { cpuMillis, withCpu } from "./lib/proc-cpu";
-import { BARE_DO_WORKER_SCRIPT, BARE_WORKER_SCRIPT, REPO_ROOT, type Runtime, type WorkerSpec } from "./lib/runtime";
+import { BARE_ANSWER_WORKER_SCRIPT, BARE_DO_WORKER_SCRIPT, BARE_WORKER_SCRIPT, REPO_ROOT, type Runtime, type WorkerSpec } from "./lib/runtime";
 import { fmt, markdownTable, median } from "./lib/stats";
 
 /** Acceptance goals of issue 15 (hit path) and issue 16 (counting). */
@@ -69,6 +69,7 @@ export function hitWorkers(): WorkerSpec[] {
     },
     { name: "shard-tier", config: { ...prod, settings: { ...prod.settings, edgeTtlCapSeconds: 0 } }, doOwner: HIT_OWNER },
     { name: "bare", script: BARE_WORKER_SCRIPT },
+    { name: "bare-answer", script: BARE_ANSWER_WORKER_SCRIPT },
     { name: "bare-do", script: BARE_DO_WORKER_SCRIPT, durableObjects: { CONSTANT: "ConstantObject" } },
   ];
 }
@@ -83,7 +84,7 @@ interface Target {
   headers?: Record<string, string>;
 }
 
-type TargetId = "bare" | "bareDo" | "edgeProd" | "edgeDev" | "edgeUncounted" | "edgeRated" | "shard" | "shardCall";
+type TargetId = "bare" | "bareAnswer" | "bareDo" | "edgeProd" | "edgeDev" | "edgeUncounted" | "edgeRated" | "shard" | "shardCall";
 
 /**
  * The edge collapses concurrent requests for one key onto one shard call (src/edge/single-flight.ts),
@@ -97,6 +98,7 @@ const OWN_SHARD_CALL = { "cache-control": "min-fresh=0" };
 function targets(runtime: Runtime): Target[] {
   return [
     { id: "bare", name: "bare worker (constant body)", url: `${runtime.url("bare")}/`, expect: null },
+    { id: "bareAnswer", name: "bare worker answering the edge hit's own answer (its headers and body)", url: `${runtime.url("bare-answer")}/`, expect: null },
     { id: "bareDo", name: "bare Durable Object round trip (constant body)", url: `${runtime.url("bare-do")}/`, expect: null },
     { id: "edgeProd", name: "edge-tier hit, production config (verbose, trace off)", url: `${runtime.url(HIT_OWNER)}/hot`, expect: /shardcache-edge;hit/ },
     { id: "edgeDev", name: "edge-tier hit, shipped dev config (verbose, trace on)", url: `${runtime.url("edge-dev")}/hot-dev`, expect: /shardcache-edge;hit/ },
@@ -138,7 +140,18 @@ export interface HitResults {
   loadAverage: { before: number[]; after: number[] };
   closed: Record<TargetId, ClosedSummary>;
   /** Per-round ratios, median over rounds. */
-  ratios: { edgeProd: number; edgeDev: number; shardOverBare: number; shardOverBareDo: number; shardCallOverBareDo: number; bareDoOverBare: number; rateCheckCost: number; countingCost: number };
+  ratios: {
+    edgeProd: number;
+    bareAnswerOverBare: number;
+    edgeOverBareAnswer: number;
+    edgeDev: number;
+    shardOverBare: number;
+    shardOverBareDo: number;
+    shardCallOverBareDo: number;
+    bareDoOverBare: number;
+    rateCheckCost: number;
+    countingCost: number;
+  };
   /**
    * Counting's cost from short runs alternating counted / uncounted edge hits (A B A B …): the
    * median of the pairs' throughput and CPU differences. Adjacent 1 s runs share the machine's state
@@ -188,6 +201,15 @@ const loadAverage = () => {
   }
 };
 
+/** Hands the bare-answer worker the status, fields and body of one answer from `from`. */
+async function teachBareAnswer(from: string, to: string): Promise<void> {
+  const hit = await fetch(from);
+  const answer = { status: hit.status, headers: [...hit.headers], body: await hit.text() };
+  const taught = await fetch(to, { method: "PUT", body: JSON.stringify(answer) });
+  if (taught.status !== 200) throw new Error(`bare-answer worker: status ${taught.status}`);
+  await taught.arrayBuffer();
+}
+
 async function warm(t: Target): Promise<void> {
   let status = "";
   for (let i = 0; i < 5; i++) {
@@ -208,6 +230,9 @@ const medianOf = (values: readonly (number | null)[]) => {
 export async function runHitPhase(runtime: Runtime, plan: HitPlan, progress: (text: string) => void): Promise<HitResults> {
   const all = targets(runtime);
   const by = Object.fromEntries(all.map((t) => [t.id, t])) as Record<TargetId, Target>;
+  // The bare-answer worker learns the production edge hit's answer first (warm the hit, hand it over).
+  await warm(by.edgeProd);
+  await teachBareAnswer(by.edgeProd.url, by.bareAnswer.url);
   for (const t of all) await warm(t);
   const before = loadAverage();
   progress(`hit path, closed loop: ${all.length} workloads × ${plan.repeats} rounds × ${plan.runMs / 1000} s (interleaved); workerd pid(s) ${runtime.pids.join(", ") || "unknown"}; load average ${before.join(" ")}`);
@@ -241,6 +266,8 @@ export async function runHitPhase(runtime: Runtime, plan: HitPlan, progress: (te
   const rpsRatio = (a: TargetId, b: TargetId) => perRound(a, b, (x, y) => x.rps / y.rps);
   const ratios = {
     edgeProd: rpsRatio("edgeProd", "bare"),
+    bareAnswerOverBare: rpsRatio("bareAnswer", "bare"),
+    edgeOverBareAnswer: rpsRatio("edgeProd", "bareAnswer"),
     edgeDev: rpsRatio("edgeDev", "bare"),
     shardOverBare: rpsRatio("shard", "bare"),
     shardOverBareDo: rpsRatio("shard", "bareDo"),
@@ -367,6 +394,7 @@ export function hitReport(r: HitResults, command: string): string {
       ["workload", "req/s", "p50", "workerd CPU / request", "ratio (median of per-round ratios)", "goal"],
       [
         row("bare", "1.00× bare", "reference"),
+        row("bareAnswer", `${fmt.ratio(r.ratios.bareAnswerOverBare)} bare; the edge hit runs at ${fmt.ratio(r.ratios.edgeOverBareAnswer)} of it`, "reference: what sending the hit's answer costs any worker"),
         row("bareDo", `${fmt.ratio(r.ratios.bareDoOverBare)} bare`, "reference for the shard hit"),
         row("edgeProd", `${fmt.ratio(r.ratios.edgeProd)} bare`, `≥ ${g.edgeHitRatio}× bare: ${met(r.ratios.edgeProd >= g.edgeHitRatio)}`),
         row("edgeDev", `${fmt.ratio(r.ratios.edgeDev)} bare`, "second row: the shipped dev config"),

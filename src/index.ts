@@ -22,9 +22,9 @@ import { SlmReports } from "./edge/slm-reporter";
 import { runScheduledJobs, scheduledJobs } from "./scheduled";
 import { handleAdminRequest, isAdminPath, type AdminDeps } from "./admin/router";
 import { LoginThrottle } from "./admin/login-throttle";
-import { PurgeLogLoader, readPurgeIndex, writePurgeRecord } from "./edge/purge-log";
+import { PurgeLogLoader, readPurgeIndex, writePurgeRecord, type PurgeIndex } from "./edge/purge-log";
 import { zonePurgerFrom } from "./edge/zone-purge";
-import { normaliseIncoming } from "./edge/incoming";
+import { normaliseIncoming, type Incoming } from "./edge/incoming";
 import { TargetMemo } from "./edge/target-memo";
 import { pathOf } from "./lib/request-target";
 import { ShardHealth } from "./health/shard-health";
@@ -278,38 +278,44 @@ function adminDeps(state: Isolate, loaded: LoadedConfig<ConfigDocument>, request
   };
 }
 
+/** The admin API or the edge path, under the config and purge log this request is served with. */
+function route(state: Isolate, incoming: Request, arrived: Incoming, loaded: LoadedConfig<ConfigDocument>, purges: PurgeIndex, now: EpochMillis, env: Env, ctx: ExecutionContext): Response | Promise<Response> {
+  const config = loaded.config;
+  const settings = config.settings;
+  if (state.budgetVersion !== loaded.version) {
+    state.edgeTier.setMemoryBudget(settings.edgeMemoryBudgetBytes);
+    state.budgetVersion = loaded.version;
+    // The built-in default (no document, or KV unreadable at cold start) never overrides the monitors; the cron decides then.
+    if (loaded.source !== "default") replanHealth(state, config, env, ctx);
+  }
+  if (isAdminPath(pathOf(arrived.url), settings.adminPrefix)) return handleAdminRequest(arrived.request, settings.adminPrefix, adminDeps(state, loaded, arrived.request, env));
+  if (config.compiledRules.usesSlm) {
+    const refreshing = state.slmStates.refresh(now);
+    if (refreshing !== null) ctx.waitUntil(refreshing);
+  }
+  // Per request, only what this request knows; everything else was built for the config version.
+  const cf = incoming.cf;
+  return handleEdgeRequest(edgeDepsFor(state, loaded, (cf?.colo as string | undefined) ?? "local", env), {
+    incoming: arrived,
+    receivedAt: now,
+    country: (cf?.country as string | undefined) ?? null,
+    purges,
+    waitUntil: (promise) => ctx.waitUntil(promise),
+  });
+}
+
 export default {
-  async fetch(incoming, env, ctx): Promise<Response> {
+  fetch(incoming, env, ctx): Response | Promise<Response> {
     const state = isolateFor(env);
     // One normal form of the request for everything below: the admin check, the rules, the key, the origin.
     const arrived = normaliseIncoming(incoming, env.CLUSTER_TOKEN);
     const now = state.now();
-    // Within the memo period both are plain values: no promise, no await on the hot path.
+    // Within the memo period both are plain values: no promise on the hot path, and a hit from the
+    // edge's memory is answered synchronously (issue 15).
     const memoLoaded = state.loader.fresh(now);
     const memoPurges = state.purges.fresh(now);
-    const [loaded, purges] = memoLoaded !== null && memoPurges !== null ? [memoLoaded, memoPurges] : await Promise.all([memoLoaded ?? state.loader.get(now), memoPurges ?? state.purges.get(now)]);
-    const config = loaded.config;
-    const settings = config.settings;
-    if (state.budgetVersion !== loaded.version) {
-      state.edgeTier.setMemoryBudget(settings.edgeMemoryBudgetBytes);
-      state.budgetVersion = loaded.version;
-      // The built-in default (no document, or KV unreadable at cold start) never overrides the monitors; the cron decides then.
-      if (loaded.source !== "default") replanHealth(state, config, env, ctx);
-    }
-    if (isAdminPath(pathOf(arrived.url), settings.adminPrefix)) return handleAdminRequest(arrived.request, settings.adminPrefix, adminDeps(state, loaded, arrived.request, env));
-    if (config.compiledRules.usesSlm) {
-      const refreshing = state.slmStates.refresh(now);
-      if (refreshing !== null) ctx.waitUntil(refreshing);
-    }
-    // Per request, only what this request knows; everything else was built for the config version.
-    const cf = incoming.cf;
-    return handleEdgeRequest(edgeDepsFor(state, loaded, (cf?.colo as string | undefined) ?? "local", env), {
-      incoming: arrived,
-      receivedAt: now,
-      country: (cf?.country as string | undefined) ?? null,
-      purges,
-      waitUntil: (promise) => ctx.waitUntil(promise),
-    });
+    if (memoLoaded !== null && memoPurges !== null) return route(state, incoming, arrived, memoLoaded, memoPurges, now, env, ctx);
+    return Promise.all([memoLoaded ?? state.loader.get(now), memoPurges ?? state.purges.get(now)]).then(([loaded, purges]) => route(state, incoming, arrived, loaded, purges, now, env, ctx));
   },
 
   async scheduled(_controller, env, ctx): Promise<void> {

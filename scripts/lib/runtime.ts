@@ -22,6 +22,26 @@ export const REPO_ROOT = resolve(import.meta.dirname, "..", "..");
 export const BARE_WORKER_SCRIPT = `export default { fetch() { return new Response("demo origin: /ref #1\\n", { headers: { "content-type": "text/plain; charset=utf-8" } }); } };\n`;
 
 /**
+ * A bare worker that answers exactly what an edge hit answers (its status, every header field and its
+ * body, captured from a warmed hit and handed over once with a PUT), from a Headers built once, as the
+ * edge's prepared hit does: the cost of the answer itself (its size, its header count) with none of
+ * the cache's work. The edge hit's ratio to it is the part of the gap to the bare worker that is
+ * shardcache's own code; the rest is what any worker pays to send that answer.
+ */
+export const BARE_ANSWER_WORKER_SCRIPT = `let answer = null;
+export default {
+  fetch(request) {
+    if (request.method === "PUT") return request.json().then(({ status, headers, body }) => {
+      answer = { body: new TextEncoder().encode(body), init: { status, headers: new Headers(headers) } };
+      return new Response("ok\\n");
+    });
+    if (answer === null) return new Response("no answer yet\\n", { status: 503 });
+    return new Response(answer.body, answer.init);
+  },
+};
+`;
+
+/**
  * The bare Durable Object round trip: a worker that hands the request to ONE Durable Object over RPC,
  * as the edge hands a shard-tier hit to its shard (`handle(new Request(request), context)`, a
  * `Response` back inside a result object), and the object answers a constant body without touching

@@ -87,29 +87,58 @@ export interface EdgeDeps {
 /** How long the shard waits for origin headers: the edge waits a little longer for the shard. */
 const ORIGIN_TIMEOUT_MARGIN_MS = 1_000;
 
-/** `scope.incoming` is already in its normal form, client X-Cluster-* fields removed (src/edge/incoming.ts). */
-export async function handleEdgeRequest(deps: EdgeDeps, scope: RequestScope): Promise<Response> {
+/**
+ * `scope.incoming` is already in its normal form, client X-Cluster-* fields removed (src/edge/incoming.ts).
+ * A hit from the edge's memory is answered synchronously, without a promise (issue 15: the bare
+ * worker the hit is measured against returns its Response so too); everything that waits returns one.
+ */
+export function handleEdgeRequest(deps: EdgeDeps, scope: RequestScope): Response | Promise<Response> {
   const { incoming } = scope;
   const matched = new EdgeRuleRequest(incoming, scope.country, deps.slmState);
   const { rule, key } = deps.targets.decide(matched);
   // Redirect / deny answer here; rewrite and request header edits change what everything below sees.
   const acted = applyRequestActions(incoming.request, matched, rule);
   if (acted !== null && "answer" in acted) return finish(acted.answer, deps, scope, rule, acted.outcome);
-  const started = scope.receivedAt;
   // Unchanged, the request's parts are those incoming.ts read once; a changed one is read from its new Request.
   const { request, ruleRequest } = acted ?? { request: incoming.request, ruleRequest: matched };
   const req: RequestLike = acted === null ? incoming : { method: request.method, url: request.url, headers: request.headers };
+  // The remembered key holds only for the request as it came (request actions change what it is built from).
+  const admitted: Admitted = { request, req, ruleRequest, rule, knownKey: acted === null ? key : null };
   const rateRef = rule.actions.rateClass;
   const rateClass = rateRef === undefined ? undefined : deps.config.rateClasses[rateRef.name];
-  if (rateRef !== undefined && rateClass !== undefined && !deps.rateGate.admitFromLease(rateRef.name, rateClass, rateRef, ruleRequest, scope.waitUntil)) {
-    const refused = await checkRateClass(rule, ruleRequest, deps, scope);
-    if (refused !== null) return refused;
-  }
+  if (rateRef !== undefined && rateClass !== undefined && !deps.rateGate.admitFromLease(rateRef.name, rateClass, rateRef, ruleRequest, scope.waitUntil)) return checkedThenServed(admitted, deps, scope);
+  return served(admitted, deps, scope);
+}
+
+/** A request past its rules' request actions: what `served` needs of it. */
+interface Admitted {
+  request: Request;
+  /** The method, target and fields of `request`, already read. */
+  req: RequestLike;
+  ruleRequest: RuleRequest;
+  rule: RuleResult;
+  /** The key the target memo holds, if any. */
+  knownKey: string | null;
+}
+
+/** The rate class's verdict from its limiter (this isolate's lease had no token left), then the answer. */
+async function checkedThenServed(admitted: Admitted, deps: EdgeDeps, scope: RequestScope): Promise<Response> {
+  const refused = await checkRateClass(admitted.rule, admitted.ruleRequest, deps, scope);
+  return refused ?? served(admitted, deps, scope);
+}
+
+/** The answer, and its time to first byte for the rule's SLM class when it has one. */
+function served(admitted: Admitted, deps: EdgeDeps, scope: RequestScope): Response | Promise<Response> {
+  const { request, req, rule } = admitted;
   if (isWebSocketUpgrade(req)) return passWebSocket(request, rule, deps, scope);
-  // The remembered key holds only for the request as it came (request actions change what it is built from).
-  const response = await serve(request, req, ruleRequest, rule, acted === null ? key : null, deps, scope);
-  if (rule.actions.slmClass !== undefined) deps.slm.report(rule.actions.slmClass, deps.now() - started, deps.config, scope.waitUntil);
-  return response;
+  const response = serve(admitted, deps, scope);
+  const slmClass = rule.actions.slmClass;
+  if (slmClass === undefined) return response;
+  const report = (answer: Response): Response => {
+    deps.slm.report(slmClass, deps.now() - scope.receivedAt, deps.config, scope.waitUntil);
+    return answer;
+  };
+  return response instanceof Response ? report(response) : response.then(report);
 }
 
 /** The request as shards and the origin see it: unkeyed headers removed, forwarding fields the edge's own. */
@@ -117,18 +146,32 @@ function upstream(request: Request, rule: RuleResult, deps: EdgeDeps, scope: Req
   return requestForUpstream(request, { unkeyed: deps.settings.unkeyedRequestHeaders, keyed: keyedHeaderNames(rule.actions.cacheKey), clientIp: scope.incoming.clientIp });
 }
 
-/** `req`: the method, target and fields of `request`, already read; `knownKey`: the key the target memo holds, if any. */
-async function serve(request: Request, req: RequestLike, ruleRequest: RuleRequest, rule: RuleResult, knownKey: string | null, deps: EdgeDeps, scope: RequestScope): Promise<Response> {
+/** A GET or HEAD: from the edge's memory (synchronously), else caches.default, else the shards. */
+function serve(admitted: Admitted, deps: EdgeDeps, scope: RequestScope): Response | Promise<Response> {
+  const { request, req, ruleRequest, rule } = admitted;
   if (req.method !== "GET" && req.method !== "HEAD") return passUnsafeMethod(upstream(request, rule, deps, scope), ruleRequest, rule, deps, scope);
   if (rule.actions.pass === true) return passByRule(upstream(request, rule, deps, scope), rule, deps, scope);
-  const key = knownKey ?? cacheKeyFor(ruleRequest, rule.actions.cacheKey);
-  const now = deps.now();
-
-  // Memory again after the shared tier's await: a single-flight that closed meanwhile left its copy there.
+  const key = admitted.knownKey ?? cacheKeyFor(ruleRequest, rule.actions.cacheKey);
+  // The arrival time: workerd's clock does not move while a request runs without waiting.
+  const now = scope.receivedAt;
+  const inMemory = deps.edgeTier.lookupMemory(key, now);
+  if (inMemory !== null) return fromCopy(inMemory, key, now, admitted, deps, scope);
   // An edge that keeps no copies (edgeTtlCapSeconds or the rule's edgeTtl 0) does not ask caches.default
   // either (a cache round trip per request): what it may hold is from an earlier config, never needed.
   const keepsCopies = deps.settings.edgeTtlCapSeconds > 0 && rule.actions.edgeTtl !== 0;
-  let copy = deps.edgeTier.lookupMemory(key, now) ?? (keepsCopies ? ((await deps.edgeTier.lookupShared(key, now)) ?? deps.edgeTier.lookupMemory(key, deps.now())) : null);
+  return keepsCopies ? fromSharedTier(key, now, admitted, deps, scope) : fromCopy(null, key, now, admitted, deps, scope);
+}
+
+async function fromSharedTier(key: string, now: EpochMillis, admitted: Admitted, deps: EdgeDeps, scope: RequestScope): Promise<Response> {
+  // Memory again after the shared tier's await: a single-flight that closed meanwhile left its copy there.
+  const copy = (await deps.edgeTier.lookupShared(key, now)) ?? deps.edgeTier.lookupMemory(key, deps.now());
+  return fromCopy(copy, key, now, admitted, deps, scope);
+}
+
+/** The answer from the edge's copy when it is fresh (and no purge refuses it), else from the shards or the origin. */
+function fromCopy(found: EdgeEntry | null, key: string, now: EpochMillis, admitted: Admitted, deps: EdgeDeps, scope: RequestScope): Response | Promise<Response> {
+  const { request, req, rule } = admitted;
+  let copy = found;
   if (copy !== null && scope.purges.purges({ key, tags: copy.meta.tags, storedAt: copy.storedAt })) {
     scope.waitUntil(deps.edgeTier.delete(key).catch(() => {}));
     copy = null;
