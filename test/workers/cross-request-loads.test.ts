@@ -16,6 +16,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { ConfigLoader } from "../../src/config/load";
 import { PurgeIndex, PurgeLogLoader } from "../../src/edge/purge-log";
+import { SingleFlight } from "../../src/edge/single-flight";
 import { cachedValue } from "../../src/lib/cached-value";
 import { ok } from "../../src/lib/result";
 import { failOrigin } from "../helpers/http";
@@ -118,6 +119,54 @@ describe.each(loaders)("$name across request contexts on workerd", ({ make }) =>
       expect(await answer).not.toBe(HUNG);
     } finally {
       if (!released) await failOrigin(prefix, "off");
+    }
+  });
+});
+
+describe("edge single-flight across request contexts on workerd", () => {
+  it("a follower of a leader whose request was cancelled mid-call is released after waitMs, and the next caller leads", async () => {
+    const prefix = uniquePath("xreq-flight");
+    const flights = new SingleFlight<string>();
+    const waitMs = 300;
+    await failOrigin(prefix, "hold");
+    try {
+      const leader = context("leader");
+      await runInDurableObject(leader, async () => {
+        void flights
+          .run(
+            "key",
+            waitMs,
+            async () => ({ result: "leader", shared: fetch(`${originUrl}${prefix}/miss`).then((r) => r.text()) }),
+            async () => "unused",
+          )
+          .catch(() => {});
+      });
+      await runInDurableObject(leader, async (_object, state) => state.abort("the client went away")).catch(() => {});
+      const answers = await runInDurableObject(context("follower"), async () => {
+        const bound = new Promise<string>((resolve) => setTimeout(() => resolve(HUNG), HANG_BOUND_MS));
+        const follower = await Promise.race([
+          flights.run(
+            "key",
+            waitMs,
+            async () => ({ result: "led", shared: Promise.resolve(null) }),
+            async (shared) => `followed (shared ${shared})`,
+          ),
+          bound,
+        ]);
+        const next = await Promise.race([
+          flights.run(
+            "key",
+            waitMs,
+            async () => ({ result: "led", shared: Promise.resolve(null) }),
+            async () => "followed",
+          ),
+          bound,
+        ]);
+        return [follower, next];
+      });
+      expect(answers).toEqual(["followed (shared null)", "led"]);
+    } finally {
+      await failOrigin(prefix, "off");
     }
   });
 });
