@@ -46,6 +46,9 @@ export class CacheShard extends DurableObject<Env> {
     super(ctx, env);
     const health = () => env.HEALTH_MONITOR.get(env.HEALTH_MONITOR.idFromName("health"));
     // Node choice, retries and passive health for origin pools; cluster health comes from the HealthMonitor.
+    // The snapshot is held like the edge's (src/lib/cached-value.ts). Here, unlike in an edge isolate,
+    // sharing one load would be safe: a Durable Object's requests share the object's IoContext, so no
+    // request can be left awaiting I/O that another request's end cancelled.
     const pools = new PoolFetcher(
       cachedSnapshot(
         () => health().snapshot(),

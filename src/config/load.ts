@@ -1,6 +1,7 @@
 /**
  * Loading the config document for the request path: read from KV at most once per memo period per
- * isolate. A valid document is used and persisted as the last good one (src/config/last-good.ts);
+ * isolate, held in a CachedValue (src/lib/cached-value.ts): the request that starts a read awaits it,
+ * requests meanwhile use the config in use, and none awaits a read another request started. A valid document is used and persisted as the last good one (src/config/last-good.ts);
  * when KV holds no document or an invalid one, the persisted last good document is used instead, so
  * a bad write never drops the cluster's rules even in an isolate that never saw a good one. Built-in
  * defaults only when no good document ever existed. Problems are reported once per distinct problem,
@@ -8,6 +9,7 @@
  */
 import type { EventLevel } from "../events/events";
 import type { Result } from "../lib/result";
+import { CachedValue } from "../lib/cached-value";
 import type { EpochMillis, Millis } from "../lib/units";
 
 export type ConfigSource = "kv" | "last-good" | "default";
@@ -35,38 +37,39 @@ export interface ConfigLoaderOptions<C> {
 type Parsed<C> = { ok: true; loaded: LoadedConfig<C> } | { ok: false; problem: string };
 
 export class ConfigLoader<C> {
+  /** The config this loader last settled on (set as soon as a read is parsed, so an overlapping read's `#lastText` check agrees with it). */
   #current: LoadedConfig<C>;
-  #checkedAt: EpochMillis = Number.NEGATIVE_INFINITY;
+  readonly #memo: CachedValue<LoadedConfig<C>>;
   #lastText: string | null | undefined = undefined;
   #lastProblem: string | null = null;
-  #inFlight: Promise<LoadedConfig<C>> | null = null;
 
   constructor(private readonly opts: ConfigLoaderOptions<C>) {
     this.#current = { config: opts.fallback, version: "default", source: "default" };
+    // A failed KV read never rejects (#refresh keeps the config in use), so it is memoised like a good one.
+    this.#memo = new CachedValue(() => this.#refresh(), opts.memoMs);
   }
 
   /** The memoised config when it is still within its memo period, else null (then call `get`): no promise on the hot path. */
   fresh(now: EpochMillis): LoadedConfig<C> | null {
-    return now - this.#checkedAt < this.opts.memoMs ? this.#current : null;
+    return this.#memo.isFresh(now) ? this.#memo.held!.value : null;
   }
 
-  /** The config to use now; refreshes from KV when the memo period has passed (one read at a time). */
-  async get(now: EpochMillis): Promise<LoadedConfig<C>> {
-    if (now - this.#checkedAt < this.opts.memoMs) return this.#current;
-    this.#inFlight ??= this.#refresh(now).finally(() => (this.#inFlight = null));
-    return this.#inFlight;
+  /**
+   * The config to use now. After the memo period the caller that starts the KV read awaits it (so
+   * the first request after a change sees it); callers meanwhile get the config in use at once.
+   */
+  get(now: EpochMillis): Promise<LoadedConfig<C>> {
+    return this.#memo.get(now);
   }
 
-  async #refresh(now: EpochMillis): Promise<LoadedConfig<C>> {
+  async #refresh(): Promise<LoadedConfig<C>> {
     let text: string | null;
     try {
       text = await this.opts.read();
     } catch (error) {
       await this.#problem(`config: KV read failed, keeping the config in use (${message(error)})`, "WARNING");
-      this.#checkedAt = now;
       return this.#current;
     }
-    this.#checkedAt = now;
     if (text === this.#lastText) return this.#current;
     this.#lastText = text;
     const parsed = text === null ? ({ ok: false, problem: "config: no document in KV" } as const) : this.#parse(text);

@@ -13,6 +13,7 @@
  * A record that does not parse (a hand-written KV value, a truncated write) is skipped and counted
  * (`malformed`, reported by the loader); it never costs the other records.
  */
+import { CachedValue } from "../lib/cached-value";
 import type { EpochMillis, Millis } from "../lib/units";
 
 /** What one purge matched; `key` for purges by URL (resolved to its cache key) or by key. */
@@ -123,48 +124,52 @@ export function parseRecord(text: string): PurgeRecord | null {
 
 /**
  * The purge index for the request path: read from KV at most once per memo period per isolate (the
- * config's memo), one read at a time; on a KV error the last index read is kept.
+ * config's memo); on a KV error the last index read is kept. Held in a CachedValue
+ * (src/lib/cached-value.ts): the request that starts a read awaits it, requests meanwhile use the
+ * index held, and none awaits a read another request started.
  */
 export class PurgeLogLoader {
-  #current: PurgeIndex = PurgeIndex.empty;
-  #checkedAt: EpochMillis = Number.NEGATIVE_INFINITY;
-  #inFlight: Promise<PurgeIndex> | null = null;
+  readonly #memo: CachedValue<PurgeIndex>;
   #lastProblem: string | null = null;
 
   constructor(
     private readonly read: () => Promise<PurgeIndex>,
-    private readonly memoMs: Millis,
+    memoMs: Millis,
     private readonly report: (problem: string) => void,
-  ) {}
+  ) {
+    this.#memo = new CachedValue(() => this.#load(), memoMs);
+  }
 
   /** The memoised index when it is still within its memo period, else null (then call `get`). */
   fresh(now: EpochMillis): PurgeIndex | null {
-    return now - this.#checkedAt < this.memoMs ? this.#current : null;
+    return this.#memo.isFresh(now) ? this.#memo.held!.value : null;
   }
 
-  async get(now: EpochMillis): Promise<PurgeIndex> {
-    if (now - this.#checkedAt < this.memoMs) return this.#current;
-    this.#inFlight ??= this.read()
-      .then((index) => {
-        const problem = index.malformed.length === 0 ? null : `purge log: skipped ${index.malformed.length} malformed record(s): ${index.malformed.slice(0, 5).join(", ")}`;
-        if (problem !== null && problem !== this.#lastProblem) this.report(problem);
-        this.#lastProblem = problem;
-        return (this.#current = index);
-      })
-      .catch((error: unknown) => {
-        this.report(`purge log: KV read failed, keeping the last one read (${error instanceof Error ? error.message : String(error)})`);
-        return this.#current;
-      })
-      .finally(() => {
-        this.#checkedAt = now;
-        this.#inFlight = null;
-      });
-    return this.#inFlight;
+  get(now: EpochMillis): Promise<PurgeIndex> {
+    return this.#memo.get(now);
   }
 
   /** Applies a purge this isolate just ran, so its own edge tier honours it before the next read. */
   note(record: PurgeRecord): void {
-    if (this.#current === PurgeIndex.empty) this.#current = new PurgeIndex([]);
-    this.#current.add(record);
+    this.#memo.update((held) => {
+      const index = held === null || held.value === PurgeIndex.empty ? new PurgeIndex([]) : held.value;
+      index.add(record);
+      return index;
+    });
+  }
+
+  /** One read; never rejects (a KV error keeps the index held, or the empty one), so it is memoised either way. */
+  #load(): Promise<PurgeIndex> {
+    return this.read()
+      .then((index) => {
+        const problem = index.malformed.length === 0 ? null : `purge log: skipped ${index.malformed.length} malformed record(s): ${index.malformed.slice(0, 5).join(", ")}`;
+        if (problem !== null && problem !== this.#lastProblem) this.report(problem);
+        this.#lastProblem = problem;
+        return index;
+      })
+      .catch((error: unknown) => {
+        this.report(`purge log: KV read failed, keeping the last one read (${error instanceof Error ? error.message : String(error)})`);
+        return this.#memo.held?.value ?? PurgeIndex.empty;
+      });
   }
 }

@@ -7,6 +7,11 @@
  * The flight never makes anyone wait long or for nothing: the leader shares a value or null (not
  * shareable: too large, unknown length, not stored), a leader that throws releases its followers at
  * once, and every follower stops waiting after `waitMs`. A released follower makes its own call.
+ *
+ * The follower's bound is a timer of its own: workerd runs the leader's timer and call in the
+ * leader's request and cancels them when that request is cancelled (a client that disconnects), so a
+ * follower relying on them would hang, and the flight left open would catch every later caller for
+ * the key. A follower whose own timer ends its wait closes the flight, so the next caller leads.
  */
 import type { Millis } from "../lib/units";
 
@@ -32,7 +37,7 @@ export class SingleFlight<S> {
    */
   async run<R>(key: string, waitMs: Millis, lead: () => Promise<Led<R, S>>, follow: (shared: S | null) => Promise<R>): Promise<R> {
     const open = this.#open.get(key);
-    if (open !== undefined) return follow(await open);
+    if (open !== undefined) return follow(await this.#follow(key, open, waitMs));
     let settle!: (value: S | null) => void;
     const flight = new Promise<S | null>((resolve) => (settle = resolve));
     this.#open.set(key, flight);
@@ -52,5 +57,17 @@ export class SingleFlight<S> {
       close(null);
       throw error;
     }
+  }
+
+  /** What a follower waits for: the flight, or null after `waitMs` by its own timer (then the flight, presumed lost, is closed). */
+  #follow(key: string, flight: Promise<S | null>, waitMs: Millis): Promise<S | null> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const own = new Promise<null>((resolve) => {
+      timer = setTimeout(() => {
+        if (this.#open.get(key) === flight) this.#open.delete(key);
+        resolve(null);
+      }, waitMs);
+    });
+    return Promise.race([flight, own]).finally(() => clearTimeout(timer));
   }
 }

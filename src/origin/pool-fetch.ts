@@ -181,7 +181,12 @@ export class PoolFetcher {
   }
 }
 
-/** Caches a snapshot getter for `ttlMs`, so a busy shard asks the HealthMonitor at most once per period; no snapshot (null) when it cannot answer. */
+/**
+ * Caches a snapshot getter for `ttlMs`, so a busy shard or edge isolate asks the HealthMonitor at most
+ * once per period; no snapshot (null, held for the period) when it cannot answer. No caller awaits a
+ * call another request made (src/lib/cached-value.ts): the one that starts a refresh awaits it, the
+ * others use the snapshot held.
+ */
 export function cachedSnapshot(load: () => Promise<HealthSnapshot>, ttlMs: number, now: () => EpochMillis): () => Promise<HealthSnapshot | null> {
   return cachedValue(() => load().catch(() => null), ttlMs, now);
 }

@@ -146,4 +146,23 @@ describe("PurgeLogLoader", () => {
     loader.note({ at: 2000, tag: "t" });
     expect((await loader.get(1600)).purges(copy("x", 1900, ["t"]))).toBe(true);
   });
+
+  it("a request that arrives while another's read is in flight uses the index held at once, never that read", async () => {
+    // See src/lib/cached-value.ts: on workerd that read dies with the request that started it.
+    const reads: ((index: PurgeIndex) => void)[] = [];
+    const loader = new PurgeLogLoader(
+      () => new Promise((resolve) => reads.push(resolve)),
+      1000,
+      () => {},
+    );
+    const cold = loader.get(0);
+    reads[0]!(new PurgeIndex([{ at: 100, key: "k" }]));
+    await cold;
+    void loader.get(1000); // the starter, then cancelled: its read never answers
+    let answered: PurgeIndex | undefined;
+    void loader.get(1001).then((index) => (answered = index));
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    expect(answered?.purges(copy("k", 50))).toBe(true);
+    expect(reads).toHaveLength(2);
+  });
 });

@@ -83,4 +83,35 @@ describe("ConfigLoader: which document an isolate runs on", () => {
     kv.config = OTHER;
     expect(await loader.get(5)).toMatchObject({ source: "kv", version: versionOf(OTHER) });
   });
+
+  it("a request that arrives while another's KV read is in flight gets the config in use at once, never that read", async () => {
+    // On workerd a read belongs to the request that started it and dies with it (a client that
+    // disconnects): a request awaiting it would hang (src/lib/cached-value.ts, test/workers/cross-request-loads.test.ts).
+    const reads: ((text: string | null) => void)[] = [];
+    const loader = new ConfigLoader<Doc>({
+      read: () => new Promise((resolve) => reads.push(resolve)),
+      readLastGood: async () => null,
+      writeLastGood: async () => {},
+      parse,
+      fallback: { name: "default" },
+      memoMs: 1_000,
+      report: () => {},
+    });
+    const cold = loader.get(0);
+    reads[0]!(GOOD);
+    expect((await cold).config.name).toBe("good");
+    const starter = loader.get(1_000); // its request is then cancelled: this read never answers
+    expect(reads).toHaveLength(2);
+    expect(loader.fresh(1_001)).toBeNull();
+    const other = loader.get(1_001);
+    let answered: string | undefined;
+    void other.then((loaded) => (answered = loaded.config.name));
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    expect(answered).toBe("good");
+    expect(reads).toHaveLength(2);
+    // The starter itself awaits its own read and sees what it read: a change applies from the first request after the memo period.
+    reads[1]!(OTHER);
+    expect((await starter).config.name).toBe("other");
+    expect(loader.fresh(1_002)?.config.name).toBe("other");
+  });
 });

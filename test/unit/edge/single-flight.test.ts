@@ -106,4 +106,29 @@ describe("SingleFlight", () => {
     await flights.run("k", 1000, lead, async () => "follower");
     expect(lead).toHaveBeenCalledTimes(2);
   });
+
+  it("a follower's bound is its own timer: a leader whose request was cancelled (its timer and call with it) holds no follower past waitMs", async () => {
+    // workerd cancels a request's timers and I/O when the request is cancelled: clearAllTimers stands in for that here.
+    const flights = new SingleFlight<string>();
+    void flights.run(
+      "k",
+      500,
+      () => new Promise<never>(() => {}),
+      async () => "unused",
+    );
+    vi.clearAllTimers();
+    let released: string | null | undefined;
+    void flights.run(
+      "k",
+      500,
+      async () => ({ result: "x", shared: Promise.resolve(null) }),
+      async (shared) => (released = shared),
+    );
+    await vi.advanceTimersByTimeAsync(500);
+    expect(released).toBeNull();
+    // The lost flight is closed: the next caller leads, rather than waiting on it too.
+    const lead = vi.fn(async () => ({ result: "new leader", shared: Promise.resolve("copy") }));
+    expect(await flights.run("k", 500, lead, async () => "follower")).toBe("new leader");
+    expect(flights.size).toBe(0);
+  });
 });
