@@ -68,7 +68,11 @@ describe("normalisePath (RFC 3986 §6.2.2 plus the documented decisions)", () =>
     };
     fc.assert(
       fc.property(
-        path.filter((p) => !/\/\.\.?(?:\/|$)|\/\//.test(p) && decoded(p) !== null),
+        // Dot segments and runs of slashes as an origin reads them, after decoding: `/%2e` is one too.
+        path.filter((p) => {
+          const d = decoded(p);
+          return d !== null && !/\/\.\.?(?:\/|$)|\/\//.test(d);
+        }),
         (p) => {
           expect(decoded(normalisePath(p))).toBe(decoded(p));
         },
