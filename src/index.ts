@@ -288,7 +288,10 @@ function route(state: Isolate, incoming: Request, arrived: Incoming, loaded: Loa
     // The built-in default (no document, or KV unreadable at cold start) never overrides the monitors; the cron decides then.
     if (loaded.source !== "default") replanHealth(state, config, env, ctx);
   }
-  if (isAdminPath(pathOf(arrived.url), settings.adminPrefix)) return handleAdminRequest(arrived.request, settings.adminPrefix, adminDeps(state, loaded, arrived.request, env));
+  if (isAdminPath(pathOf(arrived.url), settings.adminPrefix)) {
+    const request = arrived.forAdmin();
+    return handleAdminRequest(request, settings.adminPrefix, adminDeps(state, loaded, request, env));
+  }
   if (config.compiledRules.usesSlm) {
     const refreshing = state.slmStates.refresh(now);
     if (refreshing !== null) ctx.waitUntil(refreshing);

@@ -5,6 +5,7 @@
  * from the client. RFC 7239 `Forwarded` and the X-Forwarded-* pair say the same thing.
  */
 import type { CacheKeySpec } from "../rules/schema";
+import { clientFieldStays } from "../serve/internal-headers";
 import { parseTemplate } from "../rules/template";
 
 const NO_SPEC: CacheKeySpec = {};
@@ -49,6 +50,8 @@ export interface ForwardingOptions {
   unkeyed: readonly string[];
   keyed: ReadonlySet<string>;
   clientIp: string | null;
+  /** Whether the client carried the cluster token (its X-Cluster-* fields, but the token, then travel on). */
+  trusted: boolean;
 }
 
 /** The unkeyed names that are not keyed, lower-case: what leaves the request. */
@@ -61,14 +64,16 @@ function droppedNames(unkeyed: readonly string[], keyed: ReadonlySet<string>): R
 }
 
 /**
- * `request` as the shard and the origin may see it: only the unkeyed fields it carries are deleted (a
- * request has a handful of fields, the unkeyed list is longer), and the forwarding fields are the edge's own.
+ * `request` as the shard and the origin may see it: the client's internal fields removed unless it is
+ * trusted (`clientFieldStays`: the one pass over its field names the edge makes, here, where the
+ * request leaves), only the unkeyed fields it carries deleted (a request has a handful of fields, the
+ * unkeyed list is longer), and the forwarding fields the edge's own.
  */
 export function requestForUpstream(request: Request, opts: ForwardingOptions): Request {
   const dropped = droppedNames(opts.unkeyed, opts.keyed);
   const headers = new Headers(request.headers);
   // Header iteration yields lower-case names.
-  for (const name of request.headers.keys()) if (dropped.has(name)) headers.delete(name);
+  for (const name of request.headers.keys()) if (dropped.has(name) || clientFieldStays(name, opts.trusted)) headers.delete(name);
   const url = new URL(request.url);
   headers.set("forwarded", forwardedField(url, opts.clientIp));
   headers.set("x-forwarded-host", url.host);

@@ -97,11 +97,11 @@ export function handleEdgeRequest(deps: EdgeDeps, scope: RequestScope): Response
   const matched = new EdgeRuleRequest(incoming, scope.country, deps.slmState);
   const { rule, key } = deps.targets.decide(matched);
   // Redirect / deny answer here; rewrite and request header edits change what everything below sees.
-  const acted = applyRequestActions(incoming.request, matched, rule);
+  const acted = applyRequestActions(incoming, matched, rule);
   if (acted !== null && "answer" in acted) return finish(acted.answer, deps, scope, rule, acted.outcome);
   // Unchanged, the request's parts are those incoming.ts read once; a changed one is read from its new Request.
   const { request, ruleRequest } = acted ?? { request: incoming.request, ruleRequest: matched };
-  const req: RequestLike = acted === null ? incoming : { method: request.method, url: request.url, headers: request.headers };
+  const req: RequestLike = acted === null ? incoming : { method: request.method, url: request.url, headers: ruleRequest.headers };
   // The remembered key holds only for the request as it came (request actions change what it is built from).
   const admitted: Admitted = { request, req, ruleRequest, rule, knownKey: acted === null ? key : null };
   const rateRef = rule.actions.rateClass;
@@ -143,7 +143,7 @@ function served(admitted: Admitted, deps: EdgeDeps, scope: RequestScope): Respon
 
 /** The request as shards and the origin see it: unkeyed headers removed, forwarding fields the edge's own. */
 function upstream(request: Request, rule: RuleResult, deps: EdgeDeps, scope: RequestScope): Request {
-  return requestForUpstream(request, { unkeyed: deps.settings.unkeyedRequestHeaders, keyed: keyedHeaderNames(rule.actions.cacheKey), clientIp: scope.incoming.clientIp });
+  return requestForUpstream(request, { unkeyed: deps.settings.unkeyedRequestHeaders, keyed: keyedHeaderNames(rule.actions.cacheKey), clientIp: scope.incoming.clientIp, trusted: scope.incoming.headers.trusted });
 }
 
 /** A GET or HEAD: from the edge's memory (synchronously), else caches.default, else the shards. */

@@ -1,15 +1,14 @@
 /**
  * The request as every later step sees it: its target in the one normal form (src/lib/request-target.ts),
- * no body on GET or HEAD, and no X-Cluster-* field a client may not send. Built once per request,
- * before the admin check and the edge path, so rules, rate contexts, the admin prefix, the cache key,
- * the shards and the origin all read the same request. One pass over the field names finds the body
- * framing, the internal fields and the fields the hit path asks about (src/edge/request-fields.ts),
- * and the method, target and fields are read from the `Request` once: each of its getters is a call
- * into the runtime, and this runs on every hit (issue 15).
+ * no body on GET or HEAD, and its fields behind the gate that hides a client's X-Cluster-* fields
+ * (src/edge/request-fields.ts). Built once per request, before the admin check and the edge path, so
+ * rules, rate contexts, the admin prefix, the cache key, the shards and the origin all read the same
+ * request. The method, target and fields are read from the `Request` once: each of its getters is a
+ * call into the runtime, and this runs on every hit (issue 15). No field names are iterated here.
  */
 import { normaliseRequestUrl } from "../lib/request-target";
-import { INTERNAL_PREFIX, stripClientInternalHeaders } from "../serve/internal-headers";
-import { recordedBit, RequestFields } from "./request-fields";
+import { withoutClientInternalHeaders } from "../serve/internal-headers";
+import { RequestFields } from "./request-fields";
 
 /** Framing fields that describe a body; they go with it. */
 const BODY_FIELDS = ["content-length", "transfer-encoding"];
@@ -19,9 +18,9 @@ export class Incoming {
   #clientIp: string | null | undefined = undefined;
 
   constructor(
-    /** What goes on to the admin API, the shards and the origin. */
+    /** What goes on to the shards and the origin (through src/edge/forwarding.ts, which removes the client's internal fields). */
     readonly request: Request,
-    /** `request.method`, `request.url` (normalised) and its fields, each read once. */
+    /** `request.method`, `request.url` (normalised) and its fields behind the gate, each read once. */
     readonly method: string,
     readonly url: string,
     readonly headers: RequestFields,
@@ -32,11 +31,18 @@ export class Incoming {
     if (this.#clientIp === undefined) this.#clientIp = this.headers.get("cf-connecting-ip");
     return this.#clientIp;
   }
+
+  /** The request for the admin API: the client's internal fields removed (the same rule as every other exit). */
+  forAdmin(): Request {
+    const { headers } = this.request;
+    const cleaned = withoutClientInternalHeaders(headers, this.headers.trusted);
+    return cleaned === headers ? this.request : new Request(this.request, { headers: cleaned });
+  }
 }
 
 /**
- * `request` with a normalised target, without a GET/HEAD body, and without the client's X-Cluster-*
- * fields unless it carried `clusterToken` (none given: no client is trusted; src/serve/internal-headers.ts);
+ * `request` with a normalised target and without a GET/HEAD body; its fields read through the gate,
+ * which trusts X-Cluster-* fields only with `clusterToken` (none given: no client is trusted);
  * `request` itself when nothing changes.
  *
  * RFC 9110 §9.3.1: content in a GET (or HEAD) has no generally defined semantics. shardcache drops it
@@ -48,26 +54,14 @@ export function normaliseIncoming(request: Request, clusterToken?: string): Inco
   const url = normaliseRequestUrl(raw);
   const headers = request.headers;
   const method = request.method;
-  let internal: string[] | null = null;
-  let framing = false;
-  let present = 0;
-  for (const name of headers.keys()) {
-    if (name.startsWith(INTERNAL_PREFIX)) (internal ??= []).push(name);
-    else if (name === "content-length" || name === "transfer-encoding") framing = true;
-    else present |= recordedBit(name);
-  }
-  const dropBody = (method === "GET" || method === "HEAD") && (framing || request.body !== null);
-  // Neither the internal nor the framing fields are recorded names: `present` holds for the cleaned fields too.
-  const cleaned = internal === null ? headers : stripClientInternalHeaders(headers, clusterToken, internal);
-  if (dropBody) {
+  const bodiless = method === "GET" || method === "HEAD";
+  if (bodiless && (request.body !== null || headers.has("content-length") || headers.has("transfer-encoding"))) {
     void request.body?.cancel().catch(() => {});
-    const bodiless = new Headers(cleaned);
-    for (const name of BODY_FIELDS) bodiless.delete(name);
-    const rebuilt = new Request(url, { method, headers: bodiless, redirect: request.redirect });
-    return new Incoming(rebuilt, method, url, new RequestFields(rebuilt.headers, present));
+    const fields = new Headers(headers);
+    for (const name of BODY_FIELDS) fields.delete(name);
+    const rebuilt = new Request(url, { method, headers: fields, redirect: request.redirect });
+    return new Incoming(rebuilt, method, url, new RequestFields(rebuilt.headers, clusterToken));
   }
-  if (url === raw && cleaned === headers) return new Incoming(request, method, url, new RequestFields(headers, present));
   const target = url === raw ? request : new Request(url, request);
-  const rebuilt = cleaned === headers ? target : new Request(target, { headers: cleaned });
-  return new Incoming(rebuilt, method, url, new RequestFields(rebuilt.headers, present));
+  return new Incoming(target, method, url, new RequestFields(target.headers, clusterToken));
 }

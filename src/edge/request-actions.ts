@@ -7,11 +7,13 @@
 import type { RuleRequest, RuleResult } from "../rules/match";
 import { planRequest } from "../rules/request-actions";
 import type { Outcome } from "../serve/outcome";
+import type { Incoming } from "./incoming";
 
 export type RequestActionsApplied = { answer: Response; outcome: Outcome } | { request: Request; ruleRequest: RuleRequest };
 
 /** null when the rule has no request actions (the common case: nothing is copied). */
-export function applyRequestActions(request: Request, ruleRequest: RuleRequest, rule: RuleResult): RequestActionsApplied | null {
+export function applyRequestActions(incoming: Incoming, ruleRequest: RuleRequest, rule: RuleResult): RequestActionsApplied | null {
+  const { request } = incoming;
   const plan = planRequest(rule.actions, ruleRequest);
   if (plan === null) return null;
   if (plan.kind === "respond") {
@@ -27,5 +29,6 @@ export function applyRequestActions(request: Request, ruleRequest: RuleRequest, 
   const hasBody = request.method !== "GET" && request.method !== "HEAD";
   const changed = new Request(url, { method: request.method, headers, body: hasBody ? request.body : null, redirect: "manual" });
   // Spelled out: the edge's RuleRequest reads its parts through getters, which a spread would not copy.
-  return { request: changed, ruleRequest: { method: ruleRequest.method, url: new URL(url), headers, clientIp: ruleRequest.clientIp, country: ruleRequest.country, slm: ruleRequest.slm } };
+  // The changed fields behind the same gate: the client's internal fields stay hidden from the rules' readers.
+  return { request: changed, ruleRequest: { method: ruleRequest.method, url: new URL(url), headers: incoming.headers.over(headers), clientIp: ruleRequest.clientIp, country: ruleRequest.country, slm: ruleRequest.slm } };
 }

@@ -18,15 +18,21 @@ function internalNames(headers: Headers): string[] {
 }
 
 /**
- * Removes every X-Cluster-* field a client sent, unless it carried the cluster token
- * (and even then removes the token itself, so it never travels further). `names`: those fields,
- * when the caller already listed them (src/edge/incoming.ts reads every name once).
+ * Whether a client's field `name` (lower case, as `Headers` iterates names) stays behind at the edge:
+ * every X-Cluster-* field unless the client carried the cluster token (`trusted`), and the token
+ * itself always, so it never travels further. src/edge/request-fields.ts hides the same fields from
+ * every reader at the edge.
  */
-export function stripClientInternalHeaders(headers: Headers, clusterToken: string | undefined, names: readonly string[] = internalNames(headers)): Headers {
+export function clientFieldStays(name: string, trusted: boolean): boolean {
+  return name.startsWith(INTERNAL_PREFIX) && (!trusted || name === CLUSTER_TOKEN_HEADER);
+}
+
+/** `headers` without the client fields that stay behind (`clientFieldStays`); `headers` itself when there are none. */
+export function withoutClientInternalHeaders(headers: Headers, trusted: boolean): Headers {
+  const names = internalNames(headers).filter((name) => clientFieldStays(name, trusted));
   if (names.length === 0) return headers;
   const out = new Headers(headers);
-  const trusted = clusterToken !== undefined && clusterToken !== "" && headers.get(CLUSTER_TOKEN_HEADER) === clusterToken;
-  for (const name of names) if (!trusted || name === CLUSTER_TOKEN_HEADER) out.delete(name);
+  for (const name of names) out.delete(name);
   return out;
 }
 

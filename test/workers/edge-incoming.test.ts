@@ -1,8 +1,10 @@
 /**
- * Internal field injection at the client → edge boundary (src/edge/incoming.ts): a client's
- * X-Cluster-* fields are removed before anything reads the request — rules, the key, the shards —
- * unless the request carries the cluster token, and the token itself never travels further. The
- * rules are the reader here: a rule that matches on such a field sees it only when it is trusted.
+ * Internal field injection at the client → edge boundary: a client's X-Cluster-* fields are hidden
+ * from everything that reads the request at the edge — rules, the key, rate contexts
+ * (src/edge/request-fields.ts) — and removed from every request that leaves it (src/edge/forwarding.ts,
+ * the admin API's), unless the request carries the cluster token; the token itself is never read nor
+ * sent further. The rules are the reader here: a rule that matches on such a field sees it only when
+ * it is trusted (test/workers/request-path.test.ts checks what reaches the origin).
  */
 import { SELF } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_UNKEYED_REQUEST_HEADERS } from "../../../src/config/settings";
 import { forwardedField, keyedHeaderNames, requestForUpstream } from "../../../src/edge/forwarding";
 
-const NAMES = [...DEFAULT_UNKEYED_REQUEST_HEADERS, "accept", "cookie", "x-custom", "X-Forwarded-Host", "Accept-Language", "forwarded"];
+const NAMES = [...DEFAULT_UNKEYED_REQUEST_HEADERS, "accept", "cookie", "x-custom", "X-Forwarded-Host", "Accept-Language", "forwarded", "x-cluster-trace", "X-Cluster-Debug", "x-cluster-token"];
 const caseOf = (name: string) =>
   fc.constantFrom(
     name,
@@ -18,10 +18,14 @@ const caseOf = (name: string) =>
 const anyName = fc.constantFrom(...NAMES).chain(caseOf);
 const value = fc.stringMatching(/^[!-~]([ -~]{0,8}[!-~])?$/);
 
-/** The general path: the definition, one delete per unkeyed name. */
-function reference(request: Request, unkeyed: readonly string[], keyed: ReadonlySet<string>, clientIp: string | null): Headers {
+/**
+ * The general path: the definition, one delete per unkeyed name; and the client's X-Cluster-* fields
+ * gone unless it is trusted, the token itself always.
+ */
+function reference(request: Request, unkeyed: readonly string[], keyed: ReadonlySet<string>, clientIp: string | null, trusted: boolean): Headers {
   const headers = new Headers(request.headers);
   for (const name of unkeyed) if (!keyed.has(name.toLowerCase())) headers.delete(name);
+  for (const [name] of request.headers) if (name.startsWith("x-cluster-") && (!trusted || name === "x-cluster-token")) headers.delete(name);
   const url = new URL(request.url);
   headers.set("forwarded", forwardedField(url, clientIp));
   headers.set("x-forwarded-host", url.host);
@@ -37,11 +41,12 @@ describe("requestForUpstream", () => {
         fc.array(anyName, { maxLength: 16 }),
         fc.array(anyName, { maxLength: 3 }),
         fc.option(fc.constantFrom("192.0.2.1", "2001:db8::1"), { nil: null }),
-        (fields, unkeyed, keyedNames, clientIp) => {
+        fc.boolean(),
+        (fields, unkeyed, keyedNames, clientIp, trusted) => {
           const request = new Request("https://shop.example:8443/a?b=1", { headers: fields });
           const keyed = keyedHeaderNames({ headers: keyedNames });
-          const sent = requestForUpstream(request, { unkeyed, keyed, clientIp });
-          expect([...sent.headers]).toEqual([...reference(request, unkeyed, keyed, clientIp)]);
+          const sent = requestForUpstream(request, { unkeyed, keyed, clientIp, trusted });
+          expect([...sent.headers]).toEqual([...reference(request, unkeyed, keyed, clientIp, trusted)]);
           expect([sent.method, sent.url]).toEqual([request.method, request.url]);
         },
       ),
