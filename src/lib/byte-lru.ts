@@ -2,9 +2,18 @@
  * A least-recently-used map bounded by bytes rather than entries: the shard's memory tier and the
  * edge's hot-object tier both hold bodies of very different sizes, so counting entries would say
  * nothing about memory. Map iteration order is insertion order, which makes "re-insert on use" an LRU.
+ * A hit on the most recently used entry (a hot object, hit after hit) is already in place: it is not
+ * re-inserted (two Map operations fewer on every such edge hit, issue 15).
  */
+const NONE: unique symbol = Symbol("none");
+
 export class ByteLru<K, V> {
   readonly #entries = new Map<K, { value: V; bytes: number }>();
+  /**
+   * The most recently used key (NONE before any). It may name a key that has left since (deleted,
+   * evicted, cleared): such a key comes back only through `set`, which makes it the newest again.
+   */
+  #newest: K | typeof NONE = NONE;
   #budgetBytes: number;
   #bytes = 0;
   #evictions = 0;
@@ -35,8 +44,11 @@ export class ByteLru<K, V> {
   get(key: K): V | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
+    if (this.#newest !== key) {
+      this.#entries.delete(key);
+      this.#entries.set(key, entry);
+      this.#newest = key;
+    }
     return entry.value;
   }
 
@@ -51,6 +63,7 @@ export class ByteLru<K, V> {
     if (bytes > this.#budgetBytes) return;
     this.#entries.set(key, { value, bytes });
     this.#bytes += bytes;
+    this.#newest = key;
     this.#evictOverBudget();
   }
 
