@@ -74,14 +74,18 @@ describe("SingleFlight", () => {
     expect(await follower).toBeNull();
   });
 
-  it("never holds a follower past waitMs, even when the leader hangs", async () => {
-    const flights = new SingleFlight<string>();
+  /**
+   * A leader for "k" that never answers, then (after `between`) a follower with a 500 ms bound:
+   * what the follower was released with, undefined while it still waits.
+   */
+  function followerOfHungLeader(flights: SingleFlight<string>, between: () => void = () => {}): () => string | null | undefined {
     void flights.run(
       "k",
       500,
       () => new Promise<never>(() => {}),
       async () => "unused",
     );
+    between();
     let released: string | null | undefined;
     void flights.run(
       "k",
@@ -89,10 +93,16 @@ describe("SingleFlight", () => {
       async () => ({ result: "x", shared: Promise.resolve(null) }),
       async (shared) => (released = shared),
     );
+    return () => released;
+  }
+
+  it("never holds a follower past waitMs, even when the leader hangs", async () => {
+    const flights = new SingleFlight<string>();
+    const released = followerOfHungLeader(flights);
     await vi.advanceTimersByTimeAsync(499);
-    expect(released).toBeUndefined();
+    expect(released()).toBeUndefined();
     await vi.advanceTimersByTimeAsync(1);
-    expect(released).toBeNull();
+    expect(released()).toBeNull();
     // The flight is closed: the next caller leads anew.
     const lead = vi.fn(async () => ({ result: "new leader", shared: Promise.resolve("copy") }));
     expect(await flights.run("k", 500, lead, async () => "follower")).toBe("new leader");
@@ -110,22 +120,9 @@ describe("SingleFlight", () => {
   it("a follower's bound is its own timer: a leader whose request was cancelled (its timer and call with it) holds no follower past waitMs", async () => {
     // workerd cancels a request's timers and I/O when the request is cancelled: clearAllTimers stands in for that here.
     const flights = new SingleFlight<string>();
-    void flights.run(
-      "k",
-      500,
-      () => new Promise<never>(() => {}),
-      async () => "unused",
-    );
-    vi.clearAllTimers();
-    let released: string | null | undefined;
-    void flights.run(
-      "k",
-      500,
-      async () => ({ result: "x", shared: Promise.resolve(null) }),
-      async (shared) => (released = shared),
-    );
+    const released = followerOfHungLeader(flights, () => vi.clearAllTimers());
     await vi.advanceTimersByTimeAsync(500);
-    expect(released).toBeNull();
+    expect(released()).toBeNull();
     // The lost flight is closed: the next caller leads, rather than waiting on it too.
     const lead = vi.fn(async () => ({ result: "new leader", shared: Promise.resolve("copy") }));
     expect(await flights.run("k", 500, lead, async () => "follower")).toBe("new leader");
