@@ -12,7 +12,8 @@
  * paths that forward the request.
  */
 import type { FieldReader } from "../lib/field-reader";
-import { CLUSTER_TOKEN_HEADER, INTERNAL_PREFIX } from "../serve/internal-headers";
+import { sameSecret } from "../lib/same-secret";
+import { CLUSTER_TOKEN_HEADER, clientFieldStays, INTERNAL_PREFIX } from "../serve/internal-headers";
 
 /** Whether `name` (any case) is an X-Cluster-* field name. */
 export function isInternalName(name: string): boolean {
@@ -30,11 +31,15 @@ export class RequestFields implements FieldReader {
     private readonly clusterToken: string | undefined,
   ) {}
 
-  /** Whether the client carried the cluster token: its X-Cluster-* fields then count (read when first asked). */
+  /**
+   * Whether the client carried the cluster token: its X-Cluster-* fields then count (read when first
+   * asked; compared without an early exit, src/lib/same-secret.ts).
+   */
   get trusted(): boolean {
     if (this.#trusted === undefined) {
       const token = this.clusterToken;
-      this.#trusted = token !== undefined && token !== "" && this.headers.get(CLUSTER_TOKEN_HEADER) === token;
+      const sent = token === undefined || token === "" ? null : this.headers.get(CLUSTER_TOKEN_HEADER);
+      this.#trusted = sent !== null && sameSecret(sent, token!);
     }
     return this.#trusted;
   }
@@ -46,9 +51,12 @@ export class RequestFields implements FieldReader {
     return fields;
   }
 
-  /** Whether the edge must not read or forward `name` from this client. */
+  /**
+   * Whether the edge must not read or forward `name` from this client: the rule every exit applies
+   * (`clientFieldStays`), after a first-character test that almost every name a hit reads fails.
+   */
   hides(name: string): boolean {
-    return isInternalName(name) && (!this.trusted || name.toLowerCase() === CLUSTER_TOKEN_HEADER);
+    return isInternalName(name) && clientFieldStays(name.toLowerCase(), this.trusted);
   }
 
   has(name: string): boolean {
