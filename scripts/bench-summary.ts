@@ -9,13 +9,17 @@ import { basename } from "node:path";
 import type { HitResults } from "./bench-hits";
 import { fmt, markdownTable, median } from "./lib/stats";
 
-type Row = { label: string; value: (h: HitResults) => number | null; show: (v: number) => string };
+/** A run's hit results; runs from before the adjacent pairs have no `paired` (their rows show "–"). */
+type Hits = Omit<HitResults, "paired"> & Partial<Pick<HitResults, "paired">>;
+type Row = { label: string; value: (h: Hits) => number | null; show: (v: number) => string };
 
 const us = (v: number) => `${v.toFixed(0)} µs`;
 const ROWS: Row[] = [
   { label: "bare worker req/s", value: (h) => h.closed.bare.rps, show: fmt.int },
   { label: "bare CPU / request (closed loop)", value: (h) => h.closed.bare.cpuUsPerRequest, show: us },
-  { label: "edge hit (production config) × bare", value: (h) => h.ratios.edgeProd, show: fmt.ratio },
+  { label: "edge hit (production config) × bare (adjacent pairs: the goal)", value: (h) => h.paired?.edgeProd.ratio ?? null, show: fmt.ratio },
+  { label: "edge hit (production config) × bare (rounds)", value: (h) => h.ratios.edgeProd, show: fmt.ratio },
+  { label: "edge hit × bare answering its answer (adjacent pairs)", value: (h) => h.paired?.edgeOverBareAnswer.ratio ?? null, show: fmt.ratio },
   { label: "edge hit (dev config) × bare", value: (h) => h.ratios.edgeDev, show: fmt.ratio },
   { label: "edge hit CPU / request (closed loop)", value: (h) => h.closed.edgeProd.cpuUsPerRequest, show: us },
   { label: "edge hit CPU × bare (closed loop)", value: (h) => ratio(h.closed.edgeProd.cpuUsPerRequest, h.closed.bare.cpuUsPerRequest), show: fmt.ratio },
@@ -25,9 +29,11 @@ const ROWS: Row[] = [
   { label: "counting: share of edge CPU (closed loop)", value: (h) => share(h.closed.edgeProd.cpuUsPerRequest, h.closed.edgeUncounted.cpuUsPerRequest), show: fmt.pct },
   { label: "counting: share of edge throughput (alternating pairs)", value: (h) => h.countingPaired?.throughputCost ?? null, show: fmt.pct },
   { label: "counting: share of edge CPU (alternating pairs)", value: (h) => h.countingPaired?.cpuCost ?? null, show: fmt.pct },
-  { label: "rate-class check: share of edge throughput", value: (h) => h.ratios.rateCheckCost, show: fmt.pct },
+  { label: "rate-class check: share of edge throughput (adjacent pairs: the goal)", value: (h) => (h.paired === undefined ? null : 1 - h.paired.rated.ratio), show: fmt.pct },
+  { label: "rate-class check: share of edge throughput (rounds)", value: (h) => h.ratios.rateCheckCost, show: fmt.pct },
   { label: "shard hit × bare DO round trip", value: (h) => h.ratios.shardOverBareDo, show: fmt.ratio },
-  { label: "shard hit, own shard call each × bare DO", value: (h) => h.ratios.shardCallOverBareDo, show: fmt.ratio },
+  { label: "shard hit, own shard call each × bare DO (adjacent pairs: the goal)", value: (h) => h.paired?.shardCall.ratio ?? null, show: fmt.ratio },
+  { label: "shard hit, own shard call each × bare DO (rounds)", value: (h) => h.ratios.shardCallOverBareDo, show: fmt.ratio },
   { label: "shard hit × bare", value: (h) => h.ratios.shardOverBare, show: fmt.ratio },
   { label: "bare DO round trip CPU / request", value: (h) => h.closed.bareDo.cpuUsPerRequest, show: us },
   { label: "shard hit CPU / request", value: (h) => h.closed.shard.cpuUsPerRequest, show: us },
@@ -47,7 +53,7 @@ if (files.length === 0) {
   console.log("usage: npx tsx scripts/bench-summary.ts bench/results/<run>.json …");
   process.exit(1);
 }
-const runs = files.map((file) => ({ file, r: JSON.parse(readFileSync(file, "utf8")) as { date: string; hits: HitResults | null } })).filter((x) => x.r.hits !== null);
+const runs = files.map((file) => ({ file, r: JSON.parse(readFileSync(file, "utf8")) as { date: string; hits: Hits | null } })).filter((x) => x.r.hits !== null);
 const header = ["figure", ...runs.map((x) => `${basename(x.file, ".json").slice(11, 19).replace(/-/g, ":")} (load ${x.r.hits!.loadAverage.before[0]}→${x.r.hits!.loadAverage.after[0]})`), "median"];
 const rows = ROWS.map((row) => {
   const values = runs.map((x) => row.value(x.r.hits!));

@@ -542,7 +542,7 @@ function report(r: Results): string {
         fmt.int(e.rps),
         fmt.ms(e.p50Ms),
         fmt.ms(e.p99Ms),
-        fmt.ratio(r.hits.ratios.edgeProd),
+        fmt.ratio(r.hits.paired.edgeProd.ratio),
         r.herd === null ? "–" : `${r.herd.originFetches} origin fetch(es), ${r.herd.ok}/${r.herd.requests} ok`,
       ]);
     }
