@@ -56,8 +56,8 @@ export const INLINE_BODY_MAX_BYTES = 64 * 1024;
 /** A whole answer as data: what a Response would carry, for a body the shard holds in memory (and for answers with none). */
 export interface InlineResponse {
   status: number;
-  /** The fields in order, as the Response's Headers list them. */
-  headers: [string, string][];
+  /** The fields in order, as the Response's Headers list them (or as stored: `new Headers` of either is the same). */
+  headers: (readonly [string, string])[];
   body: Uint8Array | null;
 }
 

@@ -4,6 +4,7 @@
  * call this one function, so the two tiers can never answer the same request differently.
  */
 import { clientConditionalMatches, headersForServe, notModifiedHeaders, partialAnswer, planRange, storedPart } from "../rfc9111";
+import { currentAgeSeconds } from "../rfc9111/age";
 import { headersFromList } from "../rfc9111/headers";
 import type { RequestLike, StoredMeta } from "../rfc9111/types";
 import type { EpochMillis } from "../lib/units";
@@ -111,6 +112,22 @@ export function fullResponseHeaders(meta: StoredMeta, size: number): Headers {
   const headers = headersFromList(meta.headers);
   setWholeLength(headers, size);
   return headers;
+}
+
+/**
+ * The same fields as `fullResponseHeaders` plus Age, as a list: what `respondFromStored` answers a
+ * request that `asksForWholeStored`, for a stored full response of `size` bytes. The shard's inline
+ * answer crosses RPC as a list (durable/shard-call.ts), and building a Headers (and a Response around
+ * it) only to list its fields again was a third of a shard hit's own work (issue 15). `new Headers`
+ * of this list holds the same fields as that answer (test/unit/serve/stored-response.test.ts).
+ * `meta.headers` has lower-case names and no Age (src/rfc9111/headers.ts `storableHeaderList`).
+ */
+export function wholeStoredFields(meta: StoredMeta, size: number, now: EpochMillis): (readonly [string, string])[] {
+  // The record's own pairs, not copies: nothing changes a pair, and RPC copies what it sends.
+  const fields: (readonly [string, string])[] = [];
+  for (const field of meta.headers) if (field[0] !== "content-length" && field[0] !== "age") fields.push(field);
+  fields.push(["age", String(currentAgeSeconds(meta, now))], ["content-length", String(size)]);
+  return fields;
 }
 
 /** Statuses that must not carry a body (the Response constructor rejects one). */
