@@ -145,7 +145,9 @@ async function main(): Promise<void> {
   );
   if (drift.length > 0) {
     console.log("");
-    console.log(`The bare worker's closed-loop throughput in ${drift.length} consecutive 4 s runs (wrk, 32 connections): ${drift.map((r) => fmt.int(r)).join(", ")} req/s (${fmt.int(Math.min(...drift))}–${fmt.int(Math.max(...drift))}); workerd's resident memory before the fixed-rate run, after it and after these runs: ${rss.join(" → ")} MiB.`);
+    console.log(
+      `The bare worker's closed-loop throughput in ${drift.length} consecutive 4 s runs (wrk, 32 connections): ${drift.map((r) => fmt.int(r)).join(", ")} req/s (${fmt.int(Math.min(...drift))}–${fmt.int(Math.max(...drift))}); workerd's resident memory before the fixed-rate run, after it and after these runs: ${rss.join(" → ")} MiB.`,
+    );
   }
 }
 
