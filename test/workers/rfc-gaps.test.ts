@@ -41,7 +41,9 @@ describe("RFC 9111 §4.2: a stored 204 with explicit freshness is not reused onc
     const first = await fetchVia(path);
     expect(first.status).toBe(204);
     const fresh = await fetchVia(path);
-    expect(members(fresh).shard?.params.hit).toBe(true);
+    // A hit at the shard, or at the edge when its copy got a whole second of max-age=1 (the edge's and
+    // the shard's clock reading the same millisecond): either tier reusing it is the point.
+    expect(isHit(fresh)).toBe(true);
     expect(await originCount(path)).toBe(1);
     await advanceTime(1200);
     const stale = await fetchVia(path);
