@@ -47,7 +47,9 @@ async function timed(path: string): Promise<{ trace: string; status: number }> {
 
 describe("shard health at the edge", () => {
   it("a hung primary is skipped after N timeouts, then probed once per period; each state change is one event", async () => {
-    await putConfig({ settings: { trace: true, shardTimeoutMs: 400, shardFailuresToSkip: 2, shardSkipSeconds: 2 } });
+    // The shard that takes over fetches the origin with shardTimeoutMs − 1 s (at least 100 ms): at 400 the
+    // origin had 100 ms, and a loaded CI run answered 504 once. 1.5 s leaves it 500 ms, and the two hung calls cost 3 s.
+    await putConfig({ settings: { trace: true, shardTimeoutMs: 1_500, shardFailuresToSkip: 2, shardSkipSeconds: 2 } });
     const shard = "shard-11";
     await stub(shard).setFault({ mode: "hang" });
     faulted.push(shard);
