@@ -114,12 +114,12 @@ describe("monitors start when a config change is seen", () => {
     await SELF.fetch(`${BASE}/anything`);
     expect(await eventually(async () => (await originCount(`${node}/second`)) === 1, 2000)).toBe(true);
 
-    const probes = (await eventsFor(pool)).filter((e) => e.tag === "probe");
-    expect(probes.map((e) => e.text)).toEqual([
-      expect.stringMatching(new RegExp(`^Probe web \\(http\\) of ${nodeUrl.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: ok in \\d+ ms: monitor got status 200$`)),
-      expect.stringMatching(/^Probe web \(http\) of .*: ok in \d+ ms/),
-    ]);
-    expect(probes.every((e) => e.level === "INFO")).toBe(true);
+    // The probe's event is logged after the origin answered it: poll for it (bounded), as for any background write.
+    const probes = async () => (await eventsFor(pool)).filter((e) => e.tag === "probe");
+    await expect
+      .poll(async () => (await probes()).map((e) => e.text), { timeout: 5_000, interval: 50 })
+      .toEqual([expect.stringMatching(new RegExp(`^Probe web \\(http\\) of ${nodeUrl.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: ok in \\d+ ms: monitor got status 200$`)), expect.stringMatching(/^Probe web \(http\) of .*: ok in \d+ ms/)]);
+    expect((await probes()).every((e) => e.level === "INFO")).toBe(true);
   });
 
   it("logs no probes without verbose", async () => {
