@@ -204,7 +204,7 @@ export interface HitResults {
 export interface HitPlan {
   repeats: number;
   /** Alternating 1 s runs of each goal's two sides (and of the counted and the uncounted edge hit). */
-  countingPairs: number;
+  goalPairs: number;
   runMs: number;
   connections: number;
   fixedMs: number;
@@ -314,7 +314,7 @@ export async function runHitPhase(runtime: Runtime, plan: HitPlan, progress: (te
   const paired = {} as Record<PairId, Paired>;
   for (const [pairId, [a, b]] of Object.entries(PAIRS) as [PairId, readonly [TargetId, TargetId]][]) {
     const ratios: { rps: number; cpu: number | null }[] = [];
-    for (let i = 0; i < plan.countingPairs; i++) {
+    for (let i = 0; i < plan.goalPairs; i++) {
       const got = new Map<TargetId, ClosedRun>();
       for (const id of i % 2 === 0 ? [a, b] : [b, a]) got.set(id, await runPair(id));
       const [x, y] = [got.get(a)!, got.get(b)!];

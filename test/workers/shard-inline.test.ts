@@ -41,6 +41,9 @@ const OBJECTS = [
   { query: "cc=public%2C%20max-age%3D600&size=7", validators: false },
   { query: "cc=public%2C%20max-age%3D600&size=12&vary=accept", validators: false },
   { query: "cc=public%2C%20max-age%3D600&size=0", validators: false },
+  // An origin's own Cache-Status (twice), X-Cache-Info and Age: the inline answer must combine, replace
+  // and recompute them exactly as the streamed one does.
+  { query: "cc=public%2C%20max-age%3D600&size=9&h-cache-status=forged%3Bhit&h-cache-status=other&h-x-cache-info=forged&h-age=5", validators: false },
 ];
 // Each condition absent half the time, so plain GETs (the inline hot path) come often.
 const request = fc.record({
