@@ -34,6 +34,8 @@ const OPERATIONS: Record<string, { label: string; body: string }> = {
   responseHeaders: { label: "`new Response(bytes, { headers: Headers })` (six fields, as the edge hit)", body: "x = new Response(BODY, INIT_HEADERS)" },
   responseRecord: { label: "`new Response(string, { headers: { one field } })` (as the bare worker)", body: "x = new Response(TEXT, INIT_ONE)" },
   responseBare: { label: "`new Response(bytes)` (no fields)", body: "x = new Response(BODY)" },
+  responseFromResponse: { label: "`new Response(bytes, response)` (status and six fields from a Response built once)", body: "x = new Response(BODY, PROTO)" },
+  responseThenSet: { label: "`new Response(bytes)`, then its six fields set one by one", body: "x = new Response(BODY); for (const [n, v] of FIELD_LIST) x.headers.set(n, v)" },
   headersCopy: { label: "`new Headers(headers)` (six fields)", body: "x = new Headers(HEADERS)" },
 };
 
@@ -65,6 +67,8 @@ function workerScript(): string {
 const TEXT = "demo origin: /ref #1\\n";
 const HEADERS = new Headers(${JSON.stringify(FIELDS)});
 const INIT_HEADERS = { status: 200, headers: HEADERS };
+const FIELD_LIST = ${JSON.stringify(FIELDS)};
+const PROTO = new Response(null, INIT_HEADERS);
 const INIT_ONE = { headers: { "content-type": "text/plain; charset=utf-8" } };
 const CASES = {
 ${cases}

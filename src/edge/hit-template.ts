@@ -11,9 +11,12 @@
  * and settings. Everything else (conditionals, ranges, HEAD, partial objects, a copy from
  * caches.default) takes the general path.
  *
- * The `Headers` is shared by every hit of the copy and changed before each `new Response`, which
- * copies it (Fetch: the constructor fills its own header list); nothing awaits in between, so no
- * two hits see each other's values.
+ * Each hit's `Response` is made from a bodiless one built once (`new Response(bytes, prepared)`): workerd
+ * takes a `Response` as the init and copies its status and fields in the runtime, where an init
+ * object costs a property read per init member from JavaScript (`npm run bench:costs`: 7.2 µs against
+ * 8.3 µs for an init with a `Headers`, the bare worker's one-field init 7.1 µs). The prepared
+ * response's fields are changed before each hit, and the new `Response` copies them; nothing awaits
+ * in between, so no two hits see each other's values.
  */
 import type { EpochMillis } from "../lib/units";
 import { currentAgeSeconds } from "../rfc9111/age";
@@ -30,8 +33,10 @@ export class HitTemplate {
   readonly status: number;
   /** The body length the edge counts (0 when the status carries no body). */
   readonly bytes: number;
+  /** The bodiless answer every hit's Response copies its status and fields from. */
+  readonly #prepared: Response;
+  /** Its fields (the ones the next hit copies). */
   readonly #headers: Headers;
-  readonly #init: ResponseInit;
   readonly #body: Uint8Array | null;
   /** The stored Cache-Status members the edge's member follows ("" when none). */
   readonly #earlier: string;
@@ -53,11 +58,11 @@ export class HitTemplate {
     this.#storedInfo = this.#info = headers.get(CACHE_INFO_HEADER);
     // A stored record never carries an x-cluster-* field (stored-record.ts); kept alike all the same.
     this.#storedTrace = this.#trace = headers.get(TRACE_HEADER);
-    this.#headers = headers;
+    this.#prepared = new Response(null, { status: meta.status, headers });
+    this.#headers = this.#prepared.headers;
     this.status = meta.status;
     this.#body = nullBodyStatus(meta.status) ? null : bytes;
     this.bytes = this.#body === null ? 0 : bytes.byteLength;
-    this.#init = { status: meta.status, headers };
   }
 
   /** The template for a stored copy, or null for a partial object (206: ranges decide, the general path answers). */
@@ -84,7 +89,7 @@ export class HitTemplate {
     if (wantedInfo !== this.#info) this.#info = put(headers, CACHE_INFO_HEADER, wantedInfo);
     const wantedTrace = trace ?? this.#storedTrace;
     if (wantedTrace !== this.#trace) this.#trace = put(headers, TRACE_HEADER, wantedTrace);
-    return new Response(this.#body, this.#init);
+    return new Response(this.#body, this.#prepared);
   }
 }
 

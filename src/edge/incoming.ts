@@ -55,7 +55,11 @@ export function normaliseIncoming(request: Request, clusterToken?: string): Inco
   const headers = request.headers;
   const method = request.method;
   const bodiless = method === "GET" || method === "HEAD";
-  if (bodiless && (request.body !== null || headers.has("content-length") || headers.has("transfer-encoding"))) {
+  // The body alone tells: workerd gives a request that came with framing (Content-Length, even 0, or
+  // Transfer-Encoding) a body, and drops those fields from a bodiless one handed over by a binding
+  // (test/e2e/hostile-raw-http.test.ts, test/workers/hostile-client.test.ts). Reading the two fields
+  // as well cost each hit about 1 µs (issue 15).
+  if (bodiless && request.body !== null) {
     void request.body?.cancel().catch(() => {});
     const fields = new Headers(headers);
     for (const name of BODY_FIELDS) fields.delete(name);

@@ -188,3 +188,17 @@ describe("web cache deception: a rule's ttl keeps the shared-cache checks (RFC 9
     expect(await originCount(path)).toBe(1);
   });
 });
+
+// The edge reads a GET's framing from its body alone (src/edge/incoming.ts): a Request built without a
+// body but naming the fields (as a service binding's caller can) must not carry them on. workerd drops
+// them on the way in; this holds it to that.
+describe("a bodiless GET that names body framing fields", () => {
+  it.each([
+    ["a cacheable GET", "public, max-age=60"],
+    ["a GET the origin forbids storing", "no-store"],
+  ])("%s reaches the origin without Content-Length or Transfer-Encoding", async (_, cc) => {
+    const seen = await echoed(`/__echo${uniquePath("framing")}?cc=${encodeURIComponent(cc)}`, { "content-length": "0", "transfer-encoding": "chunked" });
+    expect(seen.headers["content-length"]).toBeUndefined();
+    expect(seen.headers["transfer-encoding"]).toBeUndefined();
+  });
+});
