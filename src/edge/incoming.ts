@@ -60,7 +60,7 @@ export function normaliseIncoming(request: Request, clusterToken?: string): Inco
   // (test/e2e/hostile-raw-http.test.ts, test/workers/hostile-client.test.ts). Reading the two fields
   // as well cost each hit about 1 µs (issue 15).
   if (bodiless && request.body !== null) {
-    void request.body?.cancel().catch(() => {});
+    void request.body.cancel().catch(() => {});
     const fields = new Headers(headers);
     for (const name of BODY_FIELDS) fields.delete(name);
     const rebuilt = new Request(url, { method, headers: fields, redirect: request.redirect });

@@ -189,10 +189,22 @@ describe("web cache deception: a rule's ttl keeps the shared-cache checks (RFC 9
   });
 });
 
-// The edge reads a GET's framing from its body alone (src/edge/incoming.ts): a Request built without a
-// body but naming the fields (as a service binding's caller can) must not carry them on. workerd drops
-// them on the way in; this holds it to that.
+// The edge reads a GET's framing from its body alone (src/edge/incoming.ts), relying on workerd to drop
+// Content-Length and Transfer-Encoding from a Request that has no body (as a service binding's caller
+// can build one). These hold the platform to that: a rule that matches either field must never see
+// it, and the origin must not receive it.
 describe("a bodiless GET that names body framing fields", () => {
+  it.each([
+    ["content-length", "0"],
+    ["transfer-encoding", "chunked"],
+  ])("%s is gone before the rules read the request", async (name, value) => {
+    const prefix = uniquePath(`framing-rule-${name}`);
+    await putConfig({ rules: [{ name: "sees-framing", match: { path: `${prefix}/**`, headers: { [name]: true } }, actions: { deny: { status: 451, body: "framing seen\n" } } }] });
+    const response = await SELF.fetch(`http://cache.test${prefix}/x`, { headers: { [name]: value } });
+    await response.arrayBuffer();
+    expect(response.status).toBe(200);
+  });
+
   it.each([
     ["a cacheable GET", "public, max-age=60"],
     ["a GET the origin forbids storing", "no-store"],
