@@ -17,6 +17,7 @@ const us = (v: number) => `${v.toFixed(0)} µs`;
 const ROWS: Row[] = [
   { label: "bare worker req/s", value: (h) => h.closed.bare.rps, show: fmt.int },
   { label: "bare CPU / request (closed loop)", value: (h) => h.closed.bare.cpuUsPerRequest, show: us },
+  { label: "control: the same bare script twice (adjacent pairs; 1.00× by construction)", value: (h) => (h.paired as Partial<HitResults["paired"]> | undefined)?.control?.ratio ?? null, show: fmt.ratio },
   { label: "edge hit (production config) × bare (adjacent pairs: the goal)", value: (h) => h.paired?.edgeProd.ratio ?? null, show: fmt.ratio },
   { label: "edge hit (production config) × bare (rounds)", value: (h) => h.ratios.edgeProd, show: fmt.ratio },
   { label: "edge hit × bare answering its answer (adjacent pairs)", value: (h) => h.paired?.edgeOverBareAnswer.ratio ?? null, show: fmt.ratio },

@@ -16,6 +16,15 @@ export function percentileSorted(sorted: ArrayLike<number>, p: number): number {
   return sorted[index]!;
 }
 
+/**
+ * The middle half of `values`: the 25th and 75th percentiles (nearest rank). Beside a median of
+ * ratios it says how far the runs behind it strayed from each other.
+ */
+export function interquartile(values: readonly number[]): [number, number] {
+  const sorted = [...values].sort((a, b) => a - b);
+  return [percentileSorted(sorted, 25), percentileSorted(sorted, 75)];
+}
+
 /** Deterministic PRNG, so every run draws the same request sequence. */
 export { seededRandom as prng } from "../../src/lib/seeded-random";
 

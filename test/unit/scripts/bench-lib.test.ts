@@ -1,7 +1,7 @@
 /**
  * The benchmark's own measuring parts: the /proc CPU reader, the fixed-rate generator's HTTP reader
  * and its honesty about stalls (latency from the due time), the port range, and how the steady run
- * tells a request that waited on the origin from one that did not.
+ * tells a request that waited on the origin from one that did not, and how a pair's spread is told.
  */
 import { createServer, type Server } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
@@ -9,6 +9,8 @@ import { bodyEnd, fixedRate, fixedRateInterleaved, parseResponseHead, quickHead,
 import { PortRange } from "../../../scripts/lib/free-port";
 import { cpuMillis, descendantPids, parseProcStat } from "../../../scripts/lib/proc-cpu";
 import { classifyAnswer } from "../../../scripts/lib/scale";
+import { interquartile } from "../../../scripts/lib/stats";
+import { pairText } from "../../../scripts/bench-hits";
 import { moduleLines, summariseProfile } from "../../../scripts/bench-profile";
 
 describe("parseProcStat", () => {
@@ -283,5 +285,16 @@ describe("the CPU profile summary (bench:profile)", () => {
     expect(row("lookup")).toEqual({ name: "lookup m", selfMs: 2, totalMs: 2 });
     expect(row("handler")).toEqual({ name: "handler m", selfMs: 1, totalMs: 3 });
     expect(row("(root)").totalMs).toBe(4);
+  });
+});
+
+describe("a pair's spread (the middle half of its ratios)", () => {
+  it("is the 25th and 75th percentile by nearest rank, whatever the order of the runs", () => {
+    expect(interquartile([1.3, 0.7, 1.0, 0.9, 1.1, 0.8, 1.2, 1.05])).toEqual([0.8, 1.1]);
+    expect(interquartile([0.9])).toEqual([0.9, 0.9]);
+  });
+
+  it("is printed beside the median it belongs to", () => {
+    expect(pairText({ ratio: 0.864, spread: [0.752, 0.971] })).toBe("0.86× (0.75–0.97)");
   });
 });
