@@ -10,7 +10,7 @@ import { PortRange } from "../../../scripts/lib/free-port";
 import { cpuMillis, descendantPids, parseProcStat } from "../../../scripts/lib/proc-cpu";
 import { classifyAnswer } from "../../../scripts/lib/scale";
 import { interquartile } from "../../../scripts/lib/stats";
-import { pairText } from "../../../scripts/bench-hits";
+import { pairText, pairVerdict } from "../../../scripts/bench-hits";
 import { moduleLines, summariseProfile } from "../../../scripts/bench-profile";
 
 describe("parseProcStat", () => {
@@ -292,6 +292,13 @@ describe("a pair's spread (the middle half of its ratios)", () => {
   it("is the 25th and 75th percentile by nearest rank, whatever the order of the runs", () => {
     expect(interquartile([1.3, 0.7, 1.0, 0.9, 1.1, 0.8, 1.2, 1.05])).toEqual([0.8, 1.1]);
     expect(interquartile([0.9])).toEqual([0.9, 0.9]);
+  });
+
+  it("decides whether a miss is smaller than the run's own noise, the control pair's distance from 1.00×", () => {
+    expect(pairVerdict(true, -0.02, { ratio: 0.9 })).toBe("met");
+    expect(pairVerdict(false, 0.01, { ratio: 0.97 })).toBe("**missed** by 0.01, less than the control's 0.03 from 1.00×: not resolved in this run");
+    expect(pairVerdict(false, 0.01, { ratio: 1.03 })).toContain("not resolved");
+    expect(pairVerdict(false, 0.05, { ratio: 0.97 })).toBe("**missed** by 0.05");
   });
 
   it("is printed beside the median it belongs to", () => {
